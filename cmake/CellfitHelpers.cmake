@@ -1,7 +1,9 @@
 # Shared build settings for every cellfit target.
 
 set(CELLFIT_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Wno-unused-parameter -Wno-missing-field-initializers)
+    -Wno-unused-parameter -Wno-missing-field-initializers
+    # Vector types cross no ABI boundary we do not build ourselves.
+    -Wno-psabi)
 
 # cellfit_target_defaults(<target>): warnings (errors under CELLFIT_WERROR).
 function(cellfit_target_defaults target)

@@ -1,0 +1,347 @@
+#include "worker/runtime/simulator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "worker/runtime/random.h"
+#include "worker/runtime/vector_math.h"
+
+namespace cellfit::runtime {
+namespace {
+
+using cellfit_vm::Vec;
+using cellfit_vm::VecI;
+using model::Instruction;
+using model::OpCode;
+using model::RegisterRole;
+using model::StepProgram;
+
+constexpr int kVecsPerRegister = kBlockLanes / cellfit_vm::kVecWidth;
+
+// Registers of one block: kVecsPerRegister vectors per register.
+class RegisterFile {
+ public:
+  explicit RegisterFile(int num_registers)
+      : storage_(static_cast<size_t>(num_registers) * kVecsPerRegister + 1) {}
+  Vec* operator[](int reg) {
+    return Aligned() + static_cast<size_t>(reg) * kVecsPerRegister;
+  }
+  double* lanes(int reg) { return reinterpret_cast<double*>((*this)[reg]); }
+
+ private:
+  // std::vector<Vec> may not honour the 32-byte alignment of Vec with every
+  // allocator; keep one spare element and align by hand.
+  Vec* Aligned() {
+    auto address = reinterpret_cast<uintptr_t>(storage_.data());
+    return reinterpret_cast<Vec*>((address + 31) & ~uintptr_t{31});
+  }
+  std::vector<Vec> storage_;
+};
+
+struct BlockContext {
+  uint64_t seed = 0;
+  int64_t step = 0;
+  const int64_t* lane_index = nullptr;  // kBlockLanes global indices
+};
+
+template <typename F>
+inline void Unary(Vec* d, const Vec* a, F f) {
+  for (int j = 0; j < kVecsPerRegister; ++j) d[j] = f(a[j]);
+}
+template <typename F>
+inline void Binary(Vec* d, const Vec* a, const Vec* b, F f) {
+  for (int j = 0; j < kVecsPerRegister; ++j) d[j] = f(a[j], b[j]);
+}
+template <typename F>
+inline void Lanewise(Vec* d, const Vec* a, F f) {
+  for (int j = 0; j < kVecsPerRegister; ++j) {
+    d[j] = cellfit_vm::Map(a[j], f);
+  }
+}
+
+void Execute(const std::vector<Instruction>& code, RegisterFile& regs,
+             const BlockContext& context) {
+  using cellfit_vm::Blend;
+  using cellfit_vm::Bool;
+  using cellfit_vm::Splat;
+  for (const Instruction& in : code) {
+    Vec* d = regs[in.dst];
+    const int n = model::OperandCount(in.op);
+    const Vec* a = n >= 1 ? regs[in.a] : nullptr;
+    const Vec* b = n >= 2 ? regs[in.b] : nullptr;
+    const Vec* c = n >= 3 ? regs[in.c] : nullptr;
+    switch (in.op) {
+      case OpCode::kCopy: Unary(d, a, [](Vec x) { return x; }); break;
+      case OpCode::kAdd: Binary(d, a, b, [](Vec x, Vec y) { return x + y; }); break;
+      case OpCode::kSub: Binary(d, a, b, [](Vec x, Vec y) { return x - y; }); break;
+      case OpCode::kMul: Binary(d, a, b, [](Vec x, Vec y) { return x * y; }); break;
+      case OpCode::kDiv: Binary(d, a, b, [](Vec x, Vec y) { return x / y; }); break;
+      case OpCode::kPow: Binary(d, a, b, cellfit_vm::Pow); break;
+      case OpCode::kMod: Binary(d, a, b, cellfit_vm::Mod); break;
+      case OpCode::kFloorDiv:
+        Binary(d, a, b, [](Vec x, Vec y) {
+          return cellfit_vm::Map(x / y, [](double q) { return std::floor(q); });
+        });
+        break;
+      case OpCode::kNeg: Unary(d, a, [](Vec x) { return -x; }); break;
+      case OpCode::kLess: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x < y); }); break;
+      case OpCode::kLessEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x <= y); }); break;
+      case OpCode::kGreater: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x > y); }); break;
+      case OpCode::kGreaterEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x >= y); }); break;
+      case OpCode::kEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x == y); }); break;
+      case OpCode::kNotEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x != y); }); break;
+      case OpCode::kAnd:
+        Binary(d, a, b, [](Vec x, Vec y) {
+          return Bool((x != Splat(0.0)) & (y != Splat(0.0)));
+        });
+        break;
+      case OpCode::kOr:
+        Binary(d, a, b, [](Vec x, Vec y) {
+          return Bool((x != Splat(0.0)) | (y != Splat(0.0)));
+        });
+        break;
+      case OpCode::kNot: Unary(d, a, [](Vec x) { return Bool(x == Splat(0.0)); }); break;
+      case OpCode::kSelect:
+        for (int j = 0; j < kVecsPerRegister; ++j) {
+          d[j] = Blend(a[j] != Splat(0.0), b[j], c[j]);
+        }
+        break;
+      case OpCode::kClip:
+        for (int j = 0; j < kVecsPerRegister; ++j) {
+          d[j] = cellfit_vm::Clip(a[j], b[j], c[j]);
+        }
+        break;
+      case OpCode::kExp: Unary(d, a, cellfit_vm::Exp); break;
+      case OpCode::kLog: Lanewise(d, a, [](double x) { return std::log(x); }); break;
+      case OpCode::kLog10: Lanewise(d, a, [](double x) { return std::log10(x); }); break;
+      case OpCode::kSqrt: Lanewise(d, a, [](double x) { return std::sqrt(x); }); break;
+      case OpCode::kAbs: Lanewise(d, a, [](double x) { return std::fabs(x); }); break;
+      case OpCode::kSin: Lanewise(d, a, [](double x) { return std::sin(x); }); break;
+      case OpCode::kCos: Lanewise(d, a, [](double x) { return std::cos(x); }); break;
+      case OpCode::kTan: Lanewise(d, a, [](double x) { return std::tan(x); }); break;
+      case OpCode::kSinh: Lanewise(d, a, [](double x) { return std::sinh(x); }); break;
+      case OpCode::kCosh: Lanewise(d, a, [](double x) { return std::cosh(x); }); break;
+      case OpCode::kTanh: Lanewise(d, a, [](double x) { return std::tanh(x); }); break;
+      case OpCode::kArcsin: Lanewise(d, a, [](double x) { return std::asin(x); }); break;
+      case OpCode::kArccos: Lanewise(d, a, [](double x) { return std::acos(x); }); break;
+      case OpCode::kArctan: Lanewise(d, a, [](double x) { return std::atan(x); }); break;
+      case OpCode::kFloor: Lanewise(d, a, [](double x) { return std::floor(x); }); break;
+      case OpCode::kCeil: Lanewise(d, a, [](double x) { return std::ceil(x); }); break;
+      case OpCode::kExprel: Lanewise(d, a, cellfit_vm::ScalarExprel); break;
+      case OpCode::kSign: Lanewise(d, a, cellfit_vm::ScalarSign); break;
+      case OpCode::kInt: Lanewise(d, a, [](double x) { return std::trunc(x); }); break;
+      case OpCode::kExpm1: Lanewise(d, a, [](double x) { return std::expm1(x); }); break;
+      case OpCode::kLog1p: Lanewise(d, a, [](double x) { return std::log1p(x); }); break;
+      case OpCode::kRand:
+      case OpCode::kRandn: {
+        double* lanes = reinterpret_cast<double*>(d);
+        for (int l = 0; l < kBlockLanes; ++l) {
+          lanes[l] = in.op == OpCode::kRand
+                         ? cellfit_vm::RandomUniform(context.seed,
+                                                     context.lane_index[l],
+                                                     context.step, in.a)
+                         : cellfit_vm::RandomNormal(context.seed,
+                                                    context.lane_index[l],
+                                                    context.step, in.a);
+        }
+        break;
+      }
+    }
+  }
+}
+
+absl::Status Validate(const BatchRequest& request) {
+  if (request.program == nullptr || request.data == nullptr) {
+    return absl::InvalidArgumentError("batch without a program or data");
+  }
+  const StepProgram& program = *request.program;
+  const SimulationData& data = *request.data;
+  if (data.n_steps <= 0) {
+    return absl::InvalidArgumentError("a simulation needs at least one step");
+  }
+  if (request.n_params != static_cast<int>(program.parameter_registers.size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the batch has ", request.n_params,
+                     " parameters per sample; the model has ",
+                     program.parameter_registers.size()));
+  }
+  for (const Lane& lane : request.lanes) {
+    if (lane.sample < 0 || lane.sample >= request.n_samples) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "lane refers to sample ", lane.sample, " of ", request.n_samples));
+    }
+    for (const auto* tables : {&data.inputs, &data.targets}) {
+      for (const TraceTable& table : *tables) {
+        if (lane.trace < 0 || lane.trace >= table.n_traces) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "lane refers to trace ", lane.trace, " of ", table.n_traces));
+        }
+      }
+    }
+  }
+  for (int reg : program.input_registers) {
+    const model::RegisterInfo& info = program.registers[reg];
+    const auto& tables = info.is_target ? data.targets : data.inputs;
+    if (info.model_index < 0 ||
+        info.model_index >= static_cast<int>(tables.size())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no data for ", info.is_target ? "target" : "input",
+                       " '", info.name, "'"));
+    }
+    const TraceTable& table = tables[info.model_index];
+    if (table.n_steps != data.n_steps ||
+        table.values.size() !=
+            static_cast<size_t>(table.n_traces) * table.n_steps) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the traces of '", info.name, "' have ", table.n_steps,
+                       " steps; the simulation has ", data.n_steps));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Runs lanes [first, first + count) of the request as one block.
+void RunBlock(const BatchRequest& request, int first, int count,
+              BatchResult& result) {
+  const StepProgram& program = *request.program;
+  const SimulationData& data = *request.data;
+  const int n_steps = data.n_steps;
+  RegisterFile regs(program.num_registers());
+  // Padding lanes repeat the block's last lane; their results are dropped.
+  const Lane* lanes[kBlockLanes];
+  int64_t lane_index[kBlockLanes];
+  for (int l = 0; l < kBlockLanes; ++l) {
+    lanes[l] = &request.lanes[first + std::min(l, count - 1)];
+    lane_index[l] = lanes[l]->index;
+  }
+  auto fill = [&](int reg, double value) {
+    double* v = regs.lanes(reg);
+    for (int l = 0; l < kBlockLanes; ++l) v[l] = value;
+  };
+  for (int reg = 0; reg < program.num_registers(); ++reg) {
+    const model::RegisterInfo& info = program.registers[reg];
+    switch (info.role) {
+      case RegisterRole::kConstant: fill(reg, info.constant); break;
+      case RegisterRole::kDt: fill(reg, data.dt); break;
+      case RegisterRole::kIteration: fill(reg, request.iteration); break;
+      case RegisterRole::kIndex: {
+        double* v = regs.lanes(reg);
+        for (int l = 0; l < kBlockLanes; ++l) {
+          v[l] = static_cast<double>(lanes[l]->index);
+        }
+        break;
+      }
+      case RegisterRole::kParameter: {
+        double* v = regs.lanes(reg);
+        for (int l = 0; l < kBlockLanes; ++l) {
+          v[l] = request.params[static_cast<size_t>(lanes[l]->sample) *
+                                    request.n_params +
+                                info.model_index];
+        }
+        break;
+      }
+      default:
+        fill(reg, 0.0);
+    }
+  }
+  for (const auto& [reg, value] : program.state_defaults) fill(reg, value);
+
+  BlockContext context;
+  context.seed = request.seed;
+  context.lane_index = lane_index;
+  context.step = -1;  // init draws from its own step number
+  Execute(program.init, regs, context);
+  Execute(program.prologue, regs, context);
+
+  // Rows of every input register's table, per lane.
+  struct InputSource {
+    double* lanes;
+    const double* rows[kBlockLanes];
+    int offset;
+  };
+  std::vector<InputSource> inputs;
+  for (int reg : program.input_registers) {
+    const model::RegisterInfo& info = program.registers[reg];
+    const TraceTable& table = info.is_target ? data.targets[info.model_index]
+                                             : data.inputs[info.model_index];
+    InputSource source;
+    source.lanes = regs.lanes(reg);
+    source.offset = info.offset;
+    for (int l = 0; l < kBlockLanes; ++l) source.rows[l] = table.row(lanes[l]->trace);
+    inputs.push_back(source);
+  }
+  std::vector<double*> recorded(program.record_registers.size());
+  const double* spike_lanes = program.spike >= 0 ? regs.lanes(program.spike) : nullptr;
+  double* time = regs.lanes(program.time);
+
+  for (int step = 0; step < n_steps; ++step) {
+    const double t = step * data.dt;
+    for (int l = 0; l < kBlockLanes; ++l) time[l] = t;
+    for (InputSource& source : inputs) {
+      const int k = std::min(step + source.offset, n_steps - 1);
+      for (int l = 0; l < kBlockLanes; ++l) source.lanes[l] = source.rows[l][k];
+    }
+    context.step = step;
+    Execute(program.record, regs, context);
+    for (size_t r = 0; r < program.record_registers.size(); ++r) {
+      const double* v = regs.lanes(program.record_registers[r]);
+      std::vector<double>& out = result.recordings[r];
+      for (int l = 0; l < count; ++l) {
+        out[static_cast<size_t>(first + l) * n_steps + step] = v[l];
+      }
+    }
+    Execute(program.update, regs, context);
+    if (request.record_spikes && spike_lanes != nullptr) {
+      for (int l = 0; l < count; ++l) {
+        if (spike_lanes[l] != 0) result.spikes[first + l].push_back(t);
+      }
+    }
+  }
+  context.step = n_steps;
+  Execute(program.final, regs, context);
+  for (size_t o = 0; o < program.online_error_registers.size(); ++o) {
+    const double* v = regs.lanes(program.online_error_registers[o]);
+    for (int l = 0; l < count; ++l) result.online_errors[o][first + l] = v[l];
+  }
+  if (program.final_value >= 0) {
+    const double* v = regs.lanes(program.final_value);
+    for (int l = 0; l < count; ++l) result.final_values[first + l] = v[l];
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<BatchResult> RunBatch(const BatchRequest& request) {
+  if (absl::Status status = Validate(request); !status.ok()) return status;
+  const StepProgram& program = *request.program;
+  const int n_lanes = static_cast<int>(request.lanes.size());
+  const int n_steps = request.data->n_steps;
+  BatchResult result;
+  result.n_steps = n_steps;
+  result.recordings.assign(program.record_registers.size(),
+                           std::vector<double>(static_cast<size_t>(n_lanes) * n_steps));
+  result.spikes.assign(n_lanes, {});
+  result.online_errors.assign(program.online_error_registers.size(),
+                              std::vector<double>(n_lanes));
+  result.final_values.assign(program.final_value >= 0 ? n_lanes : 0, 0.0);
+  const int n_blocks = (n_lanes + kBlockLanes - 1) / kBlockLanes;
+  std::atomic<int> next_block{0};
+  auto work = [&] {
+    for (int block = next_block++; block < n_blocks; block = next_block++) {
+      const int first = block * kBlockLanes;
+      RunBlock(request, first, std::min(kBlockLanes, n_lanes - first), result);
+    }
+  };
+  const int threads = std::max(1, std::min(request.threads, n_blocks));
+  std::vector<std::thread> pool;
+  for (int k = 1; k < threads; ++k) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  return result;
+}
+
+}  // namespace cellfit::runtime

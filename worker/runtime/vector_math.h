@@ -1,0 +1,132 @@
+// Arithmetic on short vectors of lanes, shared verbatim by both simulation
+// backends: the runtime interpreter includes this header, and the standalone
+// backend embeds its text in every generated source, so that both compute
+// bit-identical values with the same operations in the same order.
+//
+// Self-contained on purpose (standard C++ and GCC/Clang vector extensions
+// only): it is compiled into generated code that sees no other header.
+#ifndef CELLFIT_WORKER_RUNTIME_VECTOR_MATH_H_
+#define CELLFIT_WORKER_RUNTIME_VECTOR_MATH_H_
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace cellfit_vm {
+
+// Four double lanes; one AVX2 register where available.
+inline constexpr int kVecWidth = 4;
+typedef double Vec __attribute__((vector_size(32)));
+typedef int64_t VecI __attribute__((vector_size(32)));
+
+inline Vec Splat(double x) { return Vec{x, x, x, x}; }
+
+inline Vec AsVec(VecI v) {
+  Vec out = {};
+  std::memcpy(&out, &v, sizeof out);
+  return out;
+}
+inline VecI AsVecI(Vec v) {
+  VecI out;
+  std::memcpy(&out, &v, sizeof out);
+  return out;
+}
+
+// Lane-wise select: mask lanes are all-ones (true) or zero (false).
+inline Vec Blend(VecI mask, Vec if_true, Vec if_false) {
+  return AsVec((mask & AsVecI(if_true)) | (~mask & AsVecI(if_false)));
+}
+
+inline Vec Bool(VecI mask) { return Blend(mask, Splat(1.0), Splat(0.0)); }
+
+// 2**k for integral k in [-1022, 1023] given as a double.
+inline Vec Pow2(Vec k) {
+  // Adding 1.5*2**52 leaves k in the low mantissa bits (round-to-nearest).
+  const Vec magic = Splat(6755399441055744.0);
+  const VecI bits = AsVecI(k + magic) - AsVecI(magic);
+  return AsVec((bits + 1023) << 52);
+}
+
+// exp(x) within about 1 ulp for every double: Cody-Waite reduction
+// x = n*ln2 + r, |r| <= ln2/2, a degree-13 Taylor polynomial for exp(r), and
+// scaling by 2**n in two halves so that results down to the subnormal range
+// and overflow to infinity come out right. No branches, so it vectorizes.
+inline Vec Exp(Vec x) {
+  const VecI is_nan = x != x;
+  Vec xc = Blend(x > Splat(710.0), Splat(710.0), x);
+  xc = Blend(xc < Splat(-746.0), Splat(-746.0), xc);
+  xc = Blend(is_nan, Splat(0.0), xc);
+  const Vec magic = Splat(6755399441055744.0);
+  const Vec n = (xc * Splat(1.4426950408889634) + magic) - magic;
+  const Vec ln2_hi = Splat(6.93147180369123816490e-01);
+  const Vec ln2_lo = Splat(1.90821492927058770002e-10);
+  Vec r = xc - n * ln2_hi;
+  r = r - n * ln2_lo;
+  Vec p = Splat(1.0 / 6227020800.0);  // 1/13!
+  p = p * r + Splat(1.0 / 479001600.0);
+  p = p * r + Splat(1.0 / 39916800.0);
+  p = p * r + Splat(1.0 / 3628800.0);
+  p = p * r + Splat(1.0 / 362880.0);
+  p = p * r + Splat(1.0 / 40320.0);
+  p = p * r + Splat(1.0 / 5040.0);
+  p = p * r + Splat(1.0 / 720.0);
+  p = p * r + Splat(1.0 / 120.0);
+  p = p * r + Splat(1.0 / 24.0);
+  p = p * r + Splat(1.0 / 6.0);
+  p = p * r + Splat(0.5);
+  p = p * r + Splat(1.0);
+  p = p * r + Splat(1.0);
+  const Vec half = (n * Splat(0.5) + magic) - magic;
+  const Vec result = p * Pow2(half) * Pow2(n - half);
+  return Blend(is_nan, x, result);
+}
+
+// Functions without a vector implementation go lane by lane through the C
+// library, identically in both backends.
+template <typename F>
+inline Vec Map(Vec x, F f) {
+  Vec out = {};
+  for (int k = 0; k < kVecWidth; ++k) out[k] = f(x[k]);
+  return out;
+}
+
+inline double ScalarMod(double a, double b) {
+  // Python's modulo: the result takes the sign of the divisor.
+  double r = std::fmod(a, b);
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
+}
+
+inline double ScalarExprel(double x) {
+  if (std::fabs(x) < 1e-16) return 1.0;
+  if (x > 717) return INFINITY;
+  return std::expm1(x) / x;
+}
+
+inline double ScalarSign(double x) {
+  return static_cast<double>((0 < x) - (x < 0));
+}
+
+inline Vec Mod(Vec a, Vec b) {
+  Vec out = {};
+  for (int k = 0; k < kVecWidth; ++k) out[k] = ScalarMod(a[k], b[k]);
+  return out;
+}
+
+inline Vec Pow(Vec a, Vec b) {
+  Vec out = {};
+  for (int k = 0; k < kVecWidth; ++k) out[k] = std::pow(a[k], b[k]);
+  return out;
+}
+
+// Brian2's clip: the lower bound wins when the bounds cross.
+inline Vec Clip(Vec x, Vec lo, Vec hi) {
+  const Vec upper = Blend(x > hi, hi, x);
+  return Blend(x < lo, lo, upper);
+}
+
+inline Vec Truthy(Vec x) { return Bool(x != Splat(0.0)); }
+
+}  // namespace cellfit_vm
+
+#endif  // CELLFIT_WORKER_RUNTIME_VECTOR_MATH_H_
