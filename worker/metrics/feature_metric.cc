@@ -98,14 +98,6 @@ absl::StatusOr<double> FeatureMetric::TraceValue(
   return value;
 }
 
-absl::StatusOr<double> FeatureMetric::Combine(
-    std::span<const double> per_trace) const {
-  if (absl::Status s = CheckPerTraceCount(per_trace); !s.ok()) return s;
-  double sum = 0.0;
-  for (double v : per_trace) sum += v;
-  return sum;
-}
-
 absl::StatusOr<std::unique_ptr<FeatureMetric>> MakeFeatureMetric(
     const FeatureMetricConfig& config, const TargetTraces& targets) {
   if (absl::Status s = ValidateTargetTraces(targets); !s.ok()) {

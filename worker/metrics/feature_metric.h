@@ -90,16 +90,11 @@ class FeatureMetric final : public Metric {
                 std::vector<std::vector<std::optional<double>>> target_values,
                 double missing_value, double normalization);
 
-  std::string_view name() const override { return "FeatureMetric"; }
-  OutputKind output_kind() const override { return OutputKind::kTraces; }
+  MetricKind kind() const override { return MetricKind::kFeatureMetric; }
   std::size_t n_traces() const override { return target_values_.size(); }
   // `output`: the model's voltage trace in volts, all n_steps samples.
   absl::StatusOr<double> TraceValue(
       std::size_t trace, std::span<const double> output) const override;
-  // Sum over traces.
-  absl::StatusOr<double> Combine(
-      std::span<const double> per_trace) const override;
-  int error_dimension_exponent() const override { return 0; }
 
   const std::vector<Feature>& features() const { return features_; }
   // The target's value of features()[k] on `trace`, in eFEL units (nullopt:

@@ -118,14 +118,6 @@ absl::StatusOr<double> GammaFactorMetric::TraceValue(
                           time_, dt_, rate_correction_);
 }
 
-absl::StatusOr<double> GammaFactorMetric::Combine(
-    std::span<const double> per_trace) const {
-  if (absl::Status s = CheckPerTraceCount(per_trace); !s.ok()) return s;
-  double sum = 0.0;
-  for (double v : per_trace) sum += v;
-  return sum / static_cast<double>(per_trace.size());
-}
-
 absl::StatusOr<std::unique_ptr<GammaFactorMetric>> MakeGammaFactorMetric(
     const GammaFactorConfig& config, const TargetSpikes& targets) {
   if (absl::Status s = ValidateTargetSpikes(targets); !s.ok()) {

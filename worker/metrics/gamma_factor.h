@@ -81,16 +81,11 @@ class GammaFactorMetric final : public Metric {
   GammaFactorMetric(std::vector<std::vector<double>> data, double dt,
                     const GammaFactorConfig& config, double normalization);
 
-  std::string_view name() const override { return "GammaFactor"; }
-  OutputKind output_kind() const override { return OutputKind::kSpikes; }
+  MetricKind kind() const override { return MetricKind::kGammaFactor; }
   std::size_t n_traces() const override { return data_.size(); }
   // `output`: the model's spike times in seconds, ascending.
   absl::StatusOr<double> TraceValue(
       std::size_t trace, std::span<const double> output) const override;
-  // Mean over traces.
-  absl::StatusOr<double> Combine(
-      std::span<const double> per_trace) const override;
-  int error_dimension_exponent() const override { return 0; }
 
  private:
   std::vector<std::vector<double>> data_;  // spikes after t_start only

@@ -77,12 +77,79 @@ absl::StatusOr<double> ResolveNormalization(double normalization,
   return normalization;
 }
 
+std::string_view MetricKindName(MetricKind kind) {
+  switch (kind) {
+    case MetricKind::kMse:
+      return "MSE";
+    case MetricKind::kGammaFactor:
+      return "GammaFactor";
+    case MetricKind::kFeatureMetric:
+      return "FeatureMetric";
+  }
+  return "?";
+}
+
+OutputKind OutputKindOf(MetricKind kind) {
+  return kind == MetricKind::kGammaFactor ? OutputKind::kSpikes
+                                          : OutputKind::kTraces;
+}
+
+absl::StatusOr<double> CombineTraceValues(MetricKind kind,
+                                          std::span<const double> per_trace) {
+  if (per_trace.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(MetricKindName(kind)), ": no per-trace values to combine"));
+  }
+  double sum = 0.0;
+  for (std::size_t i = 0; i < per_trace.size(); ++i) {
+    if (std::isnan(per_trace[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(MetricKindName(kind)),
+                       ": per-trace value of trace ", i, " is NaN"));
+    }
+    sum += per_trace[i];
+  }
+  // get_errors: features.mean(axis=1) for MSE and GammaFactor; FeatureMetric
+  // sums over traces (and features).
+  if (kind == MetricKind::kFeatureMetric) return sum;
+  return sum / static_cast<double>(per_trace.size());
+}
+
+double NormalizeError(MetricKind kind, double normalization, double raw_error) {
+  if (kind == MetricKind::kMse) {
+    return raw_error / (normalization * normalization);
+  }
+  return raw_error / normalization;
+}
+
+double RevertNormalization(MetricKind kind, double normalization,
+                           double normalized_error) {
+  if (kind == MetricKind::kMse) {
+    return normalized_error * normalization * normalization;
+  }
+  return normalized_error * normalization;
+}
+
+int ErrorDimensionExponent(MetricKind kind) {
+  return kind == MetricKind::kMse ? 2 : 0;
+}
+
+absl::StatusOr<double> Metric::Combine(
+    std::span<const double> per_trace) const {
+  if (per_trace.size() != n_traces()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(name()), ": expected one per-trace value for each of the ",
+        n_traces(), " traces, got ", per_trace.size()));
+  }
+  return CombineTraceValues(kind(), per_trace);
+}
+
 double Metric::Normalize(double raw_error) const {
-  return raw_error / normalization_;
+  return NormalizeError(kind(), normalization_, raw_error);
 }
 
 double Metric::RevertNormalization(double normalized_error) const {
-  return normalized_error * normalization_;
+  return metrics::RevertNormalization(kind(), normalization_, normalized_error);
 }
 
 absl::StatusOr<double> Metric::Error(std::span<const double> per_trace) const {
@@ -96,22 +163,6 @@ absl::Status Metric::CheckTraceIndex(std::size_t trace) const {
     return absl::InvalidArgumentError(absl::StrCat(
         std::string(name()), ": trace index ", trace,
         " is out of range; the metric has ", n_traces(), " traces"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Metric::CheckPerTraceCount(
-    std::span<const double> per_trace) const {
-  if (per_trace.size() != n_traces()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        std::string(name()), ": expected one per-trace value for each of the ",
-        n_traces(), " traces, got ", per_trace.size()));
-  }
-  for (std::size_t i = 0; i < per_trace.size(); ++i) {
-    if (std::isnan(per_trace[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          std::string(name()), ": per-trace value of trace ", i, " is NaN"));
-    }
   }
   return absl::OkStatus();
 }

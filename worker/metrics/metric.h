@@ -70,17 +70,57 @@ absl::Status ValidateTargetSpikes(const TargetSpikes& targets);
 absl::StatusOr<double> ResolveNormalization(double normalization,
                                             std::string_view metric);
 
+// The metrics cellfit implements.
+enum class MetricKind {
+  kMse,            // MSEMetric
+  kGammaFactor,    // GammaFactor
+  kFeatureMetric,  // FeatureMetric
+};
+
+// "MSE", "GammaFactor" or "FeatureMetric".
+std::string_view MetricKindName(MetricKind kind);
+
+// Traces for MSE and FeatureMetric, spikes for GammaFactor.
+OutputKind OutputKindOf(MetricKind kind);
+
+// The sample level, which needs no targets: a server that receives per-trace
+// values from workers can combine and normalize them with these alone.
+//
+// Combines the per-trace values of one sample (one per trace) into its raw
+// error (brian2modelfitting's get_errors without normalization): the mean
+// over traces for MSE and GammaFactor, the sum for FeatureMetric. Fails on
+// an empty list or a NaN value.
+absl::StatusOr<double> CombineTraceValues(MetricKind kind,
+                                          std::span<const double> per_trace);
+
+// The error handed to the optimizer. MSE divides the traces by the
+// normalization, so its error is divided by normalization²; the other
+// metrics divide the error by normalization.
+double NormalizeError(MetricKind kind, double normalization, double raw_error);
+
+// Inverse of NormalizeError (brian2modelfitting's revert_normalization).
+double RevertNormalization(MetricKind kind, double normalization,
+                           double normalized_error);
+
+// The error's dimension as a power of the output's dimension, before
+// normalization: MSE of a voltage is volt², so 2; GammaFactor and
+// FeatureMetric are dimensionless, so 0. (With a normalization that has a
+// dimension, brian2modelfitting divides by it: squared for MSE.)
+int ErrorDimensionExponent(MetricKind kind);
+
 // A metric built for one fitted output and its targets. Immutable after
 // construction; all methods are const and safe to call from many threads.
 class Metric {
  public:
   virtual ~Metric() = default;
 
+  virtual MetricKind kind() const = 0;
+
   // Short name used in messages: "MSE", "GammaFactor", "FeatureMetric".
-  virtual std::string_view name() const = 0;
+  std::string_view name() const { return MetricKindName(kind()); }
 
   // Whether TraceValue takes recorded values or spike times.
-  virtual OutputKind output_kind() const = 0;
+  OutputKind output_kind() const { return OutputKindOf(kind()); }
 
   // Number of traces (targets) the metric was built for.
   virtual std::size_t n_traces() const = 0;
@@ -97,25 +137,17 @@ class Metric {
   virtual absl::StatusOr<double> TraceValue(
       std::size_t trace, std::span<const double> output) const = 0;
 
-  // Combines the per-trace values of one sample, in trace order (one per
-  // trace), into its raw error (brian2modelfitting's get_errors level
-  // without normalization): the mean over traces for MSE and GammaFactor,
-  // the sum over traces for FeatureMetric.
-  virtual absl::StatusOr<double> Combine(
-      std::span<const double> per_trace) const = 0;
+  // CombineTraceValues, checking that there is one value per trace.
+  absl::StatusOr<double> Combine(std::span<const double> per_trace) const;
 
-  // The error handed to the optimizer: the raw error scaled by the
-  // normalization. MSE divides the traces by it, so its error is divided by
-  // normalization²; the other metrics divide the error by normalization.
-  virtual double Normalize(double raw_error) const;
+  // NormalizeError / RevertNormalization with this metric's normalization.
+  double Normalize(double raw_error) const;
+  double RevertNormalization(double normalized_error) const;
 
-  // Inverse of Normalize (brian2modelfitting's revert_normalization).
-  virtual double RevertNormalization(double normalized_error) const;
-
-  // The error's dimension as a power of the output's dimension (before
-  // normalization): MSE of a voltage is volt², so 2; GammaFactor and
-  // FeatureMetric are dimensionless, so 0.
-  virtual int error_dimension_exponent() const = 0;
+  // ErrorDimensionExponent(kind()).
+  int error_dimension_exponent() const {
+    return ErrorDimensionExponent(kind());
+  }
 
   // The normalization in force (1 when none was configured).
   double normalization() const { return normalization_; }
@@ -126,9 +158,8 @@ class Metric {
  protected:
   explicit Metric(double normalization) : normalization_(normalization) {}
 
-  // Shared argument checks for the implementations.
+  // Argument check shared by the TraceValue implementations.
   absl::Status CheckTraceIndex(std::size_t trace) const;
-  absl::Status CheckPerTraceCount(std::span<const double> per_trace) const;
 
  private:
   double normalization_;

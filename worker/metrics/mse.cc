@@ -86,22 +86,6 @@ absl::StatusOr<double> MseMetric::TraceValue(
   return std::isnan(mse) ? std::numeric_limits<double>::infinity() : mse;
 }
 
-absl::StatusOr<double> MseMetric::Combine(
-    std::span<const double> per_trace) const {
-  if (absl::Status s = CheckPerTraceCount(per_trace); !s.ok()) return s;
-  double sum = 0.0;
-  for (double v : per_trace) sum += v;
-  return sum / static_cast<double>(per_trace.size());
-}
-
-double MseMetric::Normalize(double raw_error) const {
-  return raw_error / (normalization() * normalization());
-}
-
-double MseMetric::RevertNormalization(double normalized_error) const {
-  return normalized_error * normalization() * normalization();
-}
-
 absl::StatusOr<std::unique_ptr<MseMetric>> MakeMseMetric(
     const MseConfig& config, const TargetTraces& targets) {
   if (absl::Status s = ValidateTargetTraces(targets); !s.ok()) {

@@ -66,18 +66,10 @@ class MseMetric final : public Metric {
             std::size_t n_steps, std::size_t start_step,
             std::vector<double> normalized_weights, double normalization);
 
-  std::string_view name() const override { return "MSE"; }
-  OutputKind output_kind() const override { return OutputKind::kTraces; }
+  MetricKind kind() const override { return MetricKind::kMse; }
   std::size_t n_traces() const override { return n_traces_; }
   absl::StatusOr<double> TraceValue(
       std::size_t trace, std::span<const double> output) const override;
-  // Mean over traces.
-  absl::StatusOr<double> Combine(
-      std::span<const double> per_trace) const override;
-  // raw / normalization²: the traces themselves are divided.
-  double Normalize(double raw_error) const override;
-  double RevertNormalization(double normalized_error) const override;
-  int error_dimension_exponent() const override { return 2; }
 
   std::size_t start_step() const { return start_step_; }
   // Empty when no t_weights were configured.
