@@ -246,10 +246,12 @@ class Lowerer {
 
   int Lower(const ExprPtr& e) {
     if (auto it = pointer_memo_.find(e.get()); it != pointer_memo_.end()) {
-      return it->second;
+      return it->second.second;
     }
     const int reg = LowerUncached(e);
-    if (!(e->op == Op::kCall && IsRandom(e->func))) pointer_memo_[e.get()] = reg;
+    // The memo holds the expression so that its address is not reused by a
+    // different expression while the entry exists.
+    if (!(e->op == Op::kCall && IsRandom(e->func))) pointer_memo_[e.get()] = {e, reg};
     return reg;
   }
 
@@ -505,7 +507,7 @@ class Lowerer {
   std::unordered_map<uint64_t, int> constants_;
   std::map<std::tuple<int, int, int, int>, int> invariant_memo_;
   std::map<std::tuple<int, int, int, int>, int> step_memo_;
-  std::unordered_map<const Expr*, int> pointer_memo_;
+  std::unordered_map<const Expr*, std::pair<ExprPtr, int>> pointer_memo_;
 };
 
 }  // namespace

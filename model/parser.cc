@@ -525,7 +525,7 @@ class Parser {
                         after.kind == TokenKind::kLParen;
     if (single && token.kind == TokenKind::kNumber && token.text == "1") {
       Advance();
-      equation.special_unit = "1";
+      equation.special_unit = std::string(token.text);
       return;
     }
     if (single && token.kind == TokenKind::kName &&
