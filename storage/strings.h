@@ -1,0 +1,19 @@
+// Debian 12's Abseil is built with its own absl::string_view (not an alias of
+// std::string_view), and neither converts to the other. cellfit's interfaces
+// take std::string_view; Sv() hands one to absl::StrCat and friends.
+#ifndef CELLFIT_STORAGE_STRINGS_H_
+#define CELLFIT_STORAGE_STRINGS_H_
+
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+
+namespace cellfit::storage {
+
+inline absl::string_view Sv(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+}  // namespace cellfit::storage
+
+#endif  // CELLFIT_STORAGE_STRINGS_H_
