@@ -94,8 +94,6 @@ def main():
                         dt=dt, **kwargs)
     group.iteration = case.get('iteration', 0)
 
-    for name, text in case.get('param_init', {}).items():
-        setattr(group, name, text)
     si_params = []
     for sample in samples:
         si_params.append([float(evaluate(sample[name], namespace))
@@ -104,6 +102,10 @@ def main():
     for k, name in enumerate(param_names):
         values = np.repeat(si_params[:, k], n_traces)
         getattr(group, name + '_')[:] = values
+    # As brian2modelfitting's simulators: parameters first, then the initial
+    # values (whose expressions may use the parameters).
+    for name, text in case.get('param_init', {}).items():
+        setattr(group, name, text)
 
     record = case.get('record', [])
     network = Network(group)
