@@ -1,5 +1,6 @@
 #include "worker/metrics/feature_metric.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -169,12 +170,12 @@ absl::StatusOr<std::unique_ptr<FeatureMetric>> MakeFeatureMetric(
         config.t_start));
   }
   const std::size_t start_step = StartStep(config.t_start, targets.dt);
-  if (start_step + 3 > targets.n_steps) {
+  if (start_step >= targets.n_steps || targets.n_steps - start_step < 3) {
     return absl::InvalidArgumentError(absl::StrCat(
         "FeatureMetric: the traces need at least 3 samples after t_start "
         "(eFEL interpolates them), but have ",
         targets.n_steps, " steps of which t_start = ", config.t_start,
-        " s skips ", start_step));
+        " s skips ", std::min(start_step, targets.n_steps)));
   }
   const double duration =
       static_cast<double>(targets.n_steps - start_step - 1) * targets.dt;

@@ -216,6 +216,8 @@ TEST_F(FeatureMetricTest, RejectsBadConfigs) {
   config = Config();
   config.t_start = 0.2;
   EXPECT_THAT(error(config), HasSubstr("t_start"));
+  config.t_start = 1e300;
+  EXPECT_THAT(error(config), HasSubstr("t_start"));
   config.t_start = 0;
   config.normalization = -1;
   EXPECT_THAT(error(config), HasSubstr("normalization"));

@@ -25,7 +25,9 @@ std::vector<std::int64_t> SpikeSteps(std::span<const double> times, double dt) {
   std::vector<std::int64_t> steps;
   steps.reserve(times.size());
   for (double t : times) {
-    steps.push_back(static_cast<std::int64_t>(std::nearbyint(t / dt)));
+    // Clamped so that absurd times cannot overflow the conversion.
+    const double step = std::clamp(std::nearbyint(t / dt), -1e18, 1e18);
+    steps.push_back(static_cast<std::int64_t>(step));
   }
   return steps;
 }
@@ -64,8 +66,8 @@ double GammaFactorError(std::span<const double> model_times,
                         double time, double dt, bool rate_correction) {
   const std::vector<std::int64_t> model = SpikeSteps(model_times, dt);
   const std::vector<std::int64_t> data = SpikeSteps(data_times, dt);
-  const auto delta_steps =
-      static_cast<std::int64_t>(std::nearbyint(delta / dt));
+  const auto delta_steps = static_cast<std::int64_t>(
+      std::clamp(std::nearbyint(delta / dt), 0.0, 1e18));
 
   const double model_length = static_cast<double>(model.size());
   const double data_length = static_cast<double>(data.size());

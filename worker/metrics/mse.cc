@@ -33,7 +33,11 @@ absl::StatusOr<std::vector<double>> NormalizeTimeWeights(
 std::size_t StartStep(double t_start, double dt) {
   // std::nearbyint in the default rounding mode rounds half to even, as
   // Python 3's round() does for floats.
-  return static_cast<std::size_t>(std::nearbyint(t_start / dt));
+  const double step = std::nearbyint(t_start / dt);
+  // Saturate instead of overflowing for absurd t_start; callers compare the
+  // result with the number of steps.
+  if (!(step < 1e18)) return std::numeric_limits<std::size_t>::max();
+  return static_cast<std::size_t>(step);
 }
 
 double MeanSquaredError(std::span<const double> model,

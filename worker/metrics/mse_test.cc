@@ -125,6 +125,7 @@ TEST(MseTest, RejectsTStartBeyondTheTrace) {
   EXPECT_THAT(at_end.status().message(), HasSubstr("t_start"));
   EXPECT_THAT(at_end.status().message(), HasSubstr("4 steps"));
   EXPECT_FALSE(MakeMseMetric({.t_start = 1.0}, Targets()).ok());
+  EXPECT_FALSE(MakeMseMetric({.t_start = 1e300}, Targets()).ok());
   auto negative = MakeMseMetric({.t_start = -1e-3}, Targets());
   EXPECT_THAT(negative.status().message(), HasSubstr("non-negative"));
 }
