@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -39,6 +40,18 @@ absl::StatusOr<double> OnlineMse(std::span<const double> values_after_step,
         target.size(), " steps of ", dt, " s); nothing would be accumulated"));
   }
   return total / static_cast<double>(steps);
+}
+
+absl::StatusOr<double> OnlineMseFromRecording(std::span<const double> recorded,
+                                              double final_value,
+                                              std::span<const double> target,
+                                              double dt, double t_start) {
+  if (recorded.empty()) {
+    return absl::InvalidArgumentError("online MSE: empty recording");
+  }
+  std::vector<double> after_step(recorded.begin() + 1, recorded.end());
+  after_step.push_back(final_value);
+  return OnlineMse(after_step, target, dt, t_start);
 }
 
 }  // namespace cellfit::metrics

@@ -33,6 +33,15 @@ absl::StatusOr<double> OnlineMse(std::span<const double> values_after_step,
                                  std::span<const double> target, double dt,
                                  double t_start);
 
+// The same from a StateMonitor-style recording: `recorded[i]` is the value at
+// the start of step i (t = i * dt), `final_value` the value after the last
+// step. The value at the end of step i is recorded[i + 1] (the last one:
+// final_value).
+absl::StatusOr<double> OnlineMseFromRecording(std::span<const double> recorded,
+                                              double final_value,
+                                              std::span<const double> target,
+                                              double dt, double t_start);
+
 }  // namespace cellfit::metrics
 
 #endif  // CELLFIT_WORKER_METRICS_ONLINE_MSE_H_

@@ -22,6 +22,15 @@ TEST(OnlineMseTest, AccumulatesStepsFromTStart) {
   EXPECT_EQ(*OnlineMse(kAfterStep, kTarget, 0.5, 1.5), 16.0);
 }
 
+TEST(OnlineMseTest, FromAStateMonitorRecording) {
+  // Recorded at the start of each step: 0, 1, 2, 3; after the last step: 4.
+  // Step i is compared with the value one step later (Brian2's schedule,
+  // checked by testdata/online_error_schedule.py).
+  const std::vector<double> recorded = {0, 1, 2, 3};
+  EXPECT_EQ(*OnlineMseFromRecording(recorded, 4.0, kTarget, 0.5, 0.0), 7.5);
+  EXPECT_FALSE(OnlineMseFromRecording({}, 4.0, kTarget, 0.5, 0.0).ok());
+}
+
 TEST(OnlineMseTest, RejectsBadInput) {
   EXPECT_THAT(OnlineMse(kAfterStep, kTarget, 0.5, 2.0).status().message(),
               HasSubstr("after the last step"));
