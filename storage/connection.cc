@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "storage/absl_compat.h"
 #include "storage/sqlite_status.h"
 #include "storage/status_macros.h"
-#include "storage/strings.h"
 
 namespace cellfit::storage {
 

@@ -7,11 +7,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "storage/absl_compat.h"
 #include "storage/migrations.h"
 #include "storage/schema.h"
 #include "storage/sqlite_status.h"
 #include "storage/status_macros.h"
-#include "storage/strings.h"
 
 namespace cellfit::storage {
 namespace {
@@ -94,9 +94,17 @@ Database::Database(std::string path, DatabaseOptions options,
       writer_(std::move(writer)),
       readers_(std::move(readers)) {}
 
-// Readers close first; the writer, closing last, checkpoints the WAL into the
-// main file and removes it.
-Database::~Database() = default;
+// Readers close first (members are destroyed in reverse order); the writer,
+// closing last, checkpoints the WAL into the main file and removes it when no
+// other process has the file open.
+Database::~Database() {
+  // SQLite's advice for long-lived connections: refresh the planner's
+  // statistics where they are stale. Cheap when nothing changed.
+  absl::MutexLock lock(&writer_mu_);
+  if (absl::Status status = writer_->Exec("PRAGMA optimize"); !status.ok()) {
+    LOG(WARNING) << "database '" << path_ << "': PRAGMA optimize: " << status;
+  }
+}
 
 absl::StatusOr<std::vector<AppliedMigration>> Database::MigrationLog() const {
   return WithReader([](Connection& db) { return ReadMigrationLog(db); });

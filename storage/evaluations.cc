@@ -6,12 +6,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "storage/absl_compat.h"
 #include "storage/database.h"
 #include "storage/double_blob.h"
 #include "storage/queries.h"
 #include "storage/sqlite_status.h"
 #include "storage/status_macros.h"
-#include "storage/strings.h"
 
 namespace cellfit::storage {
 namespace {

@@ -6,9 +6,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "glog/logging.h"
+#include "storage/absl_compat.h"
 #include "storage/sqlite_status.h"
 #include "storage/status_macros.h"
-#include "storage/strings.h"
 
 namespace cellfit::storage {
 namespace {

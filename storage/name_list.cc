@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "storage/strings.h"
+#include "storage/absl_compat.h"
 
 namespace cellfit::storage {
 namespace {

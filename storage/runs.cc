@@ -4,12 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "storage/absl_compat.h"
 #include "storage/database.h"
 #include "storage/name_list.h"
 #include "storage/queries.h"
 #include "storage/sqlite_status.h"
 #include "storage/status_macros.h"
-#include "storage/strings.h"
 
 namespace cellfit::storage {
 namespace {

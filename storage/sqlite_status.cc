@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "storage/strings.h"
+#include "storage/absl_compat.h"
 
 namespace cellfit::storage {
 

@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "storage/absl_compat.h"
 #include "storage/sqlite_status.h"
-#include "storage/strings.h"
 
 namespace cellfit::storage {
 namespace {

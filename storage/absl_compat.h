@@ -1,8 +1,8 @@
 // Debian 12's Abseil is built with its own absl::string_view (not an alias of
 // std::string_view), and neither converts to the other. cellfit's interfaces
 // take std::string_view; Sv() hands one to absl::StrCat and friends.
-#ifndef CELLFIT_STORAGE_STRINGS_H_
-#define CELLFIT_STORAGE_STRINGS_H_
+#ifndef CELLFIT_STORAGE_ABSL_COMPAT_H_
+#define CELLFIT_STORAGE_ABSL_COMPAT_H_
 
 #include <string_view>
 
@@ -16,4 +16,4 @@ inline absl::string_view Sv(std::string_view s) {
 
 }  // namespace cellfit::storage
 
-#endif  // CELLFIT_STORAGE_STRINGS_H_
+#endif  // CELLFIT_STORAGE_ABSL_COMPAT_H_
