@@ -45,8 +45,8 @@ struct NewFitter {
   std::string spec;                          // serialized cellfit.v1.FitterSpec
 };
 
-// One fitter's parameters and schedule of runs, where a run starts when the
-// optimizer is created (first Fit) and again at every restart.
+// A run of a fitter: one optimizer's life, from the fitter's first Fit or a
+// restart until the next restart, with its progress so far.
 struct RunRecord {
   int64_t id = 0;  // unique in the database, never reused
   std::string fitter_id;

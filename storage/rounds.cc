@@ -219,20 +219,23 @@ absl::StatusOr<Checkpoint> LatestCheckpointOn(Connection& db, int64_t run_id) {
   STORAGE_ASSIGN_OR_RETURN(Transaction snapshot,
                            Transaction::Begin(db, Transaction::Mode::kRead));
   STORAGE_RETURN_IF_ERROR(internal::LoadRun(db, run_id).status());
-  STORAGE_ASSIGN_OR_RETURN(
-      ScopedStatement select,
-      db.Prepare("SELECT round, state FROM checkpoints WHERE run_id = ?1 "
-                 "ORDER BY round DESC LIMIT 1"));
-  select->BindInt64(1, run_id);
-  STORAGE_ASSIGN_OR_RETURN(bool found, select->Step());
-  if (!found) {
-    return absl::NotFoundError(
-        absl::StrCat("run ", run_id, " has no checkpoint"));
-  }
   Checkpoint checkpoint;
   checkpoint.run_id = run_id;
-  checkpoint.round = select->ColumnInt64(0);
-  checkpoint.state = std::string(select->ColumnBlob(1));
+  {
+    STORAGE_ASSIGN_OR_RETURN(
+        ScopedStatement select,
+        db.Prepare("SELECT round, state FROM checkpoints WHERE run_id = ?1 "
+                   "ORDER BY round DESC LIMIT 1"));
+    select->BindInt64(1, run_id);
+    STORAGE_ASSIGN_OR_RETURN(bool found, select->Step());
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("run ", run_id, " has no checkpoint"));
+    }
+    checkpoint.round = select->ColumnInt64(0);
+    checkpoint.state = std::string(select->ColumnBlob(1));
+  }  // the statement is reset before the snapshot ends
+  STORAGE_RETURN_IF_ERROR(snapshot.Commit());
   return checkpoint;
 }
 
