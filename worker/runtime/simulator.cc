@@ -56,18 +56,10 @@ template <typename F>
 inline void Binary(Vec* d, const Vec* a, const Vec* b, F f) {
   for (int j = 0; j < kVecsPerRegister; ++j) d[j] = f(a[j], b[j]);
 }
-template <typename F>
-inline void Lanewise(Vec* d, const Vec* a, F f) {
-  for (int j = 0; j < kVecsPerRegister; ++j) {
-    d[j] = cellfit_vm::Map(a[j], f);
-  }
-}
 
 void Execute(const std::vector<Instruction>& code, RegisterFile& regs,
              const BlockContext& context) {
-  using cellfit_vm::Blend;
-  using cellfit_vm::Bool;
-  using cellfit_vm::Splat;
+  namespace vm = cellfit_vm;
   for (const Instruction& in : code) {
     Vec* d = regs[in.dst];
     const int n = model::OperandCount(in.op);
@@ -76,77 +68,59 @@ void Execute(const std::vector<Instruction>& code, RegisterFile& regs,
     const Vec* c = n >= 3 ? regs[in.c] : nullptr;
     switch (in.op) {
       case OpCode::kCopy: Unary(d, a, [](Vec x) { return x; }); break;
-      case OpCode::kAdd: Binary(d, a, b, [](Vec x, Vec y) { return x + y; }); break;
-      case OpCode::kSub: Binary(d, a, b, [](Vec x, Vec y) { return x - y; }); break;
-      case OpCode::kMul: Binary(d, a, b, [](Vec x, Vec y) { return x * y; }); break;
-      case OpCode::kDiv: Binary(d, a, b, [](Vec x, Vec y) { return x / y; }); break;
-      case OpCode::kPow: Binary(d, a, b, cellfit_vm::Pow); break;
-      case OpCode::kMod: Binary(d, a, b, cellfit_vm::Mod); break;
-      case OpCode::kFloorDiv:
-        Binary(d, a, b, [](Vec x, Vec y) {
-          return cellfit_vm::Map(x / y, [](double q) { return std::floor(q); });
-        });
-        break;
-      case OpCode::kNeg: Unary(d, a, [](Vec x) { return -x; }); break;
-      case OpCode::kLess: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x < y); }); break;
-      case OpCode::kLessEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x <= y); }); break;
-      case OpCode::kGreater: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x > y); }); break;
-      case OpCode::kGreaterEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x >= y); }); break;
-      case OpCode::kEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x == y); }); break;
-      case OpCode::kNotEqual: Binary(d, a, b, [](Vec x, Vec y) { return Bool(x != y); }); break;
-      case OpCode::kAnd:
-        Binary(d, a, b, [](Vec x, Vec y) {
-          return Bool((x != Splat(0.0)) & (y != Splat(0.0)));
-        });
-        break;
-      case OpCode::kOr:
-        Binary(d, a, b, [](Vec x, Vec y) {
-          return Bool((x != Splat(0.0)) | (y != Splat(0.0)));
-        });
-        break;
-      case OpCode::kNot: Unary(d, a, [](Vec x) { return Bool(x == Splat(0.0)); }); break;
+      case OpCode::kAdd: Binary(d, a, b, vm::OpAdd); break;
+      case OpCode::kSub: Binary(d, a, b, vm::OpSub); break;
+      case OpCode::kMul: Binary(d, a, b, vm::OpMul); break;
+      case OpCode::kDiv: Binary(d, a, b, vm::OpDiv); break;
+      case OpCode::kPow: Binary(d, a, b, vm::OpPow); break;
+      case OpCode::kMod: Binary(d, a, b, vm::OpMod); break;
+      case OpCode::kFloorDiv: Binary(d, a, b, vm::OpFloorDiv); break;
+      case OpCode::kNeg: Unary(d, a, vm::OpNeg); break;
+      case OpCode::kLess: Binary(d, a, b, vm::OpLess); break;
+      case OpCode::kLessEqual: Binary(d, a, b, vm::OpLessEqual); break;
+      case OpCode::kGreater: Binary(d, a, b, vm::OpGreater); break;
+      case OpCode::kGreaterEqual: Binary(d, a, b, vm::OpGreaterEqual); break;
+      case OpCode::kEqual: Binary(d, a, b, vm::OpEqual); break;
+      case OpCode::kNotEqual: Binary(d, a, b, vm::OpNotEqual); break;
+      case OpCode::kAnd: Binary(d, a, b, vm::OpAnd); break;
+      case OpCode::kOr: Binary(d, a, b, vm::OpOr); break;
+      case OpCode::kNot: Unary(d, a, vm::OpNot); break;
       case OpCode::kSelect:
-        for (int j = 0; j < kVecsPerRegister; ++j) {
-          d[j] = Blend(a[j] != Splat(0.0), b[j], c[j]);
-        }
+        for (int j = 0; j < kVecsPerRegister; ++j) d[j] = vm::OpSelect(a[j], b[j], c[j]);
         break;
       case OpCode::kClip:
-        for (int j = 0; j < kVecsPerRegister; ++j) {
-          d[j] = cellfit_vm::Clip(a[j], b[j], c[j]);
-        }
+        for (int j = 0; j < kVecsPerRegister; ++j) d[j] = vm::OpClip(a[j], b[j], c[j]);
         break;
-      case OpCode::kExp: Unary(d, a, cellfit_vm::Exp); break;
-      case OpCode::kLog: Lanewise(d, a, [](double x) { return std::log(x); }); break;
-      case OpCode::kLog10: Lanewise(d, a, [](double x) { return std::log10(x); }); break;
-      case OpCode::kSqrt: Lanewise(d, a, [](double x) { return std::sqrt(x); }); break;
-      case OpCode::kAbs: Lanewise(d, a, [](double x) { return std::fabs(x); }); break;
-      case OpCode::kSin: Lanewise(d, a, [](double x) { return std::sin(x); }); break;
-      case OpCode::kCos: Lanewise(d, a, [](double x) { return std::cos(x); }); break;
-      case OpCode::kTan: Lanewise(d, a, [](double x) { return std::tan(x); }); break;
-      case OpCode::kSinh: Lanewise(d, a, [](double x) { return std::sinh(x); }); break;
-      case OpCode::kCosh: Lanewise(d, a, [](double x) { return std::cosh(x); }); break;
-      case OpCode::kTanh: Lanewise(d, a, [](double x) { return std::tanh(x); }); break;
-      case OpCode::kArcsin: Lanewise(d, a, [](double x) { return std::asin(x); }); break;
-      case OpCode::kArccos: Lanewise(d, a, [](double x) { return std::acos(x); }); break;
-      case OpCode::kArctan: Lanewise(d, a, [](double x) { return std::atan(x); }); break;
-      case OpCode::kFloor: Lanewise(d, a, [](double x) { return std::floor(x); }); break;
-      case OpCode::kCeil: Lanewise(d, a, [](double x) { return std::ceil(x); }); break;
-      case OpCode::kExprel: Lanewise(d, a, cellfit_vm::ScalarExprel); break;
-      case OpCode::kSign: Lanewise(d, a, cellfit_vm::ScalarSign); break;
-      case OpCode::kInt: Lanewise(d, a, [](double x) { return std::trunc(x); }); break;
-      case OpCode::kExpm1: Lanewise(d, a, [](double x) { return std::expm1(x); }); break;
-      case OpCode::kLog1p: Lanewise(d, a, [](double x) { return std::log1p(x); }); break;
+      case OpCode::kExp: Unary(d, a, vm::OpExp); break;
+      case OpCode::kLog: Unary(d, a, vm::OpLog); break;
+      case OpCode::kLog10: Unary(d, a, vm::OpLog10); break;
+      case OpCode::kSqrt: Unary(d, a, vm::OpSqrt); break;
+      case OpCode::kAbs: Unary(d, a, vm::OpAbs); break;
+      case OpCode::kSin: Unary(d, a, vm::OpSin); break;
+      case OpCode::kCos: Unary(d, a, vm::OpCos); break;
+      case OpCode::kTan: Unary(d, a, vm::OpTan); break;
+      case OpCode::kSinh: Unary(d, a, vm::OpSinh); break;
+      case OpCode::kCosh: Unary(d, a, vm::OpCosh); break;
+      case OpCode::kTanh: Unary(d, a, vm::OpTanh); break;
+      case OpCode::kArcsin: Unary(d, a, vm::OpArcsin); break;
+      case OpCode::kArccos: Unary(d, a, vm::OpArccos); break;
+      case OpCode::kArctan: Unary(d, a, vm::OpArctan); break;
+      case OpCode::kFloor: Unary(d, a, vm::OpFloor); break;
+      case OpCode::kCeil: Unary(d, a, vm::OpCeil); break;
+      case OpCode::kExprel: Unary(d, a, vm::OpExprel); break;
+      case OpCode::kSign: Unary(d, a, vm::OpSign); break;
+      case OpCode::kInt: Unary(d, a, vm::OpInt); break;
+      case OpCode::kExpm1: Unary(d, a, vm::OpExpm1); break;
+      case OpCode::kLog1p: Unary(d, a, vm::OpLog1p); break;
       case OpCode::kRand:
       case OpCode::kRandn: {
         double* lanes = reinterpret_cast<double*>(d);
         for (int l = 0; l < kBlockLanes; ++l) {
           lanes[l] = in.op == OpCode::kRand
-                         ? cellfit_vm::RandomUniform(context.seed,
-                                                     context.lane_index[l],
-                                                     context.step, in.a)
-                         : cellfit_vm::RandomNormal(context.seed,
-                                                    context.lane_index[l],
-                                                    context.step, in.a);
+                         ? vm::RandomUniform(context.seed, context.lane_index[l],
+                                             context.step, in.a)
+                         : vm::RandomNormal(context.seed, context.lane_index[l],
+                                            context.step, in.a);
         }
         break;
       }

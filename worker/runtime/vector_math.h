@@ -127,6 +127,56 @@ inline Vec Clip(Vec x, Vec lo, Vec hi) {
 
 inline Vec Truthy(Vec x) { return Bool(x != Splat(0.0)); }
 
+// One function per step-program opcode. The runtime interpreter and the
+// generated standalone code call exactly these, so that both backends perform
+// the same operations in the same order.
+inline Vec OpAdd(Vec a, Vec b) { return a + b; }
+inline Vec OpSub(Vec a, Vec b) { return a - b; }
+inline Vec OpMul(Vec a, Vec b) { return a * b; }
+inline Vec OpDiv(Vec a, Vec b) { return a / b; }
+inline Vec OpPow(Vec a, Vec b) { return Pow(a, b); }
+inline Vec OpMod(Vec a, Vec b) { return Mod(a, b); }
+inline Vec OpFloorDiv(Vec a, Vec b) {
+  return Map(a / b, [](double q) { return std::floor(q); });
+}
+inline Vec OpNeg(Vec a) { return -a; }
+inline Vec OpLess(Vec a, Vec b) { return Bool(a < b); }
+inline Vec OpLessEqual(Vec a, Vec b) { return Bool(a <= b); }
+inline Vec OpGreater(Vec a, Vec b) { return Bool(a > b); }
+inline Vec OpGreaterEqual(Vec a, Vec b) { return Bool(a >= b); }
+inline Vec OpEqual(Vec a, Vec b) { return Bool(a == b); }
+inline Vec OpNotEqual(Vec a, Vec b) { return Bool(a != b); }
+inline Vec OpAnd(Vec a, Vec b) {
+  return Bool((a != Splat(0.0)) & (b != Splat(0.0)));
+}
+inline Vec OpOr(Vec a, Vec b) {
+  return Bool((a != Splat(0.0)) | (b != Splat(0.0)));
+}
+inline Vec OpNot(Vec a) { return Bool(a == Splat(0.0)); }
+inline Vec OpSelect(Vec c, Vec a, Vec b) { return Blend(c != Splat(0.0), a, b); }
+inline Vec OpClip(Vec x, Vec lo, Vec hi) { return Clip(x, lo, hi); }
+inline Vec OpExp(Vec a) { return Exp(a); }
+inline Vec OpLog(Vec a) { return Map(a, [](double x) { return std::log(x); }); }
+inline Vec OpLog10(Vec a) { return Map(a, [](double x) { return std::log10(x); }); }
+inline Vec OpSqrt(Vec a) { return Map(a, [](double x) { return std::sqrt(x); }); }
+inline Vec OpAbs(Vec a) { return Map(a, [](double x) { return std::fabs(x); }); }
+inline Vec OpSin(Vec a) { return Map(a, [](double x) { return std::sin(x); }); }
+inline Vec OpCos(Vec a) { return Map(a, [](double x) { return std::cos(x); }); }
+inline Vec OpTan(Vec a) { return Map(a, [](double x) { return std::tan(x); }); }
+inline Vec OpSinh(Vec a) { return Map(a, [](double x) { return std::sinh(x); }); }
+inline Vec OpCosh(Vec a) { return Map(a, [](double x) { return std::cosh(x); }); }
+inline Vec OpTanh(Vec a) { return Map(a, [](double x) { return std::tanh(x); }); }
+inline Vec OpArcsin(Vec a) { return Map(a, [](double x) { return std::asin(x); }); }
+inline Vec OpArccos(Vec a) { return Map(a, [](double x) { return std::acos(x); }); }
+inline Vec OpArctan(Vec a) { return Map(a, [](double x) { return std::atan(x); }); }
+inline Vec OpFloor(Vec a) { return Map(a, [](double x) { return std::floor(x); }); }
+inline Vec OpCeil(Vec a) { return Map(a, [](double x) { return std::ceil(x); }); }
+inline Vec OpExprel(Vec a) { return Map(a, ScalarExprel); }
+inline Vec OpSign(Vec a) { return Map(a, ScalarSign); }
+inline Vec OpInt(Vec a) { return Map(a, [](double x) { return std::trunc(x); }); }
+inline Vec OpExpm1(Vec a) { return Map(a, [](double x) { return std::expm1(x); }); }
+inline Vec OpLog1p(Vec a) { return Map(a, [](double x) { return std::log1p(x); }); }
+
 }  // namespace cellfit_vm
 
 #endif  // CELLFIT_WORKER_RUNTIME_VECTOR_MATH_H_
