@@ -4,11 +4,13 @@
 // Prints a line in the format of ../shared/bench/brian2_hh_bench.py.
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <string>
 
 #include "bench/hh_model.h"
 #include "model/step_program.h"
+#include "worker/standalone/standalone_backend.h"
 
 int main(int argc, char** argv) {
   using namespace cellfit;
@@ -41,12 +43,25 @@ int main(int argc, char** argv) {
   request.n_params = 4;
   request.threads = 1;
   for (int k = 0; k < n; ++k) request.lanes.push_back({k, k % 5, k});
-  if (backend != "runtime") {
-    std::fprintf(stderr, "backend %s is not built\n", backend.c_str());
+  standalone::StandaloneRunFn run = runtime::RunBatch;
+  if (backend == "standalone") {
+    std::shared_ptr<const standalone::CompiledProgram> compiled;
+    auto runner = standalone::MakeStandaloneRunner(*program, {}, &compiled);
+    if (!runner.ok()) {
+      std::fprintf(stderr, "%s\n", runner.status().ToString().c_str());
+      return 1;
+    }
+    run = *runner;
+    std::fprintf(stderr, "compile_seconds=%.3f (0: from the cache)\n",
+                 compiled->compile_seconds);
+  } else if (backend != "runtime") {
+    std::fprintf(stderr, "unknown backend %s\n", backend.c_str());
     return 1;
   }
   const auto start = std::chrono::steady_clock::now();
-  auto result = runtime::RunBatch(request);
+  const std::clock_t cpu_start = std::clock();
+  auto result = run(request);
+  const double cpu = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!result.ok()) {
@@ -61,8 +76,9 @@ int main(int argc, char** argv) {
       ++count;
     }
   }
-  std::printf("%s N=%d steps=%d wall=%.3fs neuron_steps_per_s=%.3e v_mean=%.6e\n",
-              backend.c_str(), n, n_steps, wall, double(n) * n_steps / wall,
+  std::printf("%s N=%d steps=%d wall=%.3fs cpu=%.3fs neuron_steps_per_s=%.3e "
+              "v_mean=%.6e\n",
+              backend.c_str(), n, n_steps, wall, cpu, double(n) * n_steps / wall,
               sum / count);
   return 0;
 }

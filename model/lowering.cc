@@ -286,6 +286,15 @@ class Lowerer {
 
   // Emits `op` over `args` unless an identical computation exists.
   int EmitValue(OpCode op, const std::vector<int>& args) {
+    if (op == OpCode::kDiv && levels_[args[0]] == Level::kVarying &&
+        levels_[args[1]] <= Level::kInvariant) {
+      // x/c as x*(1/c) with 1/c computed once: a division costs several
+      // multiplications. The result may differ from the division in the last
+      // bit, the same change Brian2's own compiled targets make (they build
+      // with -ffast-math); both cellfit backends see the same multiplication.
+      const int reciprocal = EmitValue(OpCode::kDiv, {ConstantRegister(1.0), args[1]});
+      return EmitValue(OpCode::kMul, {args[0], reciprocal});
+    }
     Level level = Level::kConstant;
     for (int a : args) level = std::max(level, levels_[a]);
     const auto key = std::make_tuple(static_cast<int>(op), Arg(args, 0),

@@ -13,6 +13,7 @@
 #include "model/checker.h"
 #include "model/step_program.h"
 #include "worker/runtime/simulator.h"
+#include "worker/standalone/standalone_backend.h"
 
 namespace cellfit {
 namespace {
@@ -163,10 +164,14 @@ absl::StatusOr<Simulated> SimulateCase(const std::string& name,
       request.lanes.push_back({s, t, static_cast<int64_t>(s) * n_traces + t});
     }
   }
-  if (backend != Backend::kRuntime) {
-    return absl::UnimplementedError("the standalone backend is not built yet");
+  absl::StatusOr<runtime::BatchResult> result;
+  if (backend == Backend::kRuntime) {
+    result = runtime::RunBatch(request);
+  } else {
+    auto runner = standalone::MakeStandaloneRunner(*program, {});
+    if (!runner.ok()) return runner.status();
+    result = (*runner)(request);
   }
-  auto result = runtime::RunBatch(request);
   if (!result.ok()) return result.status();
   Simulated simulated;
   simulated.method = checked.model->method;
@@ -207,6 +212,30 @@ Statistics Stats(const std::vector<std::vector<double>>& traces, int from) {
 }
 
 }  // namespace
+
+void ExpectBackendsAgree(const Simulated& runtime, const Simulated& standalone) {
+  // The same operations in the same order: any difference beyond rounding in
+  // the last bits means the backends compute different things.
+  double worst = 0;
+  for (const auto& [var, traces] : runtime.traces) {
+    const auto& other = standalone.traces.at(var);
+    ASSERT_EQ(traces.size(), other.size());
+    for (size_t n = 0; n < traces.size(); ++n) {
+      for (size_t k = 0; k < traces[n].size(); ++k) {
+        const double a = traces[n][k];
+        const double b = other[n][k];
+        const double scale = std::max(std::fabs(a), 1e-300);
+        const double relative = std::fabs(a - b) / scale;
+        worst = std::max(worst, a == b ? 0.0 : relative);
+        ASSERT_LE(relative, 1e-12) << var << " of neuron " << n << " at step "
+                                   << k << ": runtime " << a << ", standalone " << b;
+      }
+    }
+  }
+  EXPECT_EQ(runtime.spikes, standalone.spikes);
+  std::cout << "[ measured ] runtime vs standalone: largest relative difference "
+            << worst << std::endl;
+}
 
 void ExpectMatches(const json& reference, const Simulated& simulated) {
   const json& brian2 = reference.at("brian2");

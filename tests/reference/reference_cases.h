@@ -34,6 +34,10 @@ absl::StatusOr<Simulated> SimulateCase(const std::string& name,
 // (or, for stochastic cases, the same statistics).
 void ExpectMatches(const nlohmann::json& reference, const Simulated& simulated);
 
+// GoogleTest expectations: the two backends give the same traces (1e-12
+// relative) and identical spikes.
+void ExpectBackendsAgree(const Simulated& runtime, const Simulated& standalone);
+
 }  // namespace cellfit
 
 #endif  // CELLFIT_TESTS_REFERENCE_REFERENCE_CASES_H_

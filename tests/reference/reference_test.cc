@@ -33,13 +33,24 @@ using nlohmann::json;
 
 class ReferenceTest : public testing::TestWithParam<std::string> {};
 
-TEST_P(ReferenceTest, RuntimeBackendMatchesBrian2) {
+// One Brian2 run per case, compared with both backends.
+TEST_P(ReferenceTest, BothBackendsMatchBrian2AndEachOther) {
   const std::string name = GetParam();
   auto reference = RunBrian2(name);
   ASSERT_TRUE(reference.ok()) << reference.status();
-  auto simulated = SimulateCase(name, *reference, Backend::kRuntime);
-  ASSERT_TRUE(simulated.ok()) << simulated.status();
-  ExpectMatches(*reference, *simulated);
+  auto runtime = SimulateCase(name, *reference, Backend::kRuntime);
+  ASSERT_TRUE(runtime.ok()) << runtime.status();
+  {
+    SCOPED_TRACE("runtime backend vs Brian2");
+    ExpectMatches(*reference, *runtime);
+  }
+  auto standalone = SimulateCase(name, *reference, Backend::kStandalone);
+  ASSERT_TRUE(standalone.ok()) << standalone.status();
+  {
+    SCOPED_TRACE("standalone backend vs Brian2");
+    ExpectMatches(*reference, *standalone);
+  }
+  ExpectBackendsAgree(*runtime, *standalone);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, ReferenceTest,

@@ -128,7 +128,9 @@ void Execute(const std::vector<Instruction>& code, RegisterFile& regs,
   }
 }
 
-absl::Status Validate(const BatchRequest& request) {
+}  // namespace
+
+absl::Status ValidateBatch(const BatchRequest& request) {
   if (request.program == nullptr || request.data == nullptr) {
     return absl::InvalidArgumentError("batch without a program or data");
   }
@@ -177,6 +179,8 @@ absl::Status Validate(const BatchRequest& request) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Runs lanes [first, first + count) of the request as one block.
 void RunBlock(const BatchRequest& request, int first, int count,
@@ -290,7 +294,7 @@ void RunBlock(const BatchRequest& request, int first, int count,
 }  // namespace
 
 absl::StatusOr<BatchResult> RunBatch(const BatchRequest& request) {
-  if (absl::Status status = Validate(request); !status.ok()) return status;
+  if (absl::Status status = ValidateBatch(request); !status.ok()) return status;
   const StepProgram& program = *request.program;
   const int n_lanes = static_cast<int>(request.lanes.size());
   const int n_steps = request.data->n_steps;

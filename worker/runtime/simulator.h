@@ -62,6 +62,9 @@ struct BatchResult {
 // Lanes per block; a multiple of the vector width.
 inline constexpr int kBlockLanes = 32;
 
+// Checks a request against its program and data (shared by both backends).
+absl::Status ValidateBatch(const BatchRequest& request);
+
 absl::StatusOr<BatchResult> RunBatch(const BatchRequest& request);
 
 }  // namespace cellfit::runtime

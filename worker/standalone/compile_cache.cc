@@ -1,0 +1,293 @@
+#include "worker/standalone/compile_cache.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+extern char** environ;
+
+namespace cellfit::standalone {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Compiler(const CompilerOptions& options) {
+  if (!options.compiler.empty()) return options.compiler;
+  if (const char* cxx = std::getenv("CXX"); cxx != nullptr && *cxx) return cxx;
+  return "c++";
+}
+
+std::vector<std::string> Flags(const CompilerOptions& options) {
+  return options.flags.empty() ? DefaultFlags() : options.flags;
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int k = 0; k < length; ++k) {
+    absl::StrAppend(&hex, absl::Hex(digest[k], absl::kZeroPad2));
+  }
+  return hex;
+}
+
+struct ProcessResult {
+  int exit_code = -1;
+  bool timed_out = false;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs argv with stdout/stderr to a file, killing it after `timeout`.
+absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                         const std::string& output_path,
+                                         absl::Duration timeout) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run '", argv[0], "': ", std::strerror(rc)));
+  }
+  ProcessResult result;
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  int status = 0;
+  while (true) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      result.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!result.timed_out) {
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  std::ifstream in(output_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  result.output = text.str();
+  return result;
+}
+
+// The compiler's identity: its path and first line of --version.
+absl::StatusOr<std::string> CompilerIdentity(const CompilerOptions& options) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string>* known = new std::map<std::string, std::string>;
+  const std::string compiler = Compiler(options);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = known->find(compiler); it != known->end()) return it->second;
+  const std::string out =
+      (fs::temp_directory_path() / absl::StrCat("cellfit_cc_version_", getpid()))
+          .string();
+  auto result = RunProcess({compiler, "--version"}, out, absl::Seconds(30));
+  fs::remove(out);
+  if (!result.ok()) return result.status();
+  if (result->exit_code != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the C++ compiler '", compiler, "' does not run: ",
+                     result->output));
+  }
+  const std::string identity =
+      absl::StrCat(compiler, "\n", result->output.substr(0, result->output.find('\n')));
+  (*known)[compiler] = identity;
+  return identity;
+}
+
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) {
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0) flock(fd_, LOCK_EX);
+  }
+  ~FileLock() {
+    if (fd_ >= 0) {
+      flock(fd_, LOCK_UN);
+      close(fd_);
+    }
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// Removes least recently used objects until the cache fits, keeping `keep`.
+void Evict(const fs::path& dir, int64_t max_bytes, const fs::path& keep) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> objects;
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".so") continue;
+    total += static_cast<int64_t>(entry.file_size(ec));
+    objects.push_back({entry.last_write_time(ec), entry.path()});
+  }
+  std::sort(objects.begin(), objects.end());
+  for (const auto& [time, path] : objects) {
+    if (total <= max_bytes) break;
+    if (path == keep) continue;
+    const int64_t size = static_cast<int64_t>(fs::file_size(path, ec));
+    // A process that has it loaded keeps its mapping; new loads recompile.
+    if (fs::remove(path, ec)) total -= size;
+    fs::remove(fs::path(path).replace_extension(".cc"), ec);
+  }
+}
+
+absl::StatusOr<CellfitRunGroupFn> Load(const std::string& path) {
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot load ", path, ": ", dlerror()));
+  }
+  auto version = reinterpret_cast<int (*)()>(dlsym(handle, "cellfit_abi_version"));
+  auto run = reinterpret_cast<CellfitRunGroupFn>(dlsym(handle, "cellfit_run_group"));
+  if (version == nullptr || run == nullptr || version() != CELLFIT_ABI_VERSION) {
+    return absl::InternalError(absl::StrCat(path, " is not a cellfit program of ABI ",
+                                            CELLFIT_ABI_VERSION));
+  }
+  return run;
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultFlags() {
+  return {"-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno",
+          "-fPIC", "-shared", "-std=c++17", "-w"};
+}
+
+std::string DefaultCacheDir() {
+  if (const char* dir = std::getenv("CELLFIT_CACHE_DIR"); dir && *dir) return dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    return (fs::path(xdg) / "cellfit" / "standalone").string();
+  }
+  const char* home = std::getenv("HOME");
+  return (fs::path(home && *home ? home : "/tmp") / ".cache" / "cellfit" /
+          "standalone")
+      .string();
+}
+
+absl::Status CheckCompiler(const CompilerOptions& options) {
+  return CompilerIdentity(options).status();
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
+    const std::string& source, const CompilerOptions& options) {
+  auto identity = CompilerIdentity(options);
+  if (!identity.ok()) return identity.status();
+  const std::vector<std::string> flags = Flags(options);
+  const std::string key = Sha256Hex(absl::StrCat(
+      "abi ", CELLFIT_ABI_VERSION, "\n", *identity, "\n", absl::StrJoin(flags, " "),
+      "\n", source));
+
+  static std::mutex table_mutex;
+  static auto* table = new std::map<std::string, std::shared_ptr<const CompiledProgram>>;
+  {
+    std::lock_guard<std::mutex> lock(table_mutex);
+    if (auto it = table->find(key); it != table->end()) return it->second;
+  }
+
+  const fs::path dir = options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create the compile cache ", dir.string(), ": ", ec.message()));
+  }
+  const fs::path object = dir / (key + ".so");
+  auto program = std::make_shared<CompiledProgram>();
+  program->key = key;
+  program->path = object.string();
+  {
+    FileLock lock((dir / (key + ".lock")).string());
+    if (!lock.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot lock the compile cache in ", dir.string()));
+    }
+    if (!fs::exists(object)) {
+      const std::string stem = absl::StrCat(key, ".", getpid());
+      const fs::path source_path = dir / (stem + ".cc");
+      const fs::path temp_object = dir / (stem + ".so.tmp");
+      const fs::path log = dir / (stem + ".log");
+      {
+        std::ofstream out(source_path);
+        out << source;
+        if (!out) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot write ", source_path.string()));
+        }
+      }
+      std::vector<std::string> argv = {Compiler(options)};
+      argv.insert(argv.end(), flags.begin(), flags.end());
+      argv.insert(argv.end(), {source_path.string(), "-o", temp_object.string()});
+      const auto start = std::chrono::steady_clock::now();
+      auto result = RunProcess(argv, log.string(), options.timeout);
+      program->compile_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fs::remove(log, ec);
+      if (!result.ok()) {
+        fs::remove(source_path, ec);
+        return result.status();
+      }
+      if (result->timed_out) {
+        fs::remove(source_path, ec);
+        fs::remove(temp_object, ec);
+        return absl::DeadlineExceededError(absl::StrCat(
+            "compiling the model took longer than ", absl::FormatDuration(options.timeout)));
+      }
+      if (result->exit_code != 0) {
+        fs::remove(temp_object, ec);
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the C++ compiler failed on the generated model (kept at ",
+            source_path.string(), "):\n", result->output.substr(0, 8000)));
+      }
+      fs::rename(source_path, dir / (key + ".cc"), ec);
+      fs::rename(temp_object, object, ec);  // atomic: others see all or nothing
+      if (ec) {
+        return absl::InternalError(absl::StrCat("cannot store ", object.string(),
+                                                ": ", ec.message()));
+      }
+      Evict(dir, options.max_cache_bytes, object);
+    } else {
+      // Mark as recently used for eviction.
+      fs::last_write_time(object, fs::file_time_type::clock::now(), ec);
+    }
+  }
+  auto run = Load(object.string());
+  if (!run.ok()) return run.status();
+  program->run_group = *run;
+  std::lock_guard<std::mutex> lock(table_mutex);
+  auto [it, inserted] = table->emplace(key, std::move(program));
+  return it->second;
+}
+
+}  // namespace cellfit::standalone

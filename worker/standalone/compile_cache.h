@@ -1,0 +1,56 @@
+// Compiling generated sources into shared objects, once: a disk cache keyed by
+// a SHA-256 of the source, the compiler's identity and its flags, safe when
+// several workers (processes) compile the same model at once (one compiles,
+// the others wait on a file lock and load; objects appear by atomic rename),
+// bounded in size with least-recently-used eviction.
+#ifndef CELLFIT_WORKER_STANDALONE_COMPILE_CACHE_H_
+#define CELLFIT_WORKER_STANDALONE_COMPILE_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "worker/standalone/abi.h"
+
+namespace cellfit::standalone {
+
+struct CompilerOptions {
+  std::string compiler;             // empty: $CXX, else "c++" on PATH
+  std::vector<std::string> flags;   // empty: DefaultFlags()
+  std::string cache_dir;            // empty: DefaultCacheDir()
+  int64_t max_cache_bytes = int64_t{1} << 30;
+  absl::Duration timeout = absl::Seconds(300);
+};
+
+// -O3, tuned for this machine, no contraction into fused multiply-adds (the
+// runtime backend computes without them), position independent.
+std::vector<std::string> DefaultFlags();
+// $CELLFIT_CACHE_DIR, else $XDG_CACHE_HOME/cellfit/standalone, else
+// ~/.cache/cellfit/standalone.
+std::string DefaultCacheDir();
+
+// A loaded shared object and its entry point; unloaded never (code may run on
+// other threads), so holding one is cheap.
+struct CompiledProgram {
+  std::string key;         // hex SHA-256
+  std::string path;        // the shared object
+  CellfitRunGroupFn run_group = nullptr;
+  double compile_seconds = 0;  // 0 when loaded from the cache
+};
+
+// Whether the compiler runs at all ("c++ --version" succeeds); the reason
+// when not.
+absl::Status CheckCompiler(const CompilerOptions& options);
+
+// The compiled program for `source`: from this process's table, from the disk
+// cache, or compiled now. Compiler errors and timeouts come back as
+// INVALID_ARGUMENT / DEADLINE_EXCEEDED with the compiler's message.
+absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
+    const std::string& source, const CompilerOptions& options);
+
+}  // namespace cellfit::standalone
+
+#endif  // CELLFIT_WORKER_STANDALONE_COMPILE_CACHE_H_

@@ -1,0 +1,16 @@
+# Writes OUTPUT: a C++ source defining the text of the shared headers.
+# Run with -DSOURCE_DIR=<repo> -DOUTPUT=<file>.
+function(embed variable path)
+  file(READ "${path}" text)
+  string(FIND "${text}" ")cellfit_embed\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${path} contains the raw-string delimiter")
+  endif()
+  set(EMBEDDED "${EMBEDDED}const char ${variable}[] = R\"cellfit_embed(${text})cellfit_embed\";\n" PARENT_SCOPE)
+endfunction()
+set(EMBEDDED "")
+embed(kEmbeddedAbi "${SOURCE_DIR}/worker/standalone/abi.h")
+embed(kEmbeddedVectorMath "${SOURCE_DIR}/worker/runtime/vector_math.h")
+embed(kEmbeddedRandom "${SOURCE_DIR}/worker/runtime/random.h")
+file(WRITE "${OUTPUT}.tmp" "// Generated: the shared headers as text.\n#include \"worker/standalone/embedded_sources.h\"\nnamespace cellfit::standalone {\n${EMBEDDED}}  // namespace cellfit::standalone\n")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
