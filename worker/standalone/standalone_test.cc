@@ -1,2 +1,190 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-TEST(Placeholder, Builds) {}
+#include "model/checker.h"
+#include "worker/standalone/codegen.h"
+#include "worker/standalone/compile_cache.h"
+#include "worker/standalone/standalone_backend.h"
+
+namespace cellfit::standalone {
+namespace {
+
+namespace fs = std::filesystem;
+
+model::StepProgram Lif(const std::string& tau_name, double el_mv) {
+  model::ModelSpec spec;
+  spec.equations = absl::StrCat("dsecret_voltage/dt = (El - secret_voltage + R*I)/",
+                                tau_name, " : volt\n", tau_name,
+                                " : second\nR : ohm\n");
+  spec.threshold = "secret_voltage > -50*mV";
+  spec.reset = "secret_voltage = -70*mV";
+  spec.namespace_entries = {{"El", absl::StrCat(el_mv, "*mV"), {}}};
+  spec.inputs = {{"I", model::Dimension::Of(0, 0, 0, 1)}};
+  auto checked = model::CheckModel(spec);
+  EXPECT_TRUE(checked.model) << checked.diagnostics.ToStatus();
+  model::LoweringOptions options;
+  options.record = {"secret_voltage"};
+  auto program = model::LowerModel(*checked.model, options);
+  EXPECT_TRUE(program.ok()) << program.status();
+  return *program;
+}
+
+class CacheTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           absl::StrCat("cellfit_cache_test_", getpid(), "_",
+                        testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    options_.cache_dir = dir_.string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  int CountObjects() const {
+    int n = 0;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      n += entry.path().extension() == ".so";
+    }
+    return n;
+  }
+  fs::path dir_;
+  CompilerOptions options_;
+};
+
+TEST(Codegen, SourceCarriesNoUserText) {
+  const std::string source = GenerateSource(Lif("tau_membrane_xyz", -70));
+  EXPECT_EQ(source.find("secret_voltage"), std::string::npos);
+  EXPECT_EQ(source.find("tau_membrane_xyz"), std::string::npos);
+  EXPECT_NE(source.find("cellfit_run_group"), std::string::npos);
+  // Numbers travel as exact hexadecimal literals.
+  EXPECT_NE(source.find("0x"), std::string::npos);
+}
+
+TEST_F(CacheTest, CompilesOnceAndReusesWithinAndAcrossProcesses) {
+  const std::string source = GenerateSource(Lif("tau", -71));
+  // Two processes ask for the same program at once: one compiles, the other
+  // waits for it and loads its object.
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto compiled = CompileOrLoad(source, options_);
+    const double seconds = compiled.ok() ? (*compiled)->compile_seconds : -1;
+    (void)!write(pipe_fds[1], &seconds, sizeof seconds);
+    _exit(compiled.ok() ? 0 : 1);
+  }
+  auto compiled = CompileOrLoad(source, options_);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  double child_seconds = -1;
+  ASSERT_EQ(read(pipe_fds[0], &child_seconds, sizeof child_seconds),
+            static_cast<ssize_t>(sizeof child_seconds));
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // Exactly one of the two compiled.
+  EXPECT_TRUE(((*compiled)->compile_seconds > 0) != (child_seconds > 0))
+      << "parent " << (*compiled)->compile_seconds << " s, child " << child_seconds
+      << " s";
+  EXPECT_EQ(CountObjects(), 1);
+  // Within the process, the same object comes back without touching disk.
+  auto again = CompileOrLoad(source, options_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), compiled->get());
+}
+
+TEST_F(CacheTest, EvictsLeastRecentlyUsedBeyondItsBound) {
+  options_.max_cache_bytes = 1;  // room for the newest object only
+  for (int k = 0; k < 3; ++k) {
+    auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -60 - k)), options_);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    EXPECT_TRUE(fs::exists((*compiled)->path));
+  }
+  EXPECT_EQ(CountObjects(), 1);
+}
+
+TEST_F(CacheTest, CompilerErrorsComeBackWithTheCompilersMessage) {
+  options_.flags = {"-shared", "-fPIC", "-fno-such-option-cellfit"};
+  auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -80)), options_);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(compiled.status().message().find("fno-such-option-cellfit"),
+            std::string::npos)
+      << compiled.status();
+}
+
+TEST_F(CacheTest, SlowCompilesTimeOut) {
+  fs::create_directories(dir_);
+  const fs::path fake = dir_ / "slow-c++";
+  {
+    std::ofstream script(fake);
+    script << "#!/bin/sh\n[ \"$1\" = --version ] && { echo slow 1.0; exit 0; }\n"
+              "sleep 30\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  options_.compiler = fake.string();
+  options_.timeout = absl::Milliseconds(300);
+  auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -81)), options_);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kDeadlineExceeded)
+      << compiled.status();
+}
+
+TEST_F(CacheTest, AMissingCompilerIsReported) {
+  options_.compiler = "/nonexistent/cellfit-c++";
+  const absl::Status status = CheckCompiler(options_);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("/nonexistent/cellfit-c++"), std::string::npos)
+      << status;
+  EXPECT_FALSE(CompileOrLoad("int x;", options_).ok());
+}
+
+// Both backends on one program: bit-identical recordings and spikes, for a
+// lane count that leaves a partial group and block.
+TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
+  const model::StepProgram program = Lif("tau", -70);
+  runtime::SimulationData data;
+  data.dt = 1e-4;
+  data.n_steps = 2000;
+  runtime::TraceTable input;
+  input.n_traces = 3;
+  input.n_steps = 2000;
+  for (int t = 0; t < 3; ++t) {
+    for (int k = 0; k < 2000; ++k) input.values.push_back(k > 100 ? 0.1e-9 * (t + 2) : 0);
+  }
+  data.inputs.push_back(input);
+  std::vector<double> params;
+  for (int s = 0; s < 7; ++s) {
+    params.push_back(0.005 + 0.002 * s);  // tau
+    params.push_back(1e8);                // R
+  }
+  runtime::BatchRequest request;
+  request.program = &program;
+  request.data = &data;
+  request.params = params.data();
+  request.n_samples = 7;
+  request.n_params = 2;
+  request.record_spikes = true;
+  request.threads = 2;
+  for (int s = 0; s < 7; ++s) {
+    for (int t = 0; t < 3; ++t) request.lanes.push_back({s, t, s * 3 + t});
+  }
+  auto runtime_result = runtime::RunBatch(request);
+  ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
+  auto runner = MakeStandaloneRunner(program, options_);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  auto standalone_result = (*runner)(request);
+  ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
+  EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
+  EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
+  size_t spikes = 0;
+  for (const auto& train : runtime_result->spikes) spikes += train.size();
+  EXPECT_GT(spikes, 10u);
+}
+
+}  // namespace
+}  // namespace cellfit::standalone
