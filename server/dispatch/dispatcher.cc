@@ -1,0 +1,282 @@
+#include "server/dispatch/dispatcher.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "glog/logging.h"
+
+namespace cellfit::dispatch {
+
+Dispatcher::Dispatcher(DispatcherOptions options) : options_(options) {}
+Dispatcher::~Dispatcher() = default;
+
+void Dispatcher::AddWorker(const std::string& worker_id, uint32_t cores,
+                           bool has_compiler,
+                           std::shared_ptr<WorkerChannel> channel) {
+  std::vector<std::string> flush;
+  {
+    absl::MutexLock lock(&mu_);
+    Worker& worker = workers_[worker_id];
+    worker = Worker();
+    worker.channel = std::move(channel);
+    worker.cores = std::max<uint32_t>(1, cores);
+    worker.has_compiler = has_compiler;
+    flush = Schedule();
+  }
+  Flush(flush);
+}
+
+void Dispatcher::RemoveWorker(const std::string& worker_id) {
+  std::vector<std::string> flush;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = workers_.find(worker_id);
+    if (it == workers_.end()) return;
+    // Unfinished batches go back to the front of their job's queue, in order.
+    std::vector<uint64_t> lost(it->second.in_flight.rbegin(),
+                               it->second.in_flight.rend());
+    for (uint64_t batch_id : lost) {
+      auto flight = in_flight_.find(batch_id);
+      if (flight == in_flight_.end()) continue;
+      auto job = jobs_.find(flight->second.batch.batch.job_id());
+      if (job != jobs_.end()) job->second.pending.push_front(std::move(flight->second.batch));
+      in_flight_.erase(flight);
+    }
+    if (!lost.empty()) {
+      LOG(WARNING) << "worker " << worker_id << " left with " << lost.size()
+                   << " unfinished batches; sending them to other workers";
+    }
+    workers_.erase(it);
+    flush = Schedule();
+  }
+  Flush(flush);
+}
+
+void Dispatcher::OnJobReady(const std::string& worker_id, const v1::JobReady& ready) {
+  if (ready.ok()) return;
+  absl::MutexLock lock(&mu_);
+  // A job that cannot be prepared fails the same way everywhere (a compile
+  // error, a model the worker's version rejects): fail its runs.
+  FailJob(ready.job_id(),
+          absl::FailedPreconditionError(absl::StrCat(
+              "worker ", worker_id, " cannot run the job: ", ready.error())));
+}
+
+void Dispatcher::OnBatchResult(const std::string& worker_id, v1::BatchResult result) {
+  std::vector<std::string> flush;
+  {
+    absl::MutexLock lock(&mu_);
+    auto flight = in_flight_.find(result.batch_id());
+    if (flight == in_flight_.end() || flight->second.worker_id != worker_id) {
+      // A lost worker's late answer, or a duplicate: already sent elsewhere.
+      VLOG(1) << "ignoring result of batch " << result.batch_id() << " from "
+              << worker_id;
+      return;
+    }
+    PendingBatch batch = std::move(flight->second.batch);
+    in_flight_.erase(flight);
+    if (auto worker = workers_.find(worker_id); worker != workers_.end()) {
+      worker->second.in_flight.erase(result.batch_id());
+    }
+    Run& run = *batch.run;
+    if (!result.ok()) {
+      if (run.status.ok()) {
+        run.status = absl::InvalidArgumentError(result.error());
+      }
+    } else {
+      run.results[batch.index] = std::move(result);
+    }
+    if (run.remaining > 0) --run.remaining;
+    flush = Schedule();
+  }
+  Flush(flush);
+}
+
+void Dispatcher::AddJob(std::shared_ptr<const v1::JobData> job) {
+  absl::MutexLock lock(&mu_);
+  Job& entry = jobs_[job->job_id()];
+  entry.needs_compiler = job->backend() == v1::BACKEND_STANDALONE;
+  entry.data = std::move(job);
+}
+
+void Dispatcher::RemoveJob(const std::string& job_id) {
+  std::vector<std::string> flush;
+  {
+    absl::MutexLock lock(&mu_);
+    FailJob(job_id, absl::CancelledError("the job was removed"));
+    jobs_.erase(job_id);
+    for (auto& [id, worker] : workers_) {
+      if (worker.jobs_sent.erase(job_id) > 0) {
+        v1::ServerMessage message;
+        message.mutable_release()->set_job_id(job_id);
+        worker.outbox.push_back(std::move(message));
+        flush.push_back(id);
+      }
+    }
+  }
+  Flush(flush);
+}
+
+void Dispatcher::FailJob(const std::string& job_id, const absl::Status& status) {
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end()) return;
+  for (PendingBatch& batch : job->second.pending) {
+    if (batch.run->status.ok()) batch.run->status = status;
+    batch.run->remaining = 0;
+  }
+  job->second.pending.clear();
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.batch.batch.job_id() != job_id) {
+      ++it;
+      continue;
+    }
+    Run& run = *it->second.batch.run;
+    if (run.status.ok()) run.status = status;
+    run.remaining = 0;
+    if (auto worker = workers_.find(it->second.worker_id); worker != workers_.end()) {
+      worker->second.in_flight.erase(it->first);
+    }
+    it = in_flight_.erase(it);
+  }
+}
+
+std::vector<std::string> Dispatcher::Schedule() {
+  std::set<std::string> touched;
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (auto& [worker_id, worker] : workers_) {
+      if (static_cast<int>(worker.in_flight.size()) >= options_.batches_per_worker) {
+        continue;
+      }
+      // The next job after the cursor that has work this worker can do.
+      auto start = jobs_.upper_bound(next_job_);
+      Job* chosen = nullptr;
+      for (size_t k = 0; k < jobs_.size() && chosen == nullptr; ++k) {
+        if (start == jobs_.end()) start = jobs_.begin();
+        Job& job = start->second;
+        if (!job.pending.empty() && (!job.needs_compiler || worker.has_compiler)) {
+          chosen = &job;
+          next_job_ = start->first;
+        }
+        ++start;
+      }
+      if (chosen == nullptr) continue;
+      PendingBatch batch = std::move(chosen->pending.front());
+      chosen->pending.pop_front();
+      const std::string& job_id = chosen->data->job_id();
+      if (worker.jobs_sent.insert(job_id).second) {
+        v1::ServerMessage message;
+        *message.mutable_job() = *chosen->data;
+        worker.outbox.push_back(std::move(message));
+      }
+      v1::ServerMessage message;
+      *message.mutable_batch() = batch.batch;
+      worker.outbox.push_back(std::move(message));
+      const uint64_t batch_id = batch.batch.batch_id();
+      worker.in_flight.insert(batch_id);
+      in_flight_[batch_id] = InFlight{std::move(batch), worker_id};
+      touched.insert(worker_id);
+      progress = true;
+    }
+  }
+  return {touched.begin(), touched.end()};
+}
+
+void Dispatcher::Flush(const std::vector<std::string>& worker_ids) {
+  for (const std::string& id : worker_ids) {
+    std::shared_ptr<absl::Mutex> send_mu;
+    std::shared_ptr<WorkerChannel> channel;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = workers_.find(id);
+      if (it == workers_.end()) continue;
+      send_mu = it->second.send_mu;
+      channel = it->second.channel;
+    }
+    // Messages leave in outbox order: whoever holds send_mu drains it.
+    absl::MutexLock send_lock(send_mu.get());
+    while (true) {
+      v1::ServerMessage message;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = workers_.find(id);
+        if (it == workers_.end() || it->second.outbox.empty()) break;
+        message = std::move(it->second.outbox.front());
+        it->second.outbox.pop_front();
+      }
+      if (!channel->Send(message)) {
+        // The stream ended; the registry will report the worker gone and its
+        // batches will be sent again.
+        break;
+      }
+    }
+  }
+}
+
+absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
+    const std::string& job_id, std::vector<v1::Batch> batches,
+    const CancelledFn& cancelled) {
+  auto run = std::make_shared<Run>();
+  run->results.resize(batches.size());
+  run->remaining = batches.size();
+  std::vector<std::string> flush;
+  {
+    absl::MutexLock lock(&mu_);
+    auto job = jobs_.find(job_id);
+    if (job == jobs_.end()) {
+      return absl::NotFoundError(absl::StrCat("no job ", job_id));
+    }
+    for (size_t k = 0; k < batches.size(); ++k) {
+      batches[k].set_job_id(job_id);
+      batches[k].set_batch_id(next_batch_id_++);
+      job->second.pending.push_back(PendingBatch{std::move(batches[k]), run, k});
+    }
+    flush = Schedule();
+  }
+  Flush(flush);
+  absl::MutexLock lock(&mu_);
+  auto done = [&run]() { return run->remaining == 0; };
+  while (!mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(200))) {
+    if (cancelled && cancelled()) {
+      // Drop what has not started; answers of running batches are ignored.
+      auto job = jobs_.find(job_id);
+      if (job != jobs_.end()) {
+        auto& pending = job->second.pending;
+        for (auto it = pending.begin(); it != pending.end();) {
+          it = it->run == run ? pending.erase(it) : std::next(it);
+        }
+      }
+      for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+        if (it->second.batch.run == run) {
+          if (auto worker = workers_.find(it->second.worker_id); worker != workers_.end()) {
+            worker->second.in_flight.erase(it->first);
+          }
+          it = in_flight_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      return absl::CancelledError("cancelled");
+    }
+  }
+  if (!run->status.ok()) return run->status;
+  return std::move(run->results);
+}
+
+uint32_t Dispatcher::TotalCores(bool needs_compiler) const {
+  absl::MutexLock lock(&mu_);
+  uint32_t total = 0;
+  for (const auto& [id, worker] : workers_) {
+    if (!needs_compiler || worker.has_compiler) total += worker.cores;
+  }
+  return total;
+}
+
+size_t Dispatcher::worker_count() const {
+  absl::MutexLock lock(&mu_);
+  return workers_.size();
+}
+
+}  // namespace cellfit::dispatch

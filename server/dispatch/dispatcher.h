@@ -1,0 +1,125 @@
+// Sends batches of neurons to the connected workers and collects their
+// results. Each worker receives a job's data once (before its first batch of
+// that job, on the same ordered stream), then batches; a worker that
+// disappears has its unfinished batches sent again to another, and every
+// batch's result is accepted exactly once (late answers from a lost worker are
+// ignored). Jobs with pending batches take turns for free worker slots, so a
+// large fit cannot starve a small one.
+#ifndef CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
+#define CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cellfit/v1/worker.pb.h"
+
+namespace cellfit::dispatch {
+
+// The server's end of a worker's stream.
+class WorkerChannel {
+ public:
+  virtual ~WorkerChannel() = default;
+  // False once the stream has ended.
+  virtual bool Send(const v1::ServerMessage& message) = 0;
+};
+
+struct DispatcherOptions {
+  // Batches a worker may hold at once: one running and one queued, so that it
+  // never waits for the server between batches.
+  int batches_per_worker = 2;
+};
+
+// Progress of one RunBatches call, for callers that report it.
+using CancelledFn = std::function<bool()>;
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(DispatcherOptions options = {});
+  ~Dispatcher();
+
+  // ---- workers (from the WorkerPool service) ----
+  void AddWorker(const std::string& worker_id, uint32_t cores, bool has_compiler,
+                 std::shared_ptr<WorkerChannel> channel);
+  // Its unfinished batches go back to the front of their queues.
+  void RemoveWorker(const std::string& worker_id);
+  void OnJobReady(const std::string& worker_id, const v1::JobReady& ready);
+  void OnBatchResult(const std::string& worker_id, v1::BatchResult result);
+
+  // ---- jobs ----
+  // Registers a job's data; workers get it when they first need it.
+  void AddJob(std::shared_ptr<const v1::JobData> job);
+  // Forgets a job and tells the workers that hold it (ReleaseJob).
+  void RemoveJob(const std::string& job_id);
+
+  // Runs `batches` of a registered job (job_id and batch_id are filled in)
+  // and returns their results in the same order. Blocks until every batch is
+  // answered, a worker reports that the job or a batch failed (that error),
+  // or `cancelled` returns true (CANCELLED; checked a few times a second).
+  absl::StatusOr<std::vector<v1::BatchResult>> RunBatches(
+      const std::string& job_id, std::vector<v1::Batch> batches,
+      const CancelledFn& cancelled = nullptr);
+
+  // Cores of the connected workers that can run `needs_compiler` jobs.
+  uint32_t TotalCores(bool needs_compiler = false) const;
+  size_t worker_count() const;
+
+ private:
+  struct Run {
+    std::vector<v1::BatchResult> results;
+    size_t remaining = 0;
+    absl::Status status;
+  };
+  struct PendingBatch {
+    v1::Batch batch;
+    std::shared_ptr<Run> run;
+    size_t index = 0;
+  };
+  struct Job {
+    std::shared_ptr<const v1::JobData> data;
+    bool needs_compiler = false;
+    std::deque<PendingBatch> pending;
+  };
+  struct InFlight {
+    PendingBatch batch;
+    std::string worker_id;
+  };
+  struct Worker {
+    std::shared_ptr<WorkerChannel> channel;
+    uint32_t cores = 0;
+    bool has_compiler = false;
+    std::set<std::string> jobs_sent;
+    std::set<uint64_t> in_flight;
+    // Messages in the order they must reach the worker; drained outside the
+    // dispatcher's lock (a write may block) under `send_mu`.
+    std::deque<v1::ServerMessage> outbox;
+    std::shared_ptr<absl::Mutex> send_mu = std::make_shared<absl::Mutex>();
+  };
+
+  // Assigns pending batches to free worker slots; returns the workers whose
+  // outboxes got messages.
+  std::vector<std::string> Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Flush(const std::vector<std::string>& worker_ids) ABSL_LOCKS_EXCLUDED(mu_);
+  void FailJob(const std::string& job_id, const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const DispatcherOptions options_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, Worker> workers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, InFlight> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::string next_job_ ABSL_GUARDED_BY(mu_);  // round-robin cursor
+  uint64_t next_batch_id_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace cellfit::dispatch
+
+#endif  // CELLFIT_SERVER_DISPATCH_DISPATCHER_H_

@@ -1,0 +1,197 @@
+#include "server/dispatch/dispatcher.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace cellfit::dispatch {
+namespace {
+
+// A worker that answers each batch (or, when `silent`, never does) and
+// records what it was sent.
+class FakeWorker : public WorkerChannel {
+ public:
+  FakeWorker(Dispatcher* dispatcher, std::string id, bool silent = false)
+      : dispatcher_(dispatcher), id_(std::move(id)), silent_(silent) {}
+
+  bool Send(const v1::ServerMessage& message) override {
+    absl::MutexLock lock(&mu_);
+    log_.push_back(message);
+    if (message.has_batch() && !silent_) {
+      // Answer from another thread, as a real stream would.
+      v1::BatchResult result;
+      result.set_job_id(message.batch().job_id());
+      result.set_batch_id(message.batch().batch_id());
+      result.set_ok(true);
+      result.add_penalties(message.batch().iteration());
+      answers_.push_back(std::thread([this, result] {
+        dispatcher_->OnBatchResult(id_, result);
+      }));
+    }
+    return true;
+  }
+
+  std::vector<v1::ServerMessage> log() {
+    absl::MutexLock lock(&mu_);
+    return log_;
+  }
+
+  ~FakeWorker() override {
+    std::vector<std::thread> answers;
+    {
+      absl::MutexLock lock(&mu_);
+      answers.swap(answers_);
+    }
+    for (auto& t : answers) t.join();
+  }
+
+ private:
+  Dispatcher* dispatcher_;
+  std::string id_;
+  bool silent_;
+  absl::Mutex mu_;
+  std::vector<v1::ServerMessage> log_;
+  std::vector<std::thread> answers_;
+};
+
+std::shared_ptr<v1::JobData> Job(const std::string& id, bool standalone = false) {
+  auto job = std::make_shared<v1::JobData>();
+  job->set_job_id(id);
+  if (standalone) job->set_backend(v1::BACKEND_STANDALONE);
+  return job;
+}
+
+std::vector<v1::Batch> Batches(int n) {
+  std::vector<v1::Batch> batches(n);
+  for (int k = 0; k < n; ++k) batches[k].set_iteration(k);
+  return batches;
+}
+
+TEST(Dispatcher, SendsJobDataOnceAndReturnsResultsInOrder) {
+  Dispatcher dispatcher;
+  auto worker = std::make_shared<FakeWorker>(&dispatcher, "w1");
+  dispatcher.AddWorker("w1", 2, false, worker);
+  dispatcher.AddJob(Job("job"));
+  auto results = dispatcher.RunBatches("job", Batches(7));
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 7u);
+  for (int k = 0; k < 7; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
+  int job_messages = 0, batches = 0;
+  for (const auto& m : worker->log()) {
+    if (m.has_job()) {
+      EXPECT_EQ(batches, 0) << "the job data must precede its batches";
+      ++job_messages;
+    }
+    batches += m.has_batch();
+  }
+  EXPECT_EQ(job_messages, 1);
+  EXPECT_EQ(batches, 7);
+}
+
+TEST(Dispatcher, ALostWorkersBatchesGoToAnotherAndCountOnce) {
+  Dispatcher dispatcher;
+  auto silent = std::make_shared<FakeWorker>(&dispatcher, "hung", /*silent=*/true);
+  dispatcher.AddWorker("hung", 1, false, silent);
+  dispatcher.AddJob(Job("job"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(5)); });
+  // The silent worker takes its share and never answers; then it is lost.
+  absl::SleepFor(absl::Milliseconds(100));
+  const auto held = silent->log();
+  ASSERT_FALSE(held.empty());
+  auto healthy = std::make_shared<FakeWorker>(&dispatcher, "ok");
+  dispatcher.RemoveWorker("hung");
+  dispatcher.AddWorker("ok", 1, false, healthy);
+  fit.join();
+  ASSERT_TRUE(results.ok()) << results.status();
+  for (int k = 0; k < 5; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
+  // A late answer from the lost worker changes nothing.
+  for (const auto& m : held) {
+    if (!m.has_batch()) continue;
+    v1::BatchResult late;
+    late.set_batch_id(m.batch().batch_id());
+    late.set_ok(false);
+    late.set_error("late");
+    dispatcher.OnBatchResult("hung", late);
+  }
+  int batches = 0;
+  for (const auto& m : healthy->log()) batches += m.has_batch();
+  EXPECT_EQ(batches, 5);
+}
+
+TEST(Dispatcher, JobsTakeTurns) {
+  Dispatcher dispatcher(DispatcherOptions{.batches_per_worker = 1});
+  // No worker yet: queue a big job, then a small one.
+  dispatcher.AddJob(Job("big"));
+  dispatcher.AddJob(Job("small"));
+  absl::StatusOr<std::vector<v1::BatchResult>> big, small;
+  std::thread a([&] { big = dispatcher.RunBatches("big", Batches(40)); });
+  absl::SleepFor(absl::Milliseconds(50));
+  std::thread b([&] { small = dispatcher.RunBatches("small", Batches(2)); });
+  absl::SleepFor(absl::Milliseconds(50));
+  auto worker = std::make_shared<FakeWorker>(&dispatcher, "w");
+  dispatcher.AddWorker("w", 1, false, worker);
+  a.join();
+  b.join();
+  ASSERT_TRUE(big.ok() && small.ok());
+  // The small job's batches were among the first four sent.
+  int position = 0, last_small = -1;
+  for (const auto& m : worker->log()) {
+    if (!m.has_batch()) continue;
+    if (m.batch().job_id() == "small") last_small = position;
+    ++position;
+  }
+  EXPECT_GE(last_small, 0);
+  EXPECT_LE(last_small, 3) << "the small job waited behind the big one";
+}
+
+TEST(Dispatcher, StandaloneJobsGoOnlyToWorkersWithACompiler) {
+  Dispatcher dispatcher;
+  auto plain = std::make_shared<FakeWorker>(&dispatcher, "plain");
+  auto compiler = std::make_shared<FakeWorker>(&dispatcher, "cc");
+  dispatcher.AddWorker("plain", 4, false, plain);
+  dispatcher.AddWorker("cc", 1, true, compiler);
+  EXPECT_EQ(dispatcher.TotalCores(true), 1u);
+  dispatcher.AddJob(Job("sa", /*standalone=*/true));
+  auto results = dispatcher.RunBatches("sa", Batches(6));
+  ASSERT_TRUE(results.ok());
+  for (const auto& m : plain->log()) EXPECT_FALSE(m.has_batch());
+}
+
+TEST(Dispatcher, AJobAWorkerCannotPrepareFailsItsRuns) {
+  Dispatcher dispatcher;
+  auto silent = std::make_shared<FakeWorker>(&dispatcher, "w", /*silent=*/true);
+  dispatcher.AddWorker("w", 1, false, silent);
+  dispatcher.AddJob(Job("bad"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] { results = dispatcher.RunBatches("bad", Batches(3)); });
+  absl::SleepFor(absl::Milliseconds(50));
+  v1::JobReady ready;
+  ready.set_job_id("bad");
+  ready.set_ok(false);
+  ready.set_error("compile error: x");
+  dispatcher.OnJobReady("w", ready);
+  fit.join();
+  ASSERT_FALSE(results.ok());
+  EXPECT_NE(results.status().message().find("compile error: x"), std::string::npos);
+}
+
+TEST(Dispatcher, CancellingStopsWaiting) {
+  Dispatcher dispatcher;
+  dispatcher.AddJob(Job("job"));
+  std::atomic<bool> cancel{false};
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] {
+    results = dispatcher.RunBatches("job", Batches(3), [&] { return cancel.load(); });
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  cancel = true;
+  fit.join();
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kCancelled);
+}
+
+}  // namespace
+}  // namespace cellfit::dispatch
