@@ -115,6 +115,9 @@ class Database {
   absl::StatusOr<RunRecord> StartRun(std::string_view fitter_id,
                                      const NewRun& run);
   absl::StatusOr<RunRecord> GetRun(int64_t run_id) const;
+  // Replaces the run's config (the server records each Fit call's settings,
+  // such as how many rounds it asked for, to resume it after a restart).
+  absl::Status SetRunConfig(int64_t run_id, std::string_view config);
   // Every run of the fitter, by index.
   absl::StatusOr<std::vector<RunRecord>> ListRuns(
       std::string_view fitter_id) const;

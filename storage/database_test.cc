@@ -335,3 +335,30 @@ TEST_F(DatabaseTest, DeletingAFitterDeletesEverythingOfIt) {
 
 }  // namespace
 }  // namespace cellfit::storage
+
+namespace cellfit::storage {
+namespace {
+
+class RunConfigTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+};
+
+TEST_F(RunConfigTest, SetRunConfigReplacesTheConfigOfThatRunOnly) {
+  STORAGE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db,
+                               Database::Open(dir_.File("cellfit.db")));
+  ASSERT_TRUE(db->CreateFitter(MakeFitter("f")).ok());
+  STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord first, db->StartRun("f", MakeRun()));
+  STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord second, db->StartRun("f", MakeRun()));
+  const std::string config("target 30\0bytes", 15);
+  ASSERT_TRUE(db->SetRunConfig(second.id, config).ok());
+  STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord reread, db->GetRun(second.id));
+  EXPECT_EQ(reread.config, config);
+  STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord untouched, db->GetRun(first.id));
+  EXPECT_EQ(untouched.config, "optimizer config");
+  EXPECT_EQ(db->SetRunConfig(second.id + 100, "x").code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace cellfit::storage

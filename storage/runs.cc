@@ -67,6 +67,20 @@ absl::StatusOr<RunRecord> Database::StartRun(std::string_view fitter_id,
   });
 }
 
+absl::Status Database::SetRunConfig(int64_t run_id, std::string_view config) {
+  return WithWriter([&](Connection& db) -> absl::Status {
+    STORAGE_ASSIGN_OR_RETURN(
+        ScopedStatement update,
+        db.Prepare("UPDATE runs SET config = ?1 WHERE id = ?2"));
+    update->BindBlob(1, config).BindInt64(2, run_id);
+    STORAGE_RETURN_IF_ERROR(update->Run());
+    if (db.changes() == 0) {
+      return absl::NotFoundError(absl::StrCat("no run ", run_id));
+    }
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<RunRecord> Database::GetRun(int64_t run_id) const {
   return WithReader(
       [&](Connection& db) { return internal::LoadRun(db, run_id); });
