@@ -28,7 +28,15 @@ struct AstNode {
   enum class Kind { kNumber, kName, kUnary, kBinary, kCall };
 
   Kind kind = Kind::kNumber;
+  // The token that defines the node: the operator of a unary or binary
+  // operation, the function name of a call, the number or name itself.
   SourceLocation location;
+  // Where the node's text begins (an opening parenthesis included), for
+  // messages about the whole sub-expression.
+  SourceLocation start;
+  // Levels of operators below and including this node (1 for a leaf); the
+  // parser rejects trees higher than kMaxExpressionDepth.
+  int height = 1;
   double number = 0;          // kNumber
   bool integer_literal = false;  // kNumber written without '.' or exponent
   std::string name;           // kName; the function for kCall
@@ -61,7 +69,8 @@ struct EquationAst {
   std::string special_unit;      // "1", "boolean" or "integer" when used
   SourceLocation unit_location;
   std::vector<std::string> flags;
-  SourceLocation flags_location;
+  SourceLocation flags_location;                // the '(' before the flags
+  std::vector<SourceLocation> flag_locations;  // one per flag
 };
 
 }  // namespace cellfit::model

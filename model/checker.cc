@@ -175,8 +175,13 @@ class ExpressionConverter {
     return std::nullopt;
   }
 
+  // At the node's defining token (an operator, a call's name, a name).
   void Error(const AstNode& node, std::string message) {
     diagnostics_.Add(field_, node.location, std::move(message));
+  }
+  // At the start of the node's text (for messages about a whole operand).
+  void ErrorAtStart(const AstNode& node, std::string message) {
+    diagnostics_.Add(field_, node.start, std::move(message));
   }
 
  private:
@@ -251,7 +256,8 @@ class ExpressionConverter {
                      numeric_type};
       case BinaryOp::kPow: {
         if (!rhs->dimension.is_dimensionless()) {
-          Error(node, absl::StrCat("The exponent '", right_text,
+          ErrorAtStart(*node.children[1],
+                       absl::StrCat("The exponent '", right_text,
                                    "' must be dimensionless, but it has unit ",
                                    DimText(rhs->dimension), "."));
           return std::nullopt;
@@ -259,7 +265,8 @@ class ExpressionConverter {
         Dimension result;
         if (!lhs->dimension.is_dimensionless()) {
           if (!IsConst(rhs->expr)) {
-            Error(node, absl::StrCat("The exponent '", right_text,
+            ErrorAtStart(*node.children[1],
+                         absl::StrCat("The exponent '", right_text,
                                      "' of a quantity with units (",
                                      DimText(lhs->dimension),
                                      ") must be a constant number."));
@@ -267,7 +274,8 @@ class ExpressionConverter {
           }
           auto exponent = Rational::FromDouble(rhs->expr->value);
           if (!exponent) {
-            Error(node, absl::StrCat("The exponent ", rhs->expr->value,
+            ErrorAtStart(*node.children[1],
+                         absl::StrCat("The exponent ", rhs->expr->value,
                                      " of a quantity with units must be a "
                                      "simple fraction."));
             return std::nullopt;
@@ -308,7 +316,7 @@ class ExpressionConverter {
         for (const auto* operand : {&*lhs, &*rhs}) {
           if (!operand->is_boolean()) {
             const bool left = operand == &*lhs;
-            Error(node, absl::StrCat("'", BinaryOpSymbol(node.binary_op),
+            ErrorAtStart(*node.children[left ? 0 : 1], absl::StrCat("'", BinaryOpSymbol(node.binary_op),
                                      "' needs boolean operands, but '",
                                      left ? left_text : right_text,
                                      "' is not a boolean expression."));
@@ -387,7 +395,7 @@ class ExpressionConverter {
       case Func::kClip:
         for (int k = 1; k < 3; ++k) {
           if (!(args[k].dimension == args[0].dimension)) {
-            Error(node,
+            ErrorAtStart(*node.children[k],
                   absl::StrCat("Argument number ", k + 1,
                                " for function clip was supposed to have the "
                                "same units as argument number 1, but '",
@@ -401,7 +409,8 @@ class ExpressionConverter {
         return Typed{Call(*func, exprs), args[0].dimension, ValueType::kFloat};
       case Func::kInt:
         if (!args[0].dimension.is_dimensionless()) {
-          Error(node, absl::StrCat("Argument number 1 for function int does "
+          ErrorAtStart(*node.children[0],
+                       absl::StrCat("Argument number 1 for function int does "
                                    "not have the correct units. Expression '",
                                    AstToString(*node.children[0]),
                                    "' has units (", DimText(args[0].dimension),
@@ -411,7 +420,8 @@ class ExpressionConverter {
         return Typed{Call(*func, exprs), Dimension(), ValueType::kInteger};
       default:
         if (!args[0].dimension.is_dimensionless()) {
-          Error(node, absl::StrCat("Argument number 1 for function ", name,
+          ErrorAtStart(*node.children[0],
+                       absl::StrCat("Argument number 1 for function ", name,
                                    " does not have the correct units. "
                                    "Expression '",
                                    AstToString(*node.children[0]),
@@ -591,15 +601,21 @@ class Checker {
   }
 
   // Dimension of a unit specification such as "siemens/metre**2": only base
-  // units (scale 1, as Brian2 requires).
-  std::optional<Dimension> UnitDimension(const AstNode& node) {
+  // units (scale 1, as Brian2 requires); a number only as the 1 of
+  // "1/second". `whole` is the specification's text, for messages.
+  std::optional<Dimension> UnitDimension(const AstNode& node,
+                                         const std::string& whole,
+                                         bool one_allowed = false) {
     switch (node.kind) {
       case AstNode::Kind::kNumber:
-        if (node.number == 1 && node.integer_literal) return Dimension();
+        if (one_allowed && node.number == 1 && node.integer_literal) {
+          return Dimension();
+        }
         Error("model", node.location,
-              absl::StrCat("'", AstToString(node),
-                           "' in a unit specification: only units are "
-                           "allowed, e.g. 'siemens/metre**2' and not "
+              absl::StrCat("'", whole,
+                           "' does not evaluate to a unit but to a quantity "
+                           "-- make sure to only use units, e.g. "
+                           "'siemens/metre**2' and not "
                            "'1 * siemens/metre**2'"));
         return std::nullopt;
       case AstNode::Kind::kName: {
@@ -608,11 +624,13 @@ class Checker {
           Error("model", node.location,
                 absl::StrCat("Unit specification refers to '", node.name,
                              "', but this is not a base unit. The following "
-                             "base units are allowed: metre, kilogram, "
-                             "second, amp, kelvin, mole, candela, volt, "
-                             "siemens, farad, ohm, hertz, coulomb, joule, "
-                             "watt, newton, pascal, weber, tesla, henry, "
-                             "mmolar and radian."));
+                             "base units are allowed: amp (ampere), candle "
+                             "(lumen), coulomb, farad, gray (sievert), henry, "
+                             "hertz (Hz, becquerel), joule, katal, kelvin, "
+                             "kilogram (kilogramme, kgram, kgramme), klitre "
+                             "(kliter), lux, metre (meter), mmolar (mM), mole "
+                             "(mol), newton, ohm, pascal, radian (steradian), "
+                             "second, siemens, tesla, volt, watt, weber."));
           return std::nullopt;
         }
         const bool power_form =
@@ -622,47 +640,73 @@ class Checker {
           Error("model", node.location,
                 absl::StrCat("Unit specification refers to '", node.name,
                              "', but this is not a base unit. Use '",
-                             unit->dimension.ToUnitExpression(),
-                             "' instead."));
+                             BaseUnitFor(unit->dimension), "' instead."));
           return std::nullopt;
         }
         return unit->dimension;
       }
       case AstNode::Kind::kBinary: {
-        auto lhs = UnitDimension(*node.children[0]);
-        if (!lhs) return std::nullopt;
         if (node.binary_op == BinaryOp::kPow) {
+          auto lhs = UnitDimension(*node.children[0], whole);
+          if (!lhs) return std::nullopt;
           // The exponent is a (signed) number.
           ExpressionConverter converter(
               "model", diagnostics_,
               [&](const AstNode& name) -> std::optional<Typed> {
                 Error("model", name.location,
-                      "a unit exponent must be a number");
+                      absl::StrCat("the exponent of a unit must be a number, "
+                                   "not '",
+                                   name.name, "'"));
                 return std::nullopt;
               });
           auto exponent = converter.Convert(*node.children[1]);
           if (!exponent) return std::nullopt;
-          auto rational = Rational::FromDouble(exponent->expr->value);
+          std::optional<Rational> rational;
+          if (IsConst(exponent->expr)) {
+            rational = Rational::FromDouble(exponent->expr->value);
+          }
           if (!rational) {
-            Error("model", node.location, "a unit exponent must be a simple "
-                                          "fraction");
+            Error("model", node.children[1]->start,
+                  absl::StrCat("the exponent '",
+                               AstToString(*node.children[1]),
+                               "' of a unit must be an integer or a simple "
+                               "fraction"));
             return std::nullopt;
           }
           return lhs->Power(*rational);
         }
-        auto rhs = UnitDimension(*node.children[1]);
+        if (node.binary_op != BinaryOp::kMul &&
+            node.binary_op != BinaryOp::kDiv) {
+          break;
+        }
+        const bool divide = node.binary_op == BinaryOp::kDiv;
+        auto lhs = UnitDimension(*node.children[0], whole, divide);
+        if (!lhs) return std::nullopt;
+        auto rhs = UnitDimension(*node.children[1], whole);
         if (!rhs) return std::nullopt;
-        if (node.binary_op == BinaryOp::kMul) return *lhs * *rhs;
-        if (node.binary_op == BinaryOp::kDiv) return *lhs / *rhs;
-        break;
+        return divide ? *lhs / *rhs : *lhs * *rhs;
       }
       default:
         break;
     }
     Error("model", node.location,
-          absl::StrCat("could not interpret '", AstToString(node),
+          absl::StrCat("could not interpret '", whole,
                        "' as a unit specification"));
     return std::nullopt;
+  }
+
+  // The base unit (or base-unit expression) Brian2 suggests for a dimension.
+  static std::string BaseUnitFor(const Dimension& dimension) {
+    static constexpr std::string_view kBaseUnits[] = {
+        "volt",   "amp",   "siemens", "farad",  "ohm",    "hertz",
+        "coulomb", "joule", "watt",   "newton", "pascal", "weber",
+        "tesla",  "henry", "metre",   "kilogram", "second", "kelvin",
+        "mole",   "candle", "mmolar", "katal",  "gray",   "lux"};
+    for (std::string_view name : kBaseUnits) {
+      auto unit = LookupUnit(name);
+      if (unit && unit->dimension == dimension) return std::string(name);
+    }
+    return dimension.ToUnitExpression();
   }
 
   void DeclareEquations() {
@@ -672,6 +716,10 @@ class Checker {
     }
     equations_ = ParseEquations(spec_.equations, "model", diagnostics_);
     if (!diagnostics_.empty()) return;
+    if (equations_.empty()) {
+      Error("model", {}, "the model has no equations (only comments)");
+      return;
+    }
     absl::flat_hash_set<std::string> names;
     for (size_t k = 0; k < equations_.size(); ++k) {
       EquationAst& eq = equations_[k];
@@ -692,7 +740,11 @@ class Checker {
       } else if (eq.special_unit == "integer") {
         symbol.type = ValueType::kInteger;
       } else if (eq.special_unit.empty()) {
-        auto dim = UnitDimension(*eq.unit);
+        std::string whole = AstToString(*eq.unit);
+        if (whole.size() > 2 && whole.front() == '(' && whole.back() == ')') {
+          whole = whole.substr(1, whole.size() - 2);
+        }
+        auto dim = UnitDimension(*eq.unit, whole);
         if (!dim) continue;
         symbol.dimension = *dim;
       }
@@ -701,9 +753,10 @@ class Checker {
         case EquationKind::kDifferential:
           if (symbol.type != ValueType::kFloat) {
             Error("model", eq.unit_location,
-                  absl::StrCat("The differential equation for '", eq.name,
-                               "' must have a physical unit or '1', not '",
-                               eq.special_unit, "'"));
+                  absl::StrCat("Differential equations can only define "
+                               "floating point variables; '",
+                               eq.name, "' is declared '", eq.special_unit,
+                               "' (give a unit, or '1')."));
             continue;
           }
           symbol.kind = SymbolKind::kState;
@@ -749,21 +802,25 @@ class Checker {
         type = "parameter";
         break;
     }
-    for (const std::string& flag : eq.flags) {
+    for (size_t k = 0; k < eq.flags.size(); ++k) {
+      const std::string& flag = eq.flags[k];
+      const SourceLocation at = k < eq.flag_locations.size()
+                                    ? eq.flag_locations[k]
+                                    : eq.flags_location;
       bool ok = false;
       for (const std::string& a : allowed) ok = ok || a == flag;
       if (ok) continue;
       if (flag == "shared" || flag == "linked" || flag == "constant over dt") {
-        Error("model", eq.flags_location,
+        Error("model", at,
               absl::StrCat("The flag '", flag, "' of '", eq.name,
                            "' is not supported by cellfit (each neuron of a "
                            "fit has its own values)."));
       } else if (allowed.empty()) {
-        Error("model", eq.flags_location,
+        Error("model", at,
               absl::StrCat("Equations of type '", type,
                            "' cannot have any flags (found '", flag, "')."));
       } else {
-        Error("model", eq.flags_location,
+        Error("model", at,
               absl::StrCat("Equations of type '", type,
                            "' cannot have a flag '", flag,
                            "', only the following flags are allowed: '",
@@ -871,36 +928,69 @@ class Checker {
   struct Context {
     std::string field;
     bool allow_noise = false;     // xi in differential equations
-    bool constants_only = false;  // param_init: parameters and constants
+    // param_init: evaluated once before the first step, as brian2modelfitting
+    // sets each variable in turn; input and target traces have no value yet.
+    bool initial_value = false;
     std::string what;             // for messages: "the threshold", ...
+    std::string subexpression = {};  // the subexpression being defined
   };
+
+  void NoiseError(const AstNode& node, const Context& ctx) {
+    if (ctx.subexpression.empty()) {
+      Error(ctx.field, node.location,
+            absl::StrCat("the noise term '", node.name,
+                         "' can only be used in differential equations"));
+    } else {
+      Error(ctx.field, node.location,
+            absl::StrCat("The equation defining '", ctx.subexpression,
+                         "' contains the symbol '", node.name,
+                         "' but is not a differential equation."));
+    }
+  }
 
   std::optional<Typed> ResolveName(const AstNode& node, const Context& ctx) {
     const std::string& name = node.name;
     const int symbol = model_.Find(name);
     if (symbol >= 0) {
       const Symbol& s = model_.symbol(symbol);
-      if (ctx.constants_only && s.kind != SymbolKind::kParameter &&
-          s.kind != SymbolKind::kIndex) {
-        Error(ctx.field, node.location,
-              absl::StrCat(ctx.what, " can only use parameters and "
-                                     "constants, but refers to '",
-                           name, "'"));
-        return std::nullopt;
+      if (ctx.initial_value) {
+        // The trace a name reads, directly or through subexpressions.
+        int trace = -1;
+        if (s.kind == SymbolKind::kInput || s.kind == SymbolKind::kTarget) {
+          trace = symbol;
+        } else if (s.kind == SymbolKind::kSubexpression) {
+          std::vector<int> used;
+          CollectSymbols(model_.Inline(Sym(symbol)), used);
+          for (int u : used) {
+            const SymbolKind kind = model_.symbol(u).kind;
+            if (kind == SymbolKind::kInput || kind == SymbolKind::kTarget) {
+              trace = u;
+              break;
+            }
+          }
+        }
+        if (trace >= 0) {
+          Error(ctx.field, node.location,
+                absl::StrCat(
+                    ctx.what, " refers to '", name, "'",
+                    trace == symbol
+                        ? ""
+                        : absl::StrCat(", which depends on '",
+                                       model_.NameOf(trace), "'"),
+                    ", but input and target traces have no value before the "
+                    "first time step"));
+          return std::nullopt;
+        }
       }
       if (s.kind == SymbolKind::kNoise && !ctx.allow_noise) {
-        Error(ctx.field, node.location,
-              absl::StrCat("the noise term '", name,
-                           "' can only be used in differential equations"));
+        NoiseError(node, ctx);
         return std::nullopt;
       }
       return Typed{Sym(symbol), s.dimension, s.type};
     }
     if (IsNoiseName(name)) {
       if (!ctx.allow_noise) {
-        Error(ctx.field, node.location,
-              absl::StrCat("the noise term '", name,
-                           "' can only be used in differential equations"));
+        NoiseError(node, ctx);
         return std::nullopt;
       }
       Symbol s;
@@ -955,13 +1045,6 @@ class Checker {
     return converter.Convert(ast);
   }
 
-  std::optional<Typed> ParseAndConvert(const std::string& text,
-                                       const Context& ctx) {
-    auto ast = ParseExpression(text, ctx.field, diagnostics_);
-    if (!ast) return std::nullopt;
-    return ConvertExpression(*ast, ctx);
-  }
-
   void ConvertSubexpressions() {
     // Convert each, then order by dependencies (Brian2 resolves them by
     // topological sorting and rejects cycles).
@@ -970,7 +1053,7 @@ class Checker {
       const EquationAst& eq = equations_[k];
       if (eq.kind != EquationKind::kSubexpression) continue;
       const int symbol = equation_symbol_.at(k);
-      Context ctx{"model", false, false, ""};
+      Context ctx{"model", false, false, "", eq.name};
       auto typed = ConvertExpression(*eq.expr, ctx);
       if (!typed) continue;
       const Symbol& s = model_.symbol(symbol);
@@ -1023,7 +1106,7 @@ class Checker {
                               const Typed& typed, const char* what) {
     if (s.type == ValueType::kBoolean) {
       if (!typed.is_boolean()) {
-        Error("model", eq.expr->location,
+        Error("model", eq.expr->start,
               absl::StrCat("The ", what, " '", eq.name,
                            "' is declared boolean, but '",
                            AstToString(*eq.expr),
@@ -1033,7 +1116,7 @@ class Checker {
       return true;
     }
     if (!(typed.dimension == s.dimension)) {
-      Error("model", eq.expr->location,
+      Error("model", eq.expr->start,
             absl::StrCat("Inconsistent units in ", what, " ", eq.name,
                          ": Expression '", AstToString(*eq.expr),
                          "' has unit ", DimText(typed.dimension),
@@ -1055,7 +1138,7 @@ class Checker {
       if (!typed) continue;
       const Dimension expected = model_.symbol(symbol).dimension * per_second;
       if (!(typed->dimension == expected)) {
-        Error("model", eq.expr->location,
+        Error("model", eq.expr->start,
               absl::StrCat("Inconsistent units in differential equation "
                            "defining variable '",
                            eq.name, "': Expression '", AstToString(*eq.expr),
@@ -1066,21 +1149,20 @@ class Checker {
       DifferentialEquation de;
       de.state = symbol;
       de.rhs = typed->expr;
-      for (const std::string& flag : eq.flags) {
-        de.unless_refractory = de.unless_refractory || flag == "unless refractory";
+      SourceLocation flag_location = eq.flags_location;
+      for (size_t f = 0; f < eq.flags.size(); ++f) {
+        if (eq.flags[f] != "unless refractory") continue;
+        de.unless_refractory = true;
+        if (f < eq.flag_locations.size()) flag_location = eq.flag_locations[f];
       }
       if (de.unless_refractory && !HasText(spec_.refractory)) {
-        Error("model", eq.flags_location,
+        Error("model", flag_location,
               absl::StrCat("The equation for '", eq.name,
                            "' uses the flag 'unless refractory', but no "
                            "refractory period was given."));
         continue;
       }
       model_.equations.push_back(std::move(de));
-    }
-    if (model_.equations.empty() && diagnostics_.empty()) {
-      Error("model", {}, "the model has no differential equations to "
-                         "integrate");
     }
   }
 
@@ -1092,7 +1174,7 @@ class Checker {
         auto typed = ConvertExpression(*ast, ctx);
         if (typed) {
           if (!typed->is_boolean()) {
-            Error("threshold", ast->location,
+            Error("threshold", ast->start,
                   absl::StrCat("Threshold condition '", AstToString(*ast),
                                "' is not a boolean expression"));
           } else {
@@ -1112,7 +1194,7 @@ class Checker {
       model_.refractory = typed->expr;
     } else if (typed->dimension.is_dimensionless()) {
       if (!typed->is_boolean()) {
-        Error("refractory", ast->location,
+        Error("refractory", ast->start,
               "Refractory expression is dimensionless but not a boolean "
               "value. It needs to either evaluate to a timespan or to a "
               "boolean value.");
@@ -1121,7 +1203,7 @@ class Checker {
       model_.refractory_kind = RefractoryKind::kCondition;
       model_.refractory = typed->expr;
     } else {
-      Error("refractory", ast->location,
+      Error("refractory", ast->start,
             absl::StrCat("Refractory expression has to evaluate to a "
                          "timespan or a boolean value, expression '",
                          AstToString(*ast), "' has units ",
@@ -1165,14 +1247,14 @@ class Checker {
       Context ctx{"reset", false, false, "the reset"};
       auto value = ConvertExpression(*st.value, ctx);
       if (!value) continue;
-      if (!(value->dimension == s.dimension)) {
-        Error("reset", st.value->location,
-              absl::StrCat("The value assigned to '", st.target, "' in '",
-                           st.target, " ", AssignSymbol(st.op), " ",
-                           AstToString(*st.value),
-                           "' has unit ", DimText(value->dimension),
-                           ", but '", st.target, "' has unit ",
-                           DimText(s.dimension), "."));
+      const bool scales = st.op == AssignOp::kMul || st.op == AssignOp::kDiv;
+      if (!scales && !(value->dimension == s.dimension)) {
+        Error("reset", st.value->start,
+              absl::StrCat("The right-hand side of '", st.target, " ",
+                           AssignSymbol(st.op), " ", AstToString(*st.value),
+                           "' does not have the expected unit ",
+                           DimText(s.dimension), " (unit is ",
+                           DimText(value->dimension), ")."));
         continue;
       }
       ExprPtr rhs = value->expr;
@@ -1183,9 +1265,13 @@ class Checker {
         case AssignOp::kMul:
         case AssignOp::kDiv:
           if (!value->dimension.is_dimensionless()) {
-            Error("reset", st.value->location,
-                  absl::StrCat("'", AssignSymbol(st.op),
-                               "' needs a dimensionless value"));
+            Error("reset", st.value->start,
+                  absl::StrCat("The value in '", st.target, " ",
+                               AssignSymbol(st.op), " ",
+                               AstToString(*st.value), "' has unit ",
+                               DimText(value->dimension), ", but '",
+                               AssignSymbol(st.op),
+                               "' needs a dimensionless value."));
             continue;
           }
           rhs = st.op == AssignOp::kMul ? Mul(Sym(target), rhs)
@@ -1236,11 +1322,13 @@ class Checker {
       }
       Context ctx{field, false, true,
                   absl::StrCat("the initial value of '", name, "'")};
-      auto typed = ParseAndConvert(text, ctx);
+      auto ast = ParseExpression(text, field, diagnostics_);
+      if (!ast) continue;
+      auto typed = ConvertExpression(*ast, ctx);
       if (!typed) continue;
       const Symbol& s = model_.symbol(symbol);
       if (!(typed->dimension == s.dimension)) {
-        Error(field, {1, 1},
+        Error(field, ast->start,
               absl::StrCat("The initial value '", text, "' of '", name,
                            "' has unit ", DimText(typed->dimension),
                            ", but '", name, "' has unit ",

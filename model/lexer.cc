@@ -83,7 +83,7 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
     const char c = source[i];
     if (i - line_start >= static_cast<size_t>(kMaxLineLength) &&
         !line_reported && c != '\n') {
-      diagnostics.Add(field_name, {line, 1},
+      diagnostics.Add(field_name, {line, kMaxLineLength + 1},
                       absl::StrCat("line is longer than ", kMaxLineLength,
                                    " characters"));
       line_reported = true;
@@ -114,10 +114,17 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
     if (static_cast<unsigned char>(c) >= 0x80) {
       uint32_t cp = 0;
       const int length = DecodeCodePoint(source, i, &cp);
-      diagnostics.Add(field_name, location(i),
-                      absl::StrFormat("non-ASCII character U+%04X is not "
-                                      "allowed in model text",
-                                      cp));
+      if (length == 1) {
+        diagnostics.Add(field_name, location(i),
+                        absl::StrFormat("byte 0x%02X is not valid UTF-8; "
+                                        "model text must be ASCII",
+                                        static_cast<unsigned char>(c)));
+      } else {
+        diagnostics.Add(field_name, location(i),
+                        absl::StrFormat("non-ASCII character U+%04X is not "
+                                        "allowed in model text",
+                                        cp));
+      }
       i += length;
       continue;
     }

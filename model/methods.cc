@@ -187,8 +187,9 @@ std::string CannotIntegrate(const Model& model, const std::string& method) {
   }
   if (method == "euler") {
     if (stochastic && !IsAdditive(model, *split)) {
-      return "Cannot integrate stochastic equations with multiplicative noise "
-             "with 'euler'; use 'heun' or 'milstein'.";
+      return "Cannot integrate equations with multiplicative noise with this "
+             "state updater ('euler' needs noise terms that do not depend on "
+             "the state variables or t; use 'heun' or 'milstein').";
     }
     return "";
   }

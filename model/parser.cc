@@ -1,5 +1,6 @@
 #include "model/parser.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -36,8 +37,7 @@ class Parser {
       auto expr = ParseExpr();
       SkipNewlines();
       if (Peek().kind != TokenKind::kEnd) {
-        Error(Peek().location, absl::StrCat("unexpected ", DescribeToken(Peek()),
-                                            " after the end of the expression"));
+        ErrorUnexpected(Peek(), " after the end of the expression");
       }
       return expr;
     } catch (const SyntaxError&) {
@@ -143,41 +143,70 @@ class Parser {
     if (raise) throw SyntaxError{};
   }
 
+  // A token that cannot follow a complete expression or statement.
+  void ErrorUnexpected(const Token& token, std::string_view where) {
+    if (token.kind == TokenKind::kRParen) {
+      Error(token.location, "unbalanced ')': no '(' to close");
+    }
+    Error(token.location,
+          absl::StrCat("unexpected ", DescribeToken(token), Av(where)));
+  }
+
   // ---- expressions (Python precedence) ----
 
   struct DepthGuard {
     DepthGuard(Parser& owner, SourceLocation location) : parser(owner) {
       if (++parser.depth_ > kMaxExpressionDepth) {
-        parser.Error(location,
-                     absl::StrCat("expression is nested too deeply (more than ",
-                                  kMaxExpressionDepth, " levels)"));
+        // The destructor does not run when the constructor throws.
+        --parser.depth_;
+        parser.Error(location, TooDeepMessage());
       }
     }
     ~DepthGuard() { --parser.depth_; }
     Parser& parser;
   };
 
-  static std::unique_ptr<AstNode> MakeBinary(BinaryOp op,
-                                             std::unique_ptr<AstNode> lhs,
-                                             std::unique_ptr<AstNode> rhs,
-                                             SourceLocation location) {
+  static std::string TooDeepMessage() {
+    return absl::StrCat("expression is nested too deeply (more than ",
+                        kMaxExpressionDepth,
+                        " levels of operators, calls and parentheses)");
+  }
+
+  // A tree higher than kMaxExpressionDepth is an error: later passes recurse
+  // over it, and a long chain such as 'a - b - c - ...' is as deep as a
+  // nested one.
+  void CheckHeight(const AstNode& node) {
+    if (node.height > kMaxExpressionDepth) {
+      Error(node.location, TooDeepMessage());
+    }
+  }
+
+  std::unique_ptr<AstNode> MakeBinary(BinaryOp op, std::unique_ptr<AstNode> lhs,
+                                      std::unique_ptr<AstNode> rhs,
+                                      SourceLocation location) {
     auto node = std::make_unique<AstNode>();
     node->kind = AstNode::Kind::kBinary;
     node->binary_op = op;
     node->location = location;
+    node->start = lhs->start;
+    node->height = std::max(lhs->height, rhs->height) + 1;
     node->children.push_back(std::move(lhs));
     node->children.push_back(std::move(rhs));
+    CheckHeight(*node);
     return node;
   }
 
-  static std::unique_ptr<AstNode> MakeUnary(UnaryOp op,
-                                            std::unique_ptr<AstNode> operand,
-                                            SourceLocation location) {
+  std::unique_ptr<AstNode> MakeUnary(UnaryOp op,
+                                     std::unique_ptr<AstNode> operand,
+                                     SourceLocation location) {
     auto node = std::make_unique<AstNode>();
     node->kind = AstNode::Kind::kUnary;
     node->unary_op = op;
     node->location = location;
+    node->start = location;
+    node->height = operand->height + 1;
     node->children.push_back(std::move(operand));
+    CheckHeight(*node);
     return node;
   }
 
@@ -299,6 +328,7 @@ class Parser {
         auto node = std::make_unique<AstNode>();
         node->kind = AstNode::Kind::kNumber;
         node->location = token.location;
+        node->start = token.location;
         const std::string text(Av(token.text));
         node->number = std::strtod(text.c_str(), nullptr);
         node->integer_literal =
@@ -318,6 +348,7 @@ class Parser {
         Advance();
         auto node = std::make_unique<AstNode>();
         node->location = token.location;
+        node->start = token.location;
         node->name = std::string(Av(token.text));
         if (token.text == "True" || token.text == "False") {
           node->kind = AstNode::Kind::kNumber;
@@ -327,8 +358,7 @@ class Parser {
           return node;
         }
         if (Peek().kind == TokenKind::kLParen) {
-          Advance();
-          DepthGuard guard(*this, token.location);
+          Advance();  // each argument counts a level in ParseExpr
           node->kind = AstNode::Kind::kCall;
           if (Peek().kind != TokenKind::kRParen) {
             node->children.push_back(ParseExpr());
@@ -336,6 +366,10 @@ class Parser {
               node->children.push_back(ParseExpr());
             }
           }
+          for (const auto& child : node->children) {
+            node->height = std::max(node->height, child->height + 1);
+          }
+          CheckHeight(*node);
           if (Peek().kind != TokenKind::kRParen) {
             Error(Peek().location,
                   absl::StrCat("expected ',' or ')' in the call of '",
@@ -349,8 +383,8 @@ class Parser {
       }
       case TokenKind::kLParen: {
         const SourceLocation open = Advance().location;
-        DepthGuard guard(*this, open);
-        auto inner = ParseExpr();
+        auto inner = ParseExpr();  // counts the level
+        inner->start = open;
         if (Peek().kind != TokenKind::kRParen) {
           Error(Peek().location,
                 absl::StrCat("expected ')' to close the '(' at line ",
@@ -394,8 +428,7 @@ class Parser {
     statement.value = ParseExpr();
     if (Peek().kind != TokenKind::kNewline &&
         Peek().kind != TokenKind::kSemicolon && Peek().kind != TokenKind::kEnd) {
-      Error(Peek().location, absl::StrCat("unexpected ", DescribeToken(Peek()),
-                                          " after the statement"));
+      ErrorUnexpected(Peek(), " after the statement");
     }
     return statement;
   }
@@ -490,6 +523,7 @@ class Parser {
               absl::StrCat("missing expression for '", equation.name, "'"));
       }
       equation.expr = ParseExpr();
+      if (Peek().kind == TokenKind::kRParen) ErrorUnexpected(Peek(), "");
       if (Peek().kind != TokenKind::kColon) {
         Error(Peek().location,
               absl::StrCat("expected ':' and a unit after the expression for '",
@@ -556,6 +590,7 @@ class Parser {
       const SourceLocation open = Advance().location;
       DepthGuard guard(*this, open);
       base = ParseUnitTerm();
+      base->start = open;
       if (Peek().kind != TokenKind::kRParen) {
         Error(Peek().location,
               absl::StrCat("expected ')' in the unit, found ",
@@ -570,6 +605,7 @@ class Parser {
       base = std::make_unique<AstNode>();
       base->kind = AstNode::Kind::kName;
       base->location = token.location;
+      base->start = token.location;
       base->name = std::string(token.text);
     } else {
       Error(token.location, absl::StrCat("expected a unit name, found ",
@@ -593,6 +629,7 @@ class Parser {
                                            DescribeToken(token)));
       }
       // Flags may contain spaces ("unless refractory", "constant over dt").
+      equation.flag_locations.push_back(token.location);
       std::string flag(Av(Advance().text));
       while (Peek().kind == TokenKind::kName) {
         absl::StrAppend(&flag, " ", Av(Advance().text));
