@@ -69,6 +69,9 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Prepare(const v1::JobData& data,
     const double duration = job->converted_.n_steps * dt;
     job->online_divisor_ =
         std::max(1.0, std::trunc((duration - job->online_t_start_) / dt));
+  } else if (data.metrics().empty()) {
+    // A record-only job (generate): batches must ask for variables.
+    job->record_only_ = true;
   } else {
     std::vector<v1::MetricSpec> specs(data.metrics().begin(), data.metrics().end());
     auto built = BuildMetrics(specs, job->converted_);
@@ -165,7 +168,13 @@ absl::StatusOr<std::vector<double>> Job::ModelOrderParams(const v1::Batch& batch
 }
 
 absl::StatusOr<v1::BatchResult> Job::Run(const v1::Batch& batch) const {
-  if (batch.record().empty()) return Evaluate(batch);
+  if (batch.record().empty()) {
+    if (record_only_) {
+      return absl::FailedPreconditionError(
+          "the job has no metrics: a batch must name the variables to record");
+    }
+    return Evaluate(batch);
+  }
   return Record(batch);
 }
 

@@ -65,6 +65,7 @@ class Job {
   std::vector<int> param_columns_;
   std::vector<OutputMetric> metrics_;
   bool has_penalty_ = false;
+  bool record_only_ = false;  // no metrics: only record-mode batches
   double online_t_start_ = 0;
   double online_divisor_ = 1;
   // The errors-mode program and how to read each output from its results.

@@ -1,92 +1,21 @@
 #include "worker/jobs/job.h"
 
-#include <cstdlib>
-#include <fstream>
 #include <numeric>
-#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "worker/jobs/hh_example_for_tests.h"
 
 namespace cellfit::jobs {
 namespace {
 
-std::string SourceDir() {
-  const char* dir = std::getenv("CELLFIT_SOURCE_DIR");
-  return dir ? dir : ".";
-}
-
-// Reads a trace CSV in the layout of examples/hh (header row of step indices,
-// then one row per trace starting with its index) into a TraceSet.
-v1::TraceSet ReadTraces(const std::string& path, const std::string& unit) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << path;
-  std::string line;
-  std::getline(in, line);  // header
-  v1::TraceSet traces;
-  int rows = 0;
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::string cell;
-    std::getline(row, cell, ',');  // trace index
-    int n = 0;
-    while (std::getline(row, cell, ',')) {
-      traces.add_values(std::stod(cell));
-      ++n;
-    }
-    traces.set_n_steps(n);
-    ++rows;
-  }
-  traces.set_n_traces(rows);
-  traces.mutable_unit()->set_text(unit);
-  return traces;
-}
-
-constexpr char kHhModel[] = R"(
-dv/dt = (gl*(El-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) + I)/Cm : volt
-dm/dt = 0.32*(mV**-1)*(13.*mV-v+VT)/
-    (exp((13.*mV-v+VT)/(4.*mV))-1.)/ms*(1-m)-0.28*(mV**-1)*(v-VT-40.*mV)/
-    (exp((v-VT-40.*mV)/(5.*mV))-1.)/ms*m : 1
-dn/dt = 0.032*(mV**-1)*(15.*mV-v+VT)/
-    (exp((15.*mV-v+VT)/(5.*mV))-1.)/ms*(1.-n)-.5*exp((10.*mV-v+VT)/(40.*mV))/ms*n : 1
-dh/dt = 0.128*exp((17.*mV-v+VT)/(18.*mV))/ms*(1.-h)-4./(1+exp((40.*mV-v+VT)/(5.*mV)))/ms*h : 1
-g_na : siemens (constant)
-g_kd : siemens (constant)
-gl   : siemens (constant)
-Cm   : farad (constant)
-)";
-
 v1::JobData HhJob(const std::string& v_init) {
   v1::JobData job;
   job.set_job_id("hh");
-  v1::FitterSpec* spec = job.mutable_spec();
-  spec->set_kind(v1::FITTER_KIND_TRACE);
-  spec->set_model(kHhModel);
-  spec->set_method("exponential_euler");
-  spec->mutable_dt()->set_text("0.01*ms");
-  spec->set_n_samples(1);
-  for (const auto& [name, value] :
-       std::vector<std::pair<std::string, std::string>>{{"area", "20000*umetre**2"},
-                                                        {"El", "-65*mV"},
-                                                        {"EK", "-90*mV"},
-                                                        {"ENa", "50*mV"},
-                                                        {"VT", "-63*mV"}}) {
-    v1::NamedQuantity* q = spec->add_namespace_();
-    q->set_name(name);
-    q->mutable_quantity()->set_text(value);
-  }
-  (*spec->mutable_param_init())["v"] = v_init;
-  v1::Input* input = spec->add_inputs();
-  input->set_variable("I");
-  *input->mutable_traces() =
-      ReadTraces(SourceDir() + "/examples/hh/input_traces_hh.csv", "amp");
-  v1::Output* output = spec->add_outputs();
-  output->set_variable("v");
-  *output->mutable_traces() =
-      ReadTraces(SourceDir() + "/examples/hh/output_traces_hh.csv", "mV");
+  *job.mutable_spec() = HhExampleSpec(v_init);
+  job.mutable_spec()->set_n_samples(1);
   for (const char* p : {"gl", "g_na", "g_kd", "Cm"}) job.add_parameters(p);
-  v1::MetricSpec* metric = job.add_metrics();
-  metric->mutable_mse()->mutable_t_start()->set_text("5*ms");
+  *job.add_metrics() = HhExampleMetric();
   return job;
 }
 

@@ -1,0 +1,214 @@
+#include "server/fitting/fit_task.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "server/fitting/round_scoring.h"
+
+namespace cellfit::fitting {
+
+FitTask::FitTask(FitTaskSetup setup)
+    : setup_(std::move(setup)), first_round_(setup_.run.rounds_done) {}
+
+FitTask::~FitTask() {
+  Interrupt();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FitTask::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void FitTask::Ack(int64_t round) {
+  absl::MutexLock lock(&mu_);
+  acked_ = std::max(acked_, round);
+}
+
+void FitTask::Stop(bool client_gone) {
+  absl::MutexLock lock(&mu_);
+  if (end_request_ == End::kNone) {
+    end_request_ = client_gone ? End::kClientGone : End::kStopped;
+  }
+}
+
+void FitTask::Cancel() {
+  absl::MutexLock lock(&mu_);
+  if (end_request_ == End::kNone || end_request_ == End::kStopped ||
+      end_request_ == End::kClientGone) {
+    end_request_ = End::kCancelled;
+  }
+  abandon_round_ = true;
+}
+
+void FitTask::Interrupt() {
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  end_request_ = End::kInterrupted;
+  abandon_round_ = true;
+}
+
+FitTask::Wait FitTask::NextRound(int64_t next, v1::FitRound* round,
+                                 absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto ready = [&]() {
+    if (finished_) return true;
+    return !published_.empty() && static_cast<int64_t>(published_.back().round()) >= next;
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) return Wait::kTimeout;
+  for (const v1::FitRound& candidate : published_) {
+    if (static_cast<int64_t>(candidate.round()) >= next) {
+      *round = candidate;
+      return Wait::kRound;
+    }
+  }
+  return Wait::kEnded;
+}
+
+void FitTask::AwaitFinished() const {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&finished_));
+}
+
+bool FitTask::finished() const {
+  absl::MutexLock lock(&mu_);
+  return finished_;
+}
+
+absl::Status FitTask::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+void FitTask::Loop() {
+  int64_t round = setup_.run.rounds_done;
+  absl::Status status;
+  while (round < setup_.target_rounds) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (end_request_ != End::kNone) break;
+    }
+    status = RunRound(round);
+    if (!status.ok()) break;
+    if (setup_.acknowledge && round + 1 < setup_.target_rounds) {
+      absl::MutexLock lock(&mu_);
+      auto acknowledged = [&]() { return acked_ >= round || end_request_ != End::kNone; };
+      mu_.Await(absl::Condition(&acknowledged));
+    }
+    ++round;
+  }
+  Finish(status);
+}
+
+absl::Status FitTask::RunRound(int64_t round) {
+  const auto started = std::chrono::steady_clock::now();
+  optimize::Optimizer& optimizer = *setup_.optimizer;
+  auto candidates = optimizer.Ask();
+  if (!candidates.ok()) return candidates.status();
+  const int n_samples = static_cast<int>(candidates->rows());
+  const int n_params = static_cast<int>(candidates->cols());
+  const int n_traces = setup_.model->converted.n_traces;
+  const int64_t iteration = setup_.run.start_iteration + round;
+  const int workers = std::max<int>(1, static_cast<int>(setup_.dispatcher->worker_count()));
+  const std::vector<BatchPlan> plan =
+      PlanBatches(n_samples, workers * setup_.batches_per_worker);
+  std::vector<v1::Batch> batches;
+  for (const BatchPlan& part : plan) {
+    v1::Batch batch;
+    batch.set_n_samples(part.n_samples);
+    batch.set_first_sample(part.first_sample);
+    batch.set_iteration(static_cast<double>(iteration));
+    batch.set_seed(setup_.settings.optimizer.seed * 1000003ULL + round);
+    for (int s = part.first_sample; s < part.first_sample + part.n_samples; ++s) {
+      for (int p = 0; p < n_params; ++p) batch.add_params((*candidates)(s, p));
+    }
+    batches.push_back(std::move(batch));
+  }
+  auto results = setup_.dispatcher->RunBatches(setup_.job_id, std::move(batches), [this] {
+    absl::MutexLock lock(&mu_);
+    return abandon_round_;
+  });
+  if (!results.ok()) return results.status();
+  auto scores = ScoreRound(setup_.settings, n_samples, n_traces, plan, *results);
+  if (!scores.ok()) return scores.status();
+  Eigen::VectorXd errors(n_samples);
+  for (int s = 0; s < n_samples; ++s) errors(s) = scores->total[s];
+  if (absl::Status told = optimizer.Tell(*candidates, errors); !told.ok()) return told;
+
+  storage::RoundInput input;
+  input.round = round;
+  input.iteration = iteration;
+  input.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  input.checkpoint = optimizer.SaveState();
+  RoundView view;
+  view.fitter_id = setup_.fitter_id;
+  view.run_index = setup_.run.index;
+  view.round = round;
+  view.iteration = iteration;
+  view.seconds = input.seconds;
+  view.objectives = scores->objectives;
+  for (int s = 0; s < n_samples; ++s) {
+    storage::Evaluation evaluation;
+    evaluation.sample = s;
+    for (int p = 0; p < n_params; ++p) evaluation.params.push_back((*candidates)(s, p));
+    evaluation.error = scores->total[s];
+    for (const auto& objective : scores->objectives) {
+      evaluation.objectives.push_back(objective[s]);
+    }
+    view.params.push_back(evaluation.params);
+    view.errors.push_back(evaluation.error);
+    input.evaluations.push_back(std::move(evaluation));
+  }
+  auto run = setup_.database->RecordRound(setup_.run.id, input);
+  if (!run.ok()) return run.status();
+  setup_.run = *run;
+  view.best_params = run->best_params;
+  view.best_error = run->best_error.value_or(std::numeric_limits<double>::infinity());
+  v1::FitRound message = MakeFitRound(view, setup_.units);
+  message.set_last(round + 1 >= setup_.target_rounds);
+  if (message.last()) message.set_stop_reason("completed");
+  absl::MutexLock lock(&mu_);
+  published_.push_back(std::move(message));
+  return absl::OkStatus();
+}
+
+void FitTask::Finish(const absl::Status& loop_status) {
+  End end;
+  {
+    absl::MutexLock lock(&mu_);
+    end = end_request_;
+  }
+  absl::Status status = loop_status;
+  storage::FitterState state = storage::FitterState::kIdle;
+  std::string error;
+  if (end == End::kInterrupted) {
+    // Left RUNNING: the next server resumes it.
+    status = absl::UnavailableError("the server is shutting down; the fit resumes when it starts again");
+  } else if (end == End::kCancelled) {
+    status = absl::CancelledError("the fit was cancelled");
+    state = storage::FitterState::kCancelled;
+  } else if (!status.ok()) {
+    if (status.code() == absl::StatusCode::kCancelled) {
+      state = storage::FitterState::kCancelled;
+    } else {
+      state = storage::FitterState::kFailed;
+      error = std::string(status.message());
+      LOG(WARNING) << "fit of " << setup_.fitter_id << " failed: " << status;
+    }
+  } else if (end == End::kClientGone) {
+    status = absl::CancelledError("the client went away; the fit stopped after its round");
+  }
+  if (end != End::kInterrupted) {
+    if (absl::Status saved = setup_.database->SetFitterState(setup_.fitter_id, state, error);
+        !saved.ok()) {
+      LOG(ERROR) << "cannot record the state of " << setup_.fitter_id << ": " << saved;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  status_ = status;
+  finished_ = true;
+}
+
+}  // namespace cellfit::fitting

@@ -1,0 +1,135 @@
+// The fitting machinery behind the Fitting service: fitters created and
+// validated, fits run round by round on the worker pool (ask the optimizer,
+// dispatch the round's batches, score, tell, record the round with a
+// checkpoint in one transaction, publish it), continuation and restart as
+// brian2modelfitting has them, watching, generating traces, results, and
+// resuming the fits a previous server process left running.
+//
+// Callers pass the authenticated user; a fitter of another user is NOT_FOUND
+// exactly as a missing one.
+#ifndef CELLFIT_SERVER_FITTING_FITTER_MANAGER_H_
+#define CELLFIT_SERVER_FITTING_FITTER_MANAGER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cellfit/v1/fitting.pb.h"
+#include "server/dispatch/dispatcher.h"
+#include "server/fitting/fit_settings.h"
+#include "server/fitting/messages.h"
+#include "storage/database.h"
+
+namespace cellfit::fitting {
+
+class FitTask;
+
+struct FitterManagerOptions {
+  // Batches per worker per round (more balance the load, fewer cost less).
+  int batches_per_worker = 2;
+  // Largest chunk of values in a streamed message.
+  int chunk_values = 65536;
+};
+
+// Receives streamed messages; returns false once the receiver is gone.
+template <typename Message>
+using Sink = std::function<bool(const Message&)>;
+
+// What a Fit call's client tells the server (from its side of the stream).
+enum class ClientControl { kProceed, kStop, kGone };
+
+class FitterManager {
+ public:
+  FitterManager(storage::Database* database, dispatch::Dispatcher* dispatcher,
+                FitterManagerOptions options = {});
+  // Stops the running fits' threads; fits stay RUNNING in the database and
+  // resume when a server opens it again.
+  ~FitterManager();
+
+  // Resumes every fit the database says is running (after a restart).
+  absl::Status ResumeInterruptedFits();
+
+  absl::StatusOr<v1::CheckModelResponse> CheckModel(const v1::CheckModelRequest& request);
+  absl::StatusOr<v1::FitterInfo> CreateFitter(const std::string& owner,
+                                              const v1::CreateFitterRequest& request);
+  absl::StatusOr<v1::FitterInfo> GetFitter(const std::string& owner, const std::string& id);
+  absl::StatusOr<std::vector<v1::FitterInfo>> ListFitters(const std::string& owner);
+  absl::StatusOr<v1::FitterInfo> CancelFit(const std::string& owner, const std::string& id);
+  absl::Status DeleteFitter(const std::string& owner, const std::string& id);
+
+  // Runs a Fit call: validates `request`, starts the rounds and streams them
+  // to `sink`. With request.acknowledge_rounds, after each round but the last
+  // it waits for `next_control` (the client's next message) and evaluates
+  // nothing after a stop. `client_cancelled` is polled: a client that cancels
+  // the call stops the fit at the end of the current round. Returns when the
+  // call's rounds are done (OK), the client stopped it (OK) or went away
+  // (CANCELLED), the fit was cancelled (CANCELLED) or failed.
+  absl::Status Fit(const std::string& owner, const v1::FitRequest& request,
+                   const Sink<v1::FitRound>& sink,
+                   const std::function<ClientControl()>& next_control,
+                   const std::function<bool()>& client_cancelled);
+
+  // Replays the current run's rounds from `from_round`, then follows the
+  // running fit (if any) until it ends or `sink` fails.
+  absl::Status Watch(const std::string& owner, const v1::WatchRequest& request,
+                     const Sink<v1::FitRound>& sink);
+
+  absl::Status Generate(const std::string& owner, const v1::GenerateRequest& request,
+                        const Sink<v1::GenerateChunk>& sink);
+  absl::Status Simulate(const std::string& owner, const v1::SimulateRequest& request,
+                        const Sink<v1::GenerateChunk>& sink);
+  absl::Status Results(const std::string& owner, const v1::ResultsRequest& request,
+                       const Sink<v1::ResultsChunk>& sink);
+
+ private:
+  friend class FitTask;
+
+  // A fitter as this process knows it.
+  struct Entry {
+    std::string id;
+    std::string owner;
+    absl::Mutex mu;
+    std::shared_ptr<const v1::FitterSpec> spec ABSL_GUARDED_BY(mu);
+    std::shared_ptr<const FitterModel> model ABSL_GUARDED_BY(mu);
+    std::shared_ptr<FitTask> task ABSL_GUARDED_BY(mu);  // the fit in progress
+    bool generate_job ABSL_GUARDED_BY(mu) = false;
+  };
+
+  absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& owner,
+                                              const std::string& id);
+  absl::StatusOr<std::shared_ptr<const FitterModel>> ModelOf(Entry& entry);
+  absl::StatusOr<std::shared_ptr<const v1::FitterSpec>> SpecOf(Entry& entry);
+  absl::StatusOr<v1::FitterInfo> Info(Entry& entry);
+  absl::StatusOr<RunUnits> UnitsOf(Entry& entry, const storage::RunRecord& run);
+
+  // Starts (or resumes, without a client) the rounds of a fit.
+  absl::StatusOr<std::shared_ptr<FitTask>> StartTask(std::shared_ptr<Entry> entry,
+                                                     const v1::FitRequest& request,
+                                                     bool resume);
+  // Simulates one parameter set in record mode on the workers.
+  absl::StatusOr<v1::BatchResult> RecordOnWorkers(const std::string& job_id,
+                                                  const v1::Batch& batch);
+  absl::Status StreamRecording(const v1::BatchResult& result,
+                               const std::vector<std::string>& variables,
+                               const jobs::ConvertedSpec& converted,
+                               const model::Model* model,
+                               const Sink<v1::GenerateChunk>& sink);
+  std::string NewId();
+  uint64_t NewSeed();
+
+  storage::Database* const database_;
+  dispatch::Dispatcher* const dispatcher_;
+  const FitterManagerOptions options_;
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace cellfit::fitting
+
+#endif  // CELLFIT_SERVER_FITTING_FITTER_MANAGER_H_

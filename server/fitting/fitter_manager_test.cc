@@ -1,0 +1,269 @@
+// The fitting machinery with a real SQLite file, the real dispatcher, real
+// optimizers and in-process workers running the real simulation code (the
+// gRPC layer and worker processes are tested in tests/).
+#include "server/fitting/fitter_manager.h"
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/fitting/in_process_worker.h"
+#include "worker/jobs/hh_example_for_tests.h"
+
+namespace cellfit::fitting {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FittingTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           absl::StrCat("cellfit_fitting_test_", getpid(), "_",
+                        testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Open();
+    for (int k = 0; k < 2; ++k) {
+      const std::string id = absl::StrCat("w", k);
+      workers_.push_back(std::make_shared<InProcessWorker>(&dispatcher_, id));
+      dispatcher_.AddWorker(id, 1, false, workers_.back());
+    }
+  }
+  void TearDown() override {
+    manager_.reset();
+    for (size_t k = 0; k < workers_.size(); ++k) {
+      dispatcher_.RemoveWorker(absl::StrCat("w", k));
+    }
+    workers_.clear();
+    fs::remove_all(dir_);
+  }
+  void Open() {
+    manager_.reset();
+    database_.reset();
+    auto db = storage::Database::Open((dir_ / "cellfit.db").string());
+    ASSERT_TRUE(db.ok()) << db.status();
+    database_ = std::move(*db);
+    manager_ = std::make_unique<FitterManager>(database_.get(), &dispatcher_);
+  }
+
+  std::string CreateHh() {
+    v1::CreateFitterRequest create;
+    *create.mutable_spec() = jobs::HhExampleSpec();
+    auto info = manager_->CreateFitter("alice", create);
+    EXPECT_TRUE(info.ok()) << info.status();
+    return info.ok() ? info->id() : "";
+  }
+
+  static v1::FitRequest HhFit(const std::string& id, int rounds) {
+    v1::FitRequest fit;
+    fit.set_fitter_id(id);
+    fit.set_n_rounds(rounds);
+    fit.mutable_optimizer()->set_method("DE");
+    fit.mutable_optimizer()->set_seed(1);
+    *fit.add_metrics() = jobs::HhExampleMetric();
+    auto bound = [&](const char* name, const char* lower, const char* upper) {
+      v1::Bounds* b = fit.add_bounds();
+      b->set_parameter(name);
+      b->mutable_lower()->set_text(lower);
+      b->mutable_upper()->set_text(upper);
+      // Conductances and capacitances spanning decades, searched on a log
+      // scale as the example's job file does.
+      b->set_log_scale(true);
+    };
+    bound("gl", "1e-9*siemens", "1e-7*siemens");
+    bound("g_na", "2e-6*siemens", "2e-4*siemens");
+    bound("g_kd", "6e-7*siemens", "6e-5*siemens");
+    bound("Cm", "0.1*uF*cm**-2*area", "2*uF*cm**-2*area");
+    return fit;
+  }
+
+  absl::Status RunFit(const v1::FitRequest& fit, std::vector<v1::FitRound>* rounds,
+                      int stop_after = -1) {
+    int seen = 0;
+    return manager_->Fit(
+        "alice", fit,
+        [&](const v1::FitRound& round) {
+          rounds->push_back(round);
+          ++seen;
+          return true;
+        },
+        [&] { return seen == stop_after ? ClientControl::kStop : ClientControl::kProceed; },
+        [] { return false; });
+  }
+
+  fs::path dir_;
+  dispatch::Dispatcher dispatcher_;
+  std::vector<std::shared_ptr<InProcessWorker>> workers_;
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<FitterManager> manager_;
+};
+
+TEST_F(FittingTest, HhExampleTenRoundsImprovesTenfoldAndRecordsEveryEvaluation) {
+  const std::string id = CreateHh();
+  std::vector<v1::FitRound> rounds;
+  ASSERT_TRUE(RunFit(HhFit(id, 10), &rounds).ok());
+  ASSERT_EQ(rounds.size(), 10u);
+  // Random parameters within the bounds (the initial round) against the fit
+  // after ten rounds.
+  double initial = 0;
+  for (double e : rounds[0].errors()) initial += e / rounds[0].errors_size();
+  const double final_best = rounds.back().best_error();
+  EXPECT_LT(final_best * 10, initial)
+      << "initial round's mean error " << initial << ", best after 10 rounds " << final_best;
+  EXPECT_TRUE(rounds.back().last());
+  EXPECT_EQ(rounds.back().error_dimension().metre(), 4);  // volt^2
+  auto count = database_->CountEvaluations(id);
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 200);
+  // The streamed rounds are the recorded rows.
+  std::vector<v1::ResultsChunk> chunks;
+  ASSERT_TRUE(manager_->Results("alice", v1::ResultsRequest(), [&](const auto& c) {
+    chunks.push_back(c);
+    return true;
+  }).code() == absl::StatusCode::kInvalidArgument);
+  v1::ResultsRequest results;
+  results.set_fitter_id(id);
+  ASSERT_TRUE(manager_->Results("alice", results, [&](const auto& c) {
+                        chunks.push_back(c);
+                        return true;
+                      }).ok());
+  ASSERT_EQ(chunks.size(), 1u);
+  const v1::Column* error = nullptr;
+  for (const auto& c : chunks[0].columns()) {
+    if (c.name() == "error") error = &c;
+  }
+  ASSERT_NE(error, nullptr);
+  ASSERT_EQ(error->values_size(), 200);
+  for (int r = 0; r < 10; ++r) {
+    for (int s = 0; s < 20; ++s) {
+      EXPECT_EQ(error->values(r * 20 + s), rounds[r].errors(s));
+    }
+  }
+  EXPECT_GT(workers_[0]->batches_run(), 0);
+  EXPECT_GT(workers_[1]->batches_run(), 0);
+}
+
+TEST_F(FittingTest, StoppingAfterRoundThreeRecordsExactlyThreeRounds) {
+  const std::string id = CreateHh();
+  v1::FitRequest fit = HhFit(id, 10);
+  fit.set_acknowledge_rounds(true);
+  std::vector<v1::FitRound> rounds;
+  ASSERT_TRUE(RunFit(fit, &rounds, /*stop_after=*/3).ok());
+  EXPECT_EQ(rounds.size(), 3u);
+  EXPECT_EQ(*database_->CountEvaluations(id), 60);
+}
+
+TEST_F(FittingTest, ContinuationAndRestartFollowBrian2modelfitting) {
+  const std::string id = CreateHh();
+  std::vector<v1::FitRound> rounds;
+  ASSERT_TRUE(RunFit(HhFit(id, 2), &rounds).ok());
+  // A later fit continues the optimizer and the iteration counter.
+  v1::FitRequest more;
+  more.set_fitter_id(id);
+  more.set_n_rounds(2);
+  ASSERT_TRUE(RunFit(more, &rounds).ok());
+  ASSERT_EQ(rounds.size(), 4u);
+  EXPECT_EQ(rounds[3].round(), 3u);
+  EXPECT_EQ(rounds[3].iteration(), 3u);
+  EXPECT_EQ(rounds[3].run(), 0u);
+  // Changing the optimizer or the metric needs a restart.
+  v1::FitRequest other = HhFit(id, 1);
+  other.mutable_optimizer()->set_method("CMAES");
+  EXPECT_EQ(RunFit(other, &rounds).code(), absl::StatusCode::kFailedPrecondition);
+  v1::FitRequest metric = HhFit(id, 1);
+  metric.mutable_metrics(0)->mutable_mse()->mutable_t_start()->set_text("1*ms");
+  EXPECT_EQ(RunFit(metric, &rounds).code(), absl::StatusCode::kFailedPrecondition);
+  other.set_restart(true);
+  ASSERT_TRUE(RunFit(other, &rounds).ok());
+  EXPECT_EQ(rounds.back().run(), 1u);
+  EXPECT_EQ(rounds.back().round(), 0u);
+  EXPECT_EQ(rounds.back().iteration(), 0u);
+  auto info = manager_->GetFitter("alice", id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->optimizer(), "CMAES");
+  EXPECT_EQ(info->rounds_done(), 1u);
+  // Another user sees nothing.
+  EXPECT_EQ(manager_->GetFitter("bob", id).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(FittingTest, ResumesFromTheLastRecordedRoundAfterARestart) {
+  const std::string id = CreateHh();
+  // Reference: five rounds in one go.
+  std::vector<v1::FitRound> reference;
+  ASSERT_TRUE(RunFit(HhFit(id, 5), &reference).ok());
+  const std::string second = CreateHh();
+  std::vector<v1::FitRound> rounds;
+  v1::FitRequest fit = HhFit(second, 5);
+  fit.set_acknowledge_rounds(true);
+  // The client leaves after two rounds without stopping; then the server
+  // goes down with the fit marked running.
+  int seen = 0;
+  absl::Status status = manager_->Fit(
+      "alice", fit,
+      [&](const v1::FitRound& round) {
+        rounds.push_back(round);
+        return ++seen < 2;
+      },
+      [] { return ClientControl::kProceed; }, [] { return false; });
+  ASSERT_EQ(*database_->CountEvaluations(second), 40);
+  ASSERT_TRUE(database_->SetFitterState(second, storage::FitterState::kRunning).ok());
+  Open();  // a new server process on the same database
+  ASSERT_TRUE(manager_->ResumeInterruptedFits().ok());
+  std::vector<v1::FitRound> watched;
+  v1::WatchRequest watch;
+  watch.set_fitter_id(second);
+  ASSERT_TRUE(manager_->Watch("alice", watch, [&](const v1::FitRound& round) {
+                        watched.push_back(round);
+                        return true;
+                      }).ok());
+  ASSERT_EQ(watched.size(), 5u);
+  EXPECT_EQ(*database_->CountEvaluations(second), 100);
+  // Same seed, same data: the resumed fit proposes what the uninterrupted one
+  // did, round for round.
+  for (int r = 0; r < 5; ++r) {
+    for (int s = 0; s < 20; ++s) {
+      EXPECT_EQ(watched[r].errors(s), reference[r].errors(s)) << r << "," << s;
+    }
+  }
+}
+
+TEST_F(FittingTest, GenerateGivesTracesOfTheBestParameters) {
+  const std::string id = CreateHh();
+  v1::GenerateRequest generate;
+  generate.set_fitter_id(id);
+  EXPECT_EQ(manager_->Generate("alice", generate, [](const auto&) { return true; }).code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::vector<v1::FitRound> rounds;
+  ASSERT_TRUE(RunFit(HhFit(id, 1), &rounds).ok());
+  generate.add_variables("v");
+  generate.add_variables("m");
+  std::vector<v1::GenerateChunk> chunks;
+  ASSERT_TRUE(manager_->Generate("alice", generate, [&](const auto& c) {
+                        chunks.push_back(c);
+                        return true;
+                      }).ok());
+  ASSERT_EQ(chunks.size(), 10u);  // 2 variables x 5 traces
+  EXPECT_EQ(chunks[0].variable(), "v");
+  EXPECT_EQ(chunks[0].n_steps(), 1497u);
+  EXPECT_EQ(chunks[0].values_size(), 1497);
+  EXPECT_DOUBLE_EQ(chunks[0].values(0), -0.063);
+  EXPECT_EQ(chunks[5].variable(), "m");
+}
+
+TEST_F(FittingTest, CreateReportsEveryProblemAtOnce) {
+  v1::CreateFitterRequest create;
+  *create.mutable_spec() = jobs::HhExampleSpec();
+  create.mutable_spec()->set_model(create.spec().model() + "\nbad = 1*mV + 1*nA : volt\n");
+  create.mutable_spec()->mutable_dt()->set_text("0.01*mV");
+  auto info = manager_->CreateFitter("alice", create);
+  ASSERT_FALSE(info.ok());
+  EXPECT_NE(info.status().message().find("dt must be a time"), std::string::npos);
+  EXPECT_NE(info.status().message().find("inconsistent units"), std::string::npos)
+      << info.status();
+}
+
+}  // namespace
+}  // namespace cellfit::fitting
