@@ -9,8 +9,8 @@
 #define CELLFIT_ABI_VERSION 1
 // Lanes per group: two vectors of four, interleaved for instruction-level
 // parallelism.
-#define CELLFIT_GROUP_VECTORS 2
-#define CELLFIT_GROUP_LANES 8
+#define CELLFIT_GROUP_VECTORS 3
+#define CELLFIT_GROUP_LANES 12
 
 struct CellfitGroupArgs {
   int32_t n_steps;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "worker/standalone/abi.h"
 #include "worker/standalone/embedded_sources.h"
 
 namespace cellfit::standalone {
@@ -16,7 +17,8 @@ using model::OpCode;
 using model::RegisterRole;
 using model::StepProgram;
 
-constexpr int kVectors = 2;  // CELLFIT_GROUP_VECTORS
+constexpr int kVectors = CELLFIT_GROUP_VECTORS;
+constexpr int kLanes = CELLFIT_GROUP_LANES;
 
 // An exact literal for a double.
 std::string Literal(double value) {
@@ -117,14 +119,14 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
                                      offset, " : n_steps - 1)");
       for (int j = 0; j < kVectors; ++j) {
         Line(absl::StrCat(Reg(reg, j), " = GatherRows(a->input_rows + ",
-                          k * 8 + 4 * j, ", ", index, ");"));
+                          k * kLanes + 4 * j, ", ", index, ");"));
       }
     }
     Emit(program_.record);
     for (size_t r = 0; r < program_.record_registers.size(); ++r) {
       for (int j = 0; j < kVectors; ++j) {
         for (int l = 0; l < 4; ++l) {
-          Line(absl::StrCat("a->records[", r * 8 + 4 * j + l, "][step] = ",
+          Line(absl::StrCat("a->records[", r * kLanes + 4 * j + l, "][step] = ",
                             Reg(program_.record_registers[r], j), "[", l, "];"));
         }
       }
@@ -147,7 +149,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     for (size_t o = 0; o < program_.online_error_registers.size(); ++o) {
       for (int j = 0; j < kVectors; ++j) {
         for (int l = 0; l < 4; ++l) {
-          Line(absl::StrCat("a->online_errors[", o * 8 + 4 * j + l, "] = ",
+          Line(absl::StrCat("a->online_errors[", o * kLanes + 4 * j + l, "] = ",
                             Reg(program_.online_error_registers[o], j), "[", l,
                             "];"));
         }
@@ -209,7 +211,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
         std::string init = "Splat(0.0)";
         switch (info.role) {
           case RegisterRole::kParameter:
-            init = absl::StrCat("LoadLanes(a->params + ", info.model_index * 8 + 4 * j,
+            init = absl::StrCat("LoadLanes(a->params + ", info.model_index * kLanes + 4 * j,
                                 ")");
             break;
           case RegisterRole::kDt:
