@@ -12,6 +12,8 @@
 #include "glog/logging.h"
 #include "model/methods.h"
 #include "server/fitting/fit_task.h"
+#include "server/fitting/refine.h"
+#include "worker/jobs/metric_conversion.h"
 #include "server/optimize/make_optimizer.h"
 #include "worker/jobs/spec_conversion.h"
 
@@ -627,6 +629,18 @@ absl::Status FitterManager::Watch(const std::string& owner, const v1::WatchReque
   return status;
 }
 
+std::string FitterManager::EnsureGenerateJob(Entry& entry, const v1::FitterSpec& spec,
+                                             const FitterModel& model,
+                                             v1::Backend backend) {
+  const std::string job_id = GenerateJobIdOf(entry.id);
+  absl::MutexLock lock(&entry.mu);
+  if (!entry.generate_job) {
+    dispatcher_->AddJob(RecordJob(job_id, spec, model.parameters, backend));
+    entry.generate_job = true;
+  }
+  return job_id;
+}
+
 absl::StatusOr<v1::BatchResult> FitterManager::RecordOnWorkers(const std::string& job_id,
                                                                const v1::Batch& batch) {
   auto results = dispatcher_->RunBatches(job_id, {batch});
@@ -713,14 +727,8 @@ absl::Status FitterManager::Generate(const std::string& owner,
   if (variables.size() > 64) {
     return absl::InvalidArgumentError("at most 64 variables can be generated at once");
   }
-  const std::string job_id = GenerateJobIdOf(request.fitter_id());
-  {
-    absl::MutexLock lock(&(*entry)->mu);
-    if (!(*entry)->generate_job) {
-      dispatcher_->AddJob(RecordJob(job_id, **spec, (*model)->parameters, request.backend()));
-      (*entry)->generate_job = true;
-    }
-  }
+  const std::string job_id =
+      EnsureGenerateJob(**entry, **spec, **model, request.backend());
   v1::Batch batch;
   batch.set_n_samples(1);
   batch.mutable_params()->Add(params.begin(), params.end());
@@ -827,6 +835,169 @@ absl::Status FitterManager::Results(const std::string& owner,
     if (!page->next) break;
     query.after = page->next;
   }
+  return absl::OkStatus();
+}
+
+absl::Status FitterManager::Refine(const std::string& owner,
+                                   const v1::RefineRequest& request,
+                                   const Sink<v1::RefineUpdate>& sink) {
+  auto entry = Find(owner, request.fitter_id());
+  if (!entry.ok()) return entry.status();
+  auto model = ModelOf(**entry);
+  if (!model.ok()) return model.status();
+  auto spec = SpecOf(**entry);
+  if (!spec.ok()) return spec.status();
+  const FitterModel& m = **model;
+  if (m.kind != v1::FITTER_KIND_TRACE || m.converted.outputs.size() != 1) {
+    return absl::FailedPreconditionError(
+        "refine works on trace fitters with one output (as TraceFitter.refine)");
+  }
+  if (request.calc_gradient()) {
+    return absl::UnimplementedError(
+        "calc_gradient (sensitivity equations) is not built yet; refine with "
+        "finite differences (calc_gradient = false)");
+  }
+  auto record = database_->GetFitter(request.fitter_id());
+  if (!record.ok()) return record.status();
+  v1::FitRequest run_config;
+  if (record->current_run) run_config.ParseFromString(record->current_run->config);
+  // Start point.
+  std::vector<double> start;
+  if (request.has_params() && request.params().columns_size() > 0) {
+    auto row = OneRow(request.params(), m);
+    if (!row.ok()) return row.status();
+    start = std::move(*row);
+  } else if (record->current_run && !record->current_run->best_params.empty()) {
+    start = record->current_run->best_params;
+  } else {
+    return absl::FailedPreconditionError(
+        "no parameters given and no fit has run yet: give params, or fit first");
+  }
+  // Bounds: the request's, else the fit's.
+  v1::FitRequest bounds_request;
+  bounds_request.mutable_bounds()->CopyFrom(request.bounds().empty() ? run_config.bounds()
+                                                                     : request.bounds());
+  if (bounds_request.bounds().empty()) {
+    return absl::FailedPreconditionError(
+        "no bounds given and no fit has run yet: give bounds for every parameter");
+  }
+  *bounds_request.add_metrics() = run_config.metrics().empty() ? v1::MetricSpec()
+                                                                : run_config.metrics(0);
+  // The metric's t_start / t_weights / normalization.
+  v1::MetricSpec metric;
+  if (!request.metrics().empty()) {
+    metric = request.metrics(0);
+  } else if (!run_config.metrics().empty()) {
+    metric = run_config.metrics(0);
+  } else {
+    metric.mutable_mse();
+  }
+  if (!metric.has_mse()) {
+    return absl::InvalidArgumentError("refine minimizes squared residuals: give an mse metric");
+  }
+  auto config = jobs::ToMetricConfig(metric, m.converted.model_spec.namespace_entries);
+  if (!config.ok()) return config.status();
+  const auto& mse = std::get<metrics::MseConfig>(*config);
+  const int n_steps = m.converted.n_steps;
+  const int n_traces = m.converted.n_traces;
+  const double dt = m.converted.dt;
+  const int first_step = static_cast<int>(std::nearbyint(mse.t_start / dt));
+  if (first_step >= n_steps) {
+    return absl::InvalidArgumentError("t_start lies beyond the end of the traces");
+  }
+  std::vector<double> weights;
+  if (!mse.t_weights.empty()) {
+    if (static_cast<int>(mse.t_weights.size()) != n_steps) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "t_weights has ", mse.t_weights.size(), " values; the traces have ", n_steps,
+          " steps"));
+    }
+    double mean = 0;
+    for (double w : mse.t_weights) mean += w / n_steps;
+    for (double w : mse.t_weights) weights.push_back(std::sqrt(w / mean));
+  }
+  const double scale = 1.0 / (mse.normalization == 0 ? 1.0 : mse.normalization);
+  std::vector<double> lower, upper;
+  for (size_t p = 0; p < m.parameters.size(); ++p) {
+    const v1::Bounds* found = nullptr;
+    for (const v1::Bounds& b : bounds_request.bounds()) {
+      if (b.parameter() == m.parameters[p]) found = &b;
+    }
+    if (found == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no bounds for '", m.parameters[p], "'"));
+    }
+    auto lo = jobs::ToQuantity(found->lower(), "bounds", m.converted.model_spec.namespace_entries);
+    auto hi = jobs::ToQuantity(found->upper(), "bounds", m.converted.model_spec.namespace_entries);
+    if (!lo.ok()) return lo.status();
+    if (!hi.ok()) return hi.status();
+    if (!(lo->dimension == m.parameter_dimensions[p]) ||
+        !(hi->dimension == m.parameter_dimensions[p])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the bounds of '", m.parameters[p], "' must have unit ",
+          m.parameter_dimensions[p].DisplayUnit()));
+    }
+    lower.push_back(lo->value);
+    upper.push_back(hi->value);
+  }
+  const auto& output = m.converted.outputs[0];
+  const runtime::TraceTable& target = m.converted.data.targets[output.target_index];
+  const std::string job_id = EnsureGenerateJob(**entry, **spec, m, v1::BACKEND_UNSPECIFIED);
+  const double iteration = record->current_run
+                               ? static_cast<double>(record->current_run->start_iteration +
+                                                     record->current_run->rounds_done)
+                               : 0.0;
+  RefineProblem problem;
+  problem.start = start;
+  problem.lower = lower;
+  problem.upper = upper;
+  problem.max_iterations =
+      request.max_iterations() == 0 ? 100 : static_cast<int>(request.max_iterations());
+  problem.residuals = [&](const Eigen::MatrixXd& points) -> absl::StatusOr<Eigen::MatrixXd> {
+    v1::Batch batch;
+    batch.set_n_samples(static_cast<uint32_t>(points.rows()));
+    batch.set_iteration(iteration);
+    batch.add_record(output.variable);
+    for (int k = 0; k < points.rows(); ++k) {
+      for (int p = 0; p < points.cols(); ++p) batch.add_params(points(k, p));
+    }
+    auto result = RecordOnWorkers(job_id, batch);
+    if (!result.ok()) return result.status();
+    const int kept = weights.empty() ? n_steps - first_step : n_steps;
+    Eigen::MatrixXd residuals(static_cast<Eigen::Index>(kept) * n_traces, points.rows());
+    for (const v1::RecordedTrace& trace : result->traces()) {
+      const int sample = static_cast<int>(trace.neuron()) / n_traces;
+      const int t = static_cast<int>(trace.neuron()) % n_traces;
+      const double* want = target.row(t);
+      for (int k = weights.empty() ? first_step : 0, row = 0; k < n_steps; ++k, ++row) {
+        double r = (trace.values(k) - want[k]) * scale;
+        if (!weights.empty()) r *= weights[k];
+        residuals(static_cast<Eigen::Index>(t) * kept + row, sample) = r;
+      }
+    }
+    return residuals;
+  };
+  bool client_here = true;
+  problem.progress = [&](int step, const std::vector<double>& point, double error) {
+    v1::RefineUpdate update;
+    update.set_iteration(step);
+    *update.mutable_params() = MakeParameterTable(m.parameters, m.parameter_dimensions, {point});
+    update.set_error(error);
+    client_here = sink(update);
+    return client_here;
+  };
+  auto refined = fitting::Refine(problem);
+  if (!refined.ok()) return refined.status();
+  if (!client_here) return absl::CancelledError("the client went away");
+  v1::RefineUpdate last;
+  last.set_iteration(refined->iterations);
+  *last.mutable_params() =
+      MakeParameterTable(m.parameters, m.parameter_dimensions, {refined->params});
+  last.set_error(refined->error);
+  last.set_done(true);
+  last.set_message(absl::StrCat(refined->message, " (", refined->evaluations,
+                                " simulations)"));
+  sink(last);
   return absl::OkStatus();
 }
 

@@ -85,6 +85,10 @@ class FitterManager {
                         const Sink<v1::GenerateChunk>& sink);
   absl::Status Results(const std::string& owner, const v1::ResultsRequest& request,
                        const Sink<v1::ResultsChunk>& sink);
+  // TraceFitter.refine: Levenberg-Marquardt from the best (or given)
+  // parameters, one update per evaluated point, the last with done = true.
+  absl::Status Refine(const std::string& owner, const v1::RefineRequest& request,
+                      const Sink<v1::RefineUpdate>& sink);
 
  private:
   friend class FitTask;
@@ -119,6 +123,9 @@ class FitterManager {
                                const jobs::ConvertedSpec& converted,
                                const model::Model* model,
                                const Sink<v1::GenerateChunk>& sink);
+  // The generate job of a fitter (record-only), registered on first use.
+  std::string EnsureGenerateJob(Entry& entry, const v1::FitterSpec& spec,
+                                const FitterModel& model, v1::Backend backend);
   std::string NewId();
   uint64_t NewSeed();
 

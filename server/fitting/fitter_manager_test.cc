@@ -267,3 +267,33 @@ TEST_F(FittingTest, CreateReportsEveryProblemAtOnce) {
 
 }  // namespace
 }  // namespace cellfit::fitting
+
+namespace cellfit::fitting {
+namespace {
+
+TEST_F(FittingTest, RefineLowersTheErrorOfTheBestFit) {
+  const std::string id = CreateHh();
+  std::vector<v1::FitRound> rounds;
+  ASSERT_TRUE(RunFit(HhFit(id, 3), &rounds).ok());
+  v1::RefineRequest refine;
+  refine.set_fitter_id(id);
+  refine.set_max_iterations(15);
+  std::vector<v1::RefineUpdate> updates;
+  ASSERT_TRUE(manager_->Refine("alice", refine, [&](const v1::RefineUpdate& u) {
+                        updates.push_back(u);
+                        return true;
+                      }).ok());
+  ASSERT_GE(updates.size(), 2u);
+  EXPECT_TRUE(updates.back().done());
+  // The first update is the start point: the fit's best error, recomputed.
+  EXPECT_NEAR(updates.front().error(), rounds.back().best_error(),
+              1e-9 * rounds.back().best_error());
+  EXPECT_LT(updates.back().error(), 0.5 * rounds.back().best_error())
+      << updates.back().message();
+  for (size_t k = 1; k < updates.size(); ++k) {
+    EXPECT_LE(updates[k].error(), updates[k - 1].error());
+  }
+}
+
+}  // namespace
+}  // namespace cellfit::fitting

@@ -1,0 +1,43 @@
+// Local refinement of a trace fit (brian2modelfitting's TraceFitter.refine):
+// bounded Levenberg-Marquardt on the residuals (model trace - recorded trace)
+// from t_start on, scaled by 1/normalization, as lmfit minimizes them. Bounds
+// are handled by lmfit's (MINUIT's) transformation x = lo + (sin(u)+1)(hi-lo)/2;
+// the Jacobian comes from forward differences, all of an iteration's
+// perturbed points simulated as one batch on the workers.
+#ifndef CELLFIT_SERVER_FITTING_REFINE_H_
+#define CELLFIT_SERVER_FITTING_REFINE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "Eigen/Core"
+#include "absl/status/statusor.h"
+
+namespace cellfit::fitting {
+
+struct RefineProblem {
+  std::vector<double> start;  // physical values, within the bounds
+  std::vector<double> lower;
+  std::vector<double> upper;
+  int max_iterations = 100;
+  // Residuals of each row of `points` (physical values): one column per point.
+  std::function<absl::StatusOr<Eigen::MatrixXd>(const Eigen::MatrixXd& points)> residuals;
+  // Called after each accepted or rejected evaluation with the point and its
+  // error (the mean squared residual); returning false stops the refinement.
+  std::function<bool(int iteration, const std::vector<double>& point, double error)> progress;
+};
+
+struct RefineResult {
+  std::vector<double> params;
+  double error = 0;
+  int iterations = 0;
+  int evaluations = 0;
+  std::string message;  // why it stopped
+};
+
+absl::StatusOr<RefineResult> Refine(const RefineProblem& problem);
+
+}  // namespace cellfit::fitting
+
+#endif  // CELLFIT_SERVER_FITTING_REFINE_H_
