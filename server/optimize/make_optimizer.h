@@ -12,8 +12,8 @@
 
 namespace cellfit::optimize {
 
-// The largest n_samples accepted (the NLopt adapter runs one thread per
-// sample).
+// The largest n_samples accepted (the NLopt adapter reserves a fiber stack
+// per sample).
 inline constexpr int kMaxSamples = 100'000;
 
 // A fresh optimizer for `space` proposing `n_samples` candidates per round.

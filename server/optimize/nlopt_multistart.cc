@@ -19,9 +19,7 @@ constexpr uint64_t kLatinHypercubeStream = 0x4c48532d73746172ULL;
 constexpr uint64_t kRestartStream = 0x726573746172742dULL;
 constexpr uint64_t kNloptSeedStream = 0x6e6c6f70742d7372ULL;
 
-bool IsDirect(std::string_view name) {
-  return name.starts_with("GN_DIRECT") || name.starts_with("GN_ORIG_DIRECT");
-}
+bool IsDirect(std::string_view name) { return name.starts_with("GN_DIRECT"); }
 
 bool UsesPopulation(std::string_view name) {
   return name == "GN_CRS2_LM" || name == "GN_ISRES" || name == "GN_ESCH";
@@ -134,17 +132,19 @@ RunStart NloptMultiStart::MakeStart(int run, int64_t restart) const {
 
 std::unique_ptr<NloptRun> NloptMultiStart::MakeRun(
     int run, RunStart start, std::vector<double> history,
-    Eigen::VectorXd last_point) const {
+    Eigen::VectorXd last_point, double worst_before_restart) const {
   return std::make_unique<NloptRun>(
       settings_, run,
       [this, run](int64_t restart) { return MakeStart(run, restart); },
-      std::move(start), std::move(history), std::move(last_point));
+      std::move(start), std::move(history), std::move(last_point),
+      worst_before_restart);
 }
 
 absl::StatusOr<Eigen::MatrixXd> NloptMultiStart::Propose() {
   if (runs_.empty()) {
     for (int i = 0; i < n_samples(); ++i) {
-      runs_.push_back(MakeRun(i, MakeStart(i, 0), {}, Eigen::VectorXd()));
+      runs_.push_back(
+          MakeRun(i, MakeStart(i, 0), {}, Eigen::VectorXd(), -HUGE_VAL));
     }
   }
   Eigen::MatrixXd candidates(n_samples(), dimension());
@@ -186,6 +186,7 @@ void NloptMultiStart::SaveAlgorithm(StateWriter& writer) const {
     writer.PutVector(start.upper);
     writer.PutDoubles(run->history());
     writer.PutVector(run->last_point());
+    writer.PutDouble(run->worst_before_restart());
   }
 }
 
@@ -211,6 +212,8 @@ absl::Status NloptMultiStart::RestoreAlgorithm(StateReader& reader) {
                               reader.GetDoubles("NLopt history"));
     OPTIMIZE_ASSIGN_OR_RETURN(Eigen::VectorXd last_point,
                               reader.GetVector("NLopt last point"));
+    OPTIMIZE_ASSIGN_OR_RETURN(double worst,
+                              reader.GetDouble("NLopt worst error"));
     if (start.restart < 0 ||
         (last_point.size() != 0 && last_point.size() != d) ||
         (last_point.size() == 0) != history.empty() ||
@@ -222,7 +225,7 @@ absl::Status NloptMultiStart::RestoreAlgorithm(StateReader& reader) {
           absl::StrCat("NLopt state of run ", i, " is malformed"));
     }
     runs.push_back(MakeRun(static_cast<int>(i), std::move(start),
-                           std::move(history), std::move(last_point)));
+                           std::move(history), std::move(last_point), worst));
   }
   OPTIMIZE_RETURN_IF_ERROR(reader.ExpectEnd());
   runs_ = std::move(runs);

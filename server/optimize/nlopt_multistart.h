@@ -66,7 +66,8 @@ class NloptMultiStart : public Optimizer {
 
   std::unique_ptr<NloptRun> MakeRun(int run, RunStart start,
                                     std::vector<double> history,
-                                    Eigen::VectorXd last_point) const;
+                                    Eigen::VectorXd last_point,
+                                    double worst_before_restart) const;
 
   NloptSettings settings_;
   bool partitioned_ = false;      // the DIRECT family: one cell per run

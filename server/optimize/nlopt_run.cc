@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/optimize/random.h"
 
 namespace cellfit::optimize {
 namespace {
@@ -20,27 +21,28 @@ std::string ResultName(nlopt_result result) {
 
 NloptRun::NloptRun(const NloptSettings& settings, int index,
                    std::function<RunStart(int64_t)> next_start, RunStart start,
-                   std::vector<double> history, Eigen::VectorXd last_point)
+                   std::vector<double> history, Eigen::VectorXd last_point,
+                   double worst_before_restart)
     : settings_(settings),
       index_(index),
       next_start_(std::move(next_start)),
       start_(std::move(start)),
       history_(std::move(history)),
-      last_point_(std::move(last_point)) {}
+      last_point_(std::move(last_point)),
+      worst_before_restart_(worst_before_restart),
+      fiber_([this] { Main(); }) {}
 
 NloptRun::~NloptRun() {
-  if (!thread_.joinable()) return;
-  shutdown_ = true;
-  turn_.store(Turn::kRun, std::memory_order_release);
-  turn_.notify_one();
-  thread_.join();
+  if (fiber_.started() && !fiber_.finished()) {
+    shutdown_ = true;
+    fiber_.Resume();
+  }
 }
 
 absl::StatusOr<Eigen::VectorXd> NloptRun::Next() {
   if (!failure_.ok()) return failure_;
   if (has_pending_) return pending_;
-  if (!thread_.joinable()) thread_ = std::thread([this] { Main(); });
-  PassBaton(Turn::kRun, Turn::kOwner);
+  fiber_.Resume();
   if (!failure_.ok()) return failure_;
   return pending_;
 }
@@ -51,34 +53,18 @@ void NloptRun::Answer(double error) {
   has_pending_ = false;
 }
 
-void NloptRun::PassBaton(Turn to, Turn self) {
-  // Release publishes everything this side wrote; the acquire load of the
-  // returning baton makes the other side's writes visible here.
-  turn_.store(to, std::memory_order_release);
-  turn_.notify_one();
-  while (turn_.load(std::memory_order_acquire) != self) {
-    turn_.wait(to, std::memory_order_acquire);
-  }
-}
-
-bool NloptRun::YieldToOwner() {
-  PassBaton(Turn::kOwner, Turn::kRun);
-  return shutdown_;
+void NloptRun::Reseed(size_t evaluation) const {
+  nlopt_srand(static_cast<unsigned long>(
+      MixSeed(start_.seed, static_cast<uint64_t>(evaluation))));
 }
 
 void NloptRun::Main() {
-  while (turn_.load(std::memory_order_acquire) != Turn::kRun) {
-    turn_.wait(Turn::kOwner, std::memory_order_acquire);
-  }
-  if (shutdown_) return;
   while (true) {
-    const bool shutting_down = OptimizeOnce();
-    if (shutting_down) return;
+    if (OptimizeOnce()) return;
     if (!failure_.ok()) break;
   }
-  // Dead: hand the baton back for good and wait for the destructor.
-  while (!YieldToOwner()) {
-  }
+  // Dead: stay paused until the destructor asks to finish.
+  while (!shutdown_) fiber_.Yield();
 }
 
 double NloptRun::Objective(unsigned n, const double* x, double* gradient,
@@ -87,16 +73,17 @@ double NloptRun::Objective(unsigned n, const double* x, double* gradient,
 }
 
 double NloptRun::Evaluate(const double* x) {
-  nlopt_opt opt = static_cast<nlopt_opt>(opt_);
+  if (shutdown_ || stopping_) {
+    // Some algorithms finish a batch of evaluations before they look at
+    // the stop flag; answer those without pausing or recording them.
+    return Stop();
+  }
   const int d = settings_.dimension;
   Eigen::VectorXd point(d);
   for (int k = 0; k < d; ++k) {
-    // A non-finite point means the algorithm broke down (e.g. after infinite
-    // errors); it is never handed out, the restart just ends.
-    if (!std::isfinite(x[k])) {
-      nlopt_force_stop(opt);
-      return HUGE_VAL;
-    }
+    // A non-finite point means the algorithm broke down; it is never handed
+    // out, the restart just ends.
+    if (!std::isfinite(x[k])) return Stop();
     // Every accepted algorithm respects bounds; clamping guards against one
     // that steps out by rounding, so that no candidate ever leaves the box.
     point[k] = std::clamp(x[k], start_.lower[k], start_.upper[k]);
@@ -113,19 +100,38 @@ double NloptRun::Evaluate(const double* x) {
           evaluations_, " of restart ", start_.restart,
           " differs from the recorded point (was the state saved by another "
           "NLopt version?)"));
-      nlopt_force_stop(opt);
-      return HUGE_VAL;
+      return Stop();
     }
-    return history_[evaluations_++];
+    return Feed(history_[evaluations_++]);
   }
   pending_ = std::move(point);
   has_pending_ = true;
-  if (YieldToOwner()) {
-    nlopt_force_stop(opt);
-    return HUGE_VAL;
-  }
+  fiber_.Yield();
+  if (shutdown_) return Stop();
   // The owner's Answer appended the value.
-  return history_[evaluations_++];
+  return Feed(history_[evaluations_++]);
+}
+
+double NloptRun::Stop() {
+  stopping_ = true;
+  nlopt_force_stop(static_cast<nlopt_opt>(opt_));
+  // Finite: some algorithms do arithmetic with the value before they look at
+  // the stop flag, and infinities can send them into endless loops.
+  return 0.0;
+}
+
+double NloptRun::Feed(double error) {
+  double value = error;
+  if (std::isfinite(error)) {
+    worst_ = std::max(worst_, error);
+  } else if (std::isfinite(worst_)) {
+    value = worst_ + (worst_ != 0.0 ? std::fabs(worst_) : 1.0);
+  } else {
+    // Nothing finite seen yet: no scale to stand in with. Start afresh.
+    return Stop();
+  }
+  Reseed(evaluations_);
+  return value;
 }
 
 bool NloptRun::OptimizeOnce() {
@@ -171,7 +177,9 @@ bool NloptRun::OptimizeOnce() {
     return false;
   }
 
-  nlopt_srand(start_.seed);
+  Reseed(0);
+  stopping_ = false;
+  worst_ = worst_before_restart_;
   Eigen::VectorXd x = start_.x0;
   double minimum = HUGE_VAL;
   evaluations_ = 0;
@@ -198,6 +206,7 @@ bool NloptRun::OptimizeOnce() {
         " of ", history_.size(), " recorded evaluations"));
     return false;
   }
+  worst_before_restart_ = worst_;
   start_ = next_start_(start_.restart + 1);
   history_.clear();
   last_point_.resize(0);

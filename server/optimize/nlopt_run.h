@@ -1,37 +1,46 @@
-// One lane of the NLopt multi-start adapter: an NLopt optimisation running on
-// its own thread, turned inside out into ask/tell.
+// One lane of the NLopt multi-start adapter: an NLopt optimisation turned
+// inside out into ask/tell.
 //
-// NLopt drives the objective through a callback, while a fit proposes a batch
-// of candidates and learns their errors a round later. So each run lives on a
-// thread that is parked inside the objective callback until its value is
-// known. Control passes strictly back and forth between the owner and the run
-// thread (a baton, one atomic waited on with C++20 atomic wait), so at most one
-// of them runs at a time and every member is touched by one side only while it
-// holds the baton.
+// NLopt drives the objective through a callback and waits for the value,
+// while a fit proposes a batch of candidates and learns their errors a round
+// later. So each run lives in a Fiber (fiber.h) that pauses inside the
+// objective callback until its value is known; Next() resumes it up to its
+// next request. Everything runs on the caller's thread.
 //
-// The run is deterministic given its start (start point, search box, NLopt
-// seed) and the sequence of errors it is told; NLopt's own state is opaque,
-// so a checkpoint keeps just those and a restored run replays the recorded
-// errors through a fresh NLopt from the same start, arriving at exactly the
-// same next point. NLopt's random generator (used by CRS2, ISRES, ESCH and
-// the randomised DIRECT) is thread-local, so each run owns its stream;
-// optimize_nlopt_test checks that property of the installed NLopt. No
-// time-based stopping criterion is ever set, as it would break the replay.
+// The run is deterministic given its start (start point, search box, seed)
+// and the sequence of errors it is told. NLopt's own state is opaque, so a
+// checkpoint keeps just those, and a restored run replays the recorded errors
+// through a fresh NLopt from the same start, arriving at exactly the same
+// next point (the last recorded point is compared on the way as a check).
+// NLopt's random generator (used by CRS2, ISRES, ESCH, PRAXIS and randomised
+// DIRECT) is one per thread and all runs share the caller's, so the run
+// reseeds it from (seed, evaluation index) before NLopt starts and whenever
+// NLopt continues after an evaluation: its random stream then depends on
+// nothing but its own history, whatever other runs or optimizers do on the
+// thread in between. No time-based stopping criterion is ever set, as it
+// would break the replay.
 //
 // When NLopt stops (converged, or its per-run evaluation budget spent), the
 // run restarts from the start its `next_start` callback gives.
+//
+// NLopt never sees an infinite or NaN error (a failed simulation): model-based
+// methods break on them (NEWUOA_BOUND loops forever in its subproblem). It
+// sees twice the worst finite error the run has been told instead (the usual
+// extreme-barrier stand-in, which steers the search away); if the run has
+// seen no finite error yet, the restart ends and the next one begins. The
+// substitute depends only on the run's own history, so replays reproduce it.
 #ifndef CELLFIT_SERVER_OPTIMIZE_NLOPT_RUN_H_
 #define CELLFIT_SERVER_OPTIMIZE_NLOPT_RUN_H_
 
-#include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <functional>
-#include <thread>
 #include <vector>
 
 #include "Eigen/Core"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/optimize/fiber.h"
 
 namespace cellfit::optimize {
 
@@ -51,7 +60,7 @@ struct NloptSettings {
 // Where one restart of a run begins. All in the unit box.
 struct RunStart {
   int64_t restart = 0;
-  uint64_t seed = 0;  // passed to nlopt_srand
+  uint64_t seed = 0;  // of NLopt's random generator, see above
   Eigen::VectorXd x0;
   Eigen::VectorXd lower;  // the box this restart searches
   Eigen::VectorXd upper;
@@ -62,12 +71,15 @@ class NloptRun {
   // Starts (lazily, at the first Next) with `start`, first replaying
   // `history`, the errors already told in that restart; `last_point` is the
   // point of the last of them (empty if none), checked during the replay.
-  // `next_start(k)` gives the start of restart k; it is called on the run's
-  // thread and must be a pure function.
+  // `next_start(k)` gives the start of restart k; it must be a pure function.
+  // `worst_before_restart` is the worst finite error the run was told before
+  // this restart (-inf if none).
   NloptRun(const NloptSettings& settings, int index,
            std::function<RunStart(int64_t)> next_start, RunStart start,
            std::vector<double> history = {},
-           Eigen::VectorXd last_point = Eigen::VectorXd());
+           Eigen::VectorXd last_point = Eigen::VectorXd(),
+           double worst_before_restart = -HUGE_VAL);
+  // Unwinds a paused NLopt (force-stopped) so that it frees what it holds.
   ~NloptRun();
   NloptRun(const NloptRun&) = delete;
   NloptRun& operator=(const NloptRun&) = delete;
@@ -79,46 +91,47 @@ class NloptRun {
   // The error of the point Next returned (finite or +inf).
   void Answer(double error);
 
-  // For checkpoints; valid between calls.
+  // For checkpoints.
   const RunStart& start() const { return start_; }
   const std::vector<double>& history() const { return history_; }
   const Eigen::VectorXd& last_point() const { return last_point_; }
+  double worst_before_restart() const { return worst_before_restart_; }
 
  private:
-  enum class Turn { kOwner, kRun };
-
   static double Objective(unsigned n, const double* x, double* gradient,
                           void* data);
   double Evaluate(const double* x);
+  // The fiber's body: optimise, restart, until shut down.
   void Main();
-  // Run-thread side: one NLopt optimisation from start_, then the switch to
-  // the next restart. Returns true when the owner is shutting the run down;
-  // sets failure_ when the run cannot go on.
+  // One NLopt optimisation from start_, then the switch to the next restart.
+  // Returns true when the run is being shut down; sets failure_ when it
+  // cannot go on.
   bool OptimizeOnce();
-  // Passes the baton to the owner and waits for it to come back; true when
-  // it came back because the run is being destroyed.
-  bool YieldToOwner();
+  // Seeds NLopt's generator for what follows evaluation `evaluation`.
+  void Reseed(size_t evaluation) const;
+  // The value NLopt gets for a told error (see above), or Stop().
+  double Feed(double error);
+  // Ends the current restart (force-stops NLopt); returns a value to give it.
+  double Stop();
 
   const NloptSettings settings_;
   const int index_;
   const std::function<RunStart(int64_t)> next_start_;
 
-  // Passes the baton to `to` and waits until it comes back to `self`.
-  void PassBaton(Turn to, Turn self);
-
-  std::atomic<Turn> turn_{Turn::kOwner};
-  bool shutdown_ = false;  // set by the owner before its last pass
-  std::thread thread_;
-
-  // Owned by whoever holds the baton.
   RunStart start_;
   std::vector<double> history_;  // errors told in the current restart
   Eigen::VectorXd last_point_;   // the point of history_.back()
+  double worst_before_restart_;  // worst finite error of earlier restarts
+  double worst_ = -HUGE_VAL;     // worst finite error so far
   Eigen::VectorXd pending_;      // valid if has_pending_
   bool has_pending_ = false;
-  size_t evaluations_ = 0;  // objective calls in the current restart
+  size_t evaluations_ = 0;  // objective values given in the current restart
+  bool shutdown_ = false;
+  bool stopping_ = false;  // this restart was force-stopped; NLopt winds down
   absl::Status failure_;
   void* opt_ = nullptr;  // the nlopt_opt of the current restart
+
+  Fiber fiber_;  // last: destroyed first, after the destructor unwinds it
 };
 
 }  // namespace cellfit::optimize

@@ -16,7 +16,7 @@
 #include "server/optimize/optimizer.h"
 #include "server/optimize/parameter_space.h"
 
-namespace cellfit::optimize::testing {
+namespace cellfit::optimize::test_problems {
 
 struct Problem {
   std::string name;
@@ -120,6 +120,6 @@ inline DriveResult Drive(
   return result;
 }
 
-}  // namespace cellfit::optimize::testing
+}  // namespace cellfit::optimize::test_problems
 
 #endif  // CELLFIT_SERVER_OPTIMIZE_TEST_PROBLEMS_H_
