@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -132,19 +133,17 @@ RunStart NloptMultiStart::MakeStart(int run, int64_t restart) const {
 
 std::unique_ptr<NloptRun> NloptMultiStart::MakeRun(
     int run, RunStart start, std::vector<double> history,
-    Eigen::VectorXd last_point, double worst_before_restart) const {
+    Eigen::VectorXd last_point) const {
   return std::make_unique<NloptRun>(
       settings_, run,
       [this, run](int64_t restart) { return MakeStart(run, restart); },
-      std::move(start), std::move(history), std::move(last_point),
-      worst_before_restart);
+      std::move(start), std::move(history), std::move(last_point));
 }
 
 absl::StatusOr<Eigen::MatrixXd> NloptMultiStart::Propose() {
   if (runs_.empty()) {
     for (int i = 0; i < n_samples(); ++i) {
-      runs_.push_back(
-          MakeRun(i, MakeStart(i, 0), {}, Eigen::VectorXd(), -HUGE_VAL));
+      runs_.push_back(MakeRun(i, MakeStart(i, 0), {}, Eigen::VectorXd()));
     }
   }
   Eigen::MatrixXd candidates(n_samples(), dimension());
@@ -171,7 +170,19 @@ absl::Status NloptMultiStart::Update(const Eigen::MatrixXd& candidates,
           "checkpoint does not replay on this NLopt build"));
     }
   }
-  for (int i = 0; i < n_samples(); ++i) runs_[i]->Answer(errors[i]);
+  for (int i = 0; i < n_samples(); ++i) {
+    if (std::isfinite(errors[i])) {
+      worst_finite_error_ = std::max(worst_finite_error_, errors[i]);
+    }
+  }
+  const double worst = worst_finite_error_;
+  const double stand_in =
+      std::isfinite(worst)
+          ? worst + (worst != 0.0 ? std::fabs(worst) : 1.0)
+          : std::numeric_limits<double>::quiet_NaN();  // ends the restart
+  for (int i = 0; i < n_samples(); ++i) {
+    runs_[i]->Answer(std::isfinite(errors[i]) ? errors[i] : stand_in);
+  }
   return absl::OkStatus();
 }
 
@@ -186,8 +197,8 @@ void NloptMultiStart::SaveAlgorithm(StateWriter& writer) const {
     writer.PutVector(start.upper);
     writer.PutDoubles(run->history());
     writer.PutVector(run->last_point());
-    writer.PutDouble(run->worst_before_restart());
   }
+  writer.PutDouble(worst_finite_error_);
 }
 
 absl::Status NloptMultiStart::RestoreAlgorithm(StateReader& reader) {
@@ -212,8 +223,7 @@ absl::Status NloptMultiStart::RestoreAlgorithm(StateReader& reader) {
                               reader.GetDoubles("NLopt history"));
     OPTIMIZE_ASSIGN_OR_RETURN(Eigen::VectorXd last_point,
                               reader.GetVector("NLopt last point"));
-    OPTIMIZE_ASSIGN_OR_RETURN(double worst,
-                              reader.GetDouble("NLopt worst error"));
+
     if (start.restart < 0 ||
         (last_point.size() != 0 && last_point.size() != d) ||
         (last_point.size() == 0) != history.empty() ||
@@ -225,10 +235,13 @@ absl::Status NloptMultiStart::RestoreAlgorithm(StateReader& reader) {
           absl::StrCat("NLopt state of run ", i, " is malformed"));
     }
     runs.push_back(MakeRun(static_cast<int>(i), std::move(start),
-                           std::move(history), std::move(last_point), worst));
+                           std::move(history), std::move(last_point)));
   }
+  OPTIMIZE_ASSIGN_OR_RETURN(double worst,
+                            reader.GetDouble("NLopt worst error"));
   OPTIMIZE_RETURN_IF_ERROR(reader.ExpectEnd());
   runs_ = std::move(runs);
+  worst_finite_error_ = worst;
   return absl::OkStatus();
 }
 

@@ -21,11 +21,19 @@
 //                  keeps every error of each run's current restart
 //   "population"   population of GN_CRS2_LM, GN_ISRES and GN_ESCH
 //   "initial_step" first step of the local (LN_) methods
+// Failed evaluations: NLopt never sees NaN or infinity, which break its
+// model-based methods. A non-finite error reaches NLopt as twice the worst
+// finite error any run has been told so far (the usual extreme-barrier
+// stand-in, steering the search away without infinities); while no finite
+// error exists at all, there is no scale to stand in with and the restart
+// ends instead (the run starts afresh elsewhere).
+//
 // See nlopt_run.h for how NLopt's callbacks become ask/tell and how the
 // checkpoint replays.
 #ifndef CELLFIT_SERVER_OPTIMIZE_NLOPT_MULTISTART_H_
 #define CELLFIT_SERVER_OPTIMIZE_NLOPT_MULTISTART_H_
 
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -66,8 +74,7 @@ class NloptMultiStart : public Optimizer {
 
   std::unique_ptr<NloptRun> MakeRun(int run, RunStart start,
                                     std::vector<double> history,
-                                    Eigen::VectorXd last_point,
-                                    double worst_before_restart) const;
+                                    Eigen::VectorXd last_point) const;
 
   NloptSettings settings_;
   bool partitioned_ = false;      // the DIRECT family: one cell per run
@@ -75,6 +82,7 @@ class NloptMultiStart : public Optimizer {
   std::vector<Box> cells_;        // for partitioned algorithms
   double restart_side_ = 1.0;     // side of a partitioned restart's box
   std::vector<std::unique_ptr<NloptRun>> runs_;  // empty until first Ask
+  double worst_finite_error_ = -HUGE_VAL;  // over every run, for stand-ins
 };
 
 }  // namespace cellfit::optimize

@@ -21,15 +21,13 @@ std::string ResultName(nlopt_result result) {
 
 NloptRun::NloptRun(const NloptSettings& settings, int index,
                    std::function<RunStart(int64_t)> next_start, RunStart start,
-                   std::vector<double> history, Eigen::VectorXd last_point,
-                   double worst_before_restart)
+                   std::vector<double> history, Eigen::VectorXd last_point)
     : settings_(settings),
       index_(index),
       next_start_(std::move(next_start)),
       start_(std::move(start)),
       history_(std::move(history)),
       last_point_(std::move(last_point)),
-      worst_before_restart_(worst_before_restart),
       fiber_([this] { Main(); }) {}
 
 NloptRun::~NloptRun() {
@@ -47,8 +45,8 @@ absl::StatusOr<Eigen::VectorXd> NloptRun::Next() {
   return pending_;
 }
 
-void NloptRun::Answer(double error) {
-  history_.push_back(error);
+void NloptRun::Answer(double value) {
+  history_.push_back(value);
   last_point_ = pending_;
   has_pending_ = false;
 }
@@ -120,16 +118,8 @@ double NloptRun::Stop() {
   return 0.0;
 }
 
-double NloptRun::Feed(double error) {
-  double value = error;
-  if (std::isfinite(error)) {
-    worst_ = std::max(worst_, error);
-  } else if (std::isfinite(worst_)) {
-    value = worst_ + (worst_ != 0.0 ? std::fabs(worst_) : 1.0);
-  } else {
-    // Nothing finite seen yet: no scale to stand in with. Start afresh.
-    return Stop();
-  }
+double NloptRun::Feed(double value) {
+  if (std::isnan(value)) return Stop();
   Reseed(evaluations_);
   return value;
 }
@@ -179,7 +169,6 @@ bool NloptRun::OptimizeOnce() {
 
   Reseed(0);
   stopping_ = false;
-  worst_ = worst_before_restart_;
   Eigen::VectorXd x = start_.x0;
   double minimum = HUGE_VAL;
   evaluations_ = 0;
@@ -206,7 +195,6 @@ bool NloptRun::OptimizeOnce() {
         " of ", history_.size(), " recorded evaluations"));
     return false;
   }
-  worst_before_restart_ = worst_;
   start_ = next_start_(start_.restart + 1);
   history_.clear();
   last_point_.resize(0);

@@ -23,16 +23,14 @@
 // When NLopt stops (converged, or its per-run evaluation budget spent), the
 // run restarts from the start its `next_start` callback gives.
 //
-// NLopt never sees an infinite or NaN error (a failed simulation): model-based
-// methods break on them (NEWUOA_BOUND loops forever in its subproblem). It
-// sees twice the worst finite error the run has been told instead (the usual
-// extreme-barrier stand-in, which steers the search away); if the run has
-// seen no finite error yet, the restart ends and the next one begins. The
-// substitute depends only on the run's own history, so replays reproduce it.
+// NLopt must never see an infinite or NaN error (a failed simulation):
+// model-based methods break on them (NEWUOA_BOUND loops forever in its
+// subproblem). The owner answers with a finite stand-in instead, or with NaN
+// meaning "end this restart" (see NloptMultiStart); the history records what
+// NLopt was given, so a replay gives it the same.
 #ifndef CELLFIT_SERVER_OPTIMIZE_NLOPT_RUN_H_
 #define CELLFIT_SERVER_OPTIMIZE_NLOPT_RUN_H_
 
-#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -72,13 +70,10 @@ class NloptRun {
   // `history`, the errors already told in that restart; `last_point` is the
   // point of the last of them (empty if none), checked during the replay.
   // `next_start(k)` gives the start of restart k; it must be a pure function.
-  // `worst_before_restart` is the worst finite error the run was told before
-  // this restart (-inf if none).
   NloptRun(const NloptSettings& settings, int index,
            std::function<RunStart(int64_t)> next_start, RunStart start,
            std::vector<double> history = {},
-           Eigen::VectorXd last_point = Eigen::VectorXd(),
-           double worst_before_restart = -HUGE_VAL);
+           Eigen::VectorXd last_point = Eigen::VectorXd());
   // Unwinds a paused NLopt (force-stopped) so that it frees what it holds.
   ~NloptRun();
   NloptRun(const NloptRun&) = delete;
@@ -88,14 +83,14 @@ class NloptRun {
   // needed; the same point until Answer. Errors if NLopt fails to start or
   // the replay of a restored run diverges; the run is then dead.
   absl::StatusOr<Eigen::VectorXd> Next();
-  // The error of the point Next returned (finite or +inf).
-  void Answer(double error);
+  // The value NLopt gets for the point Next returned: finite, or NaN to end
+  // the current restart (the next Next then starts the following one).
+  void Answer(double value);
 
   // For checkpoints.
   const RunStart& start() const { return start_; }
   const std::vector<double>& history() const { return history_; }
   const Eigen::VectorXd& last_point() const { return last_point_; }
-  double worst_before_restart() const { return worst_before_restart_; }
 
  private:
   static double Objective(unsigned n, const double* x, double* gradient,
@@ -109,8 +104,8 @@ class NloptRun {
   bool OptimizeOnce();
   // Seeds NLopt's generator for what follows evaluation `evaluation`.
   void Reseed(size_t evaluation) const;
-  // The value NLopt gets for a told error (see above), or Stop().
-  double Feed(double error);
+  // Hands NLopt a recorded value, or Stop() for NaN.
+  double Feed(double value);
   // Ends the current restart (force-stops NLopt); returns a value to give it.
   double Stop();
 
@@ -119,10 +114,8 @@ class NloptRun {
   const std::function<RunStart(int64_t)> next_start_;
 
   RunStart start_;
-  std::vector<double> history_;  // errors told in the current restart
+  std::vector<double> history_;  // values given in the current restart
   Eigen::VectorXd last_point_;   // the point of history_.back()
-  double worst_before_restart_;  // worst finite error of earlier restarts
-  double worst_ = -HUGE_VAL;     // worst finite error so far
   Eigen::VectorXd pending_;      // valid if has_pending_
   bool has_pending_ = false;
   size_t evaluations_ = 0;  // objective values given in the current restart

@@ -76,32 +76,48 @@ TEST_P(ContractTest, TellChecksWhatItIsGiven) {
   EXPECT_EQ(optimizer->best_point(), asked.row(0).transpose());
 }
 
+TEST_P(ContractTest, AllFailedRoundLeavesNoBest) {
+  auto optimizer = MakeOrDie(GetParam(), test_problems::Box(2, -1, 1), 6);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd errors(6);
+  errors << nan, inf, -inf, nan, inf, -inf;
+  for (int round = 0; round < 3; ++round) {
+    const Eigen::MatrixXd asked = optimizer->Ask().value();
+    ASSERT_TRUE(optimizer->Tell(asked, errors).ok());
+    EXPECT_FALSE(optimizer->has_best());
+    EXPECT_EQ(optimizer->best_error(), inf);
+    EXPECT_EQ(optimizer->best_point().size(), 0);
+  }
+  const Eigen::MatrixXd asked = optimizer->Ask().value();
+  ASSERT_TRUE(asked.allFinite());
+  errors << 5, 4, 3, nan, 1, 2;
+  ASSERT_TRUE(optimizer->Tell(asked, errors).ok());
+  EXPECT_EQ(optimizer->best_error(), 1.0);
+  EXPECT_EQ(optimizer->best_point(), asked.row(4).transpose());
+}
+
 TEST_P(ContractTest, NonFiniteErrorsCountAsWorstAndPoisonNothing) {
-  // Sum of squares where a third of all candidates "fail to simulate". The
-  // optimizer must neither record those as best nor stop making progress.
+  // Sum of squares where a slab of the box "fails to simulate" (NaN, +inf
+  // or -inf), as unstable parameter regions do. The optimizer must neither
+  // record failures as best nor stall.
   const test_problems::Problem problem = test_problems::SumOfSquares();
-  auto optimizer = MakeOrDie(GetParam(), problem.space, 12);
+  constexpr int kSamples = 6;
+  constexpr int kRounds = 1000;
+  auto optimizer = MakeOrDie(GetParam(), problem.space, kSamples);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   double best_finite = inf;
-
-  // Round 1 entirely non-finite: no best yet.
-  Eigen::MatrixXd asked = optimizer->Ask().value();
-  Eigen::VectorXd errors(12);
-  for (int i = 0; i < 12; ++i)
-    errors[i] = i % 3 == 0 ? nan : i % 3 == 1 ? inf : -inf;
-  ASSERT_TRUE(optimizer->Tell(asked, errors).ok());
-  EXPECT_FALSE(optimizer->has_best());
-  EXPECT_EQ(optimizer->best_error(), inf);
-
-  for (int round = 0; round < 150; ++round) {
-    asked = optimizer->Ask().value();
-    for (int i = 0; i < 12; ++i) {
+  int failures = 0;
+  Eigen::VectorXd errors(kSamples);
+  for (int round = 0; round < kRounds; ++round) {
+    const Eigen::MatrixXd asked = optimizer->Ask().value();
+    for (int i = 0; i < kSamples; ++i) {
       const Eigen::VectorXd x = asked.row(i).transpose();
       ASSERT_TRUE(problem.space.Contains(x));
-      ASSERT_TRUE(x.allFinite());
-      if ((round * 12 + i) % 3 == 0) {
-        errors[i] = round % 2 ? nan : -inf;
+      if (x[0] > 3.0 || x[1] > 3.0) {
+        errors[i] = i % 3 == 0 ? nan : i % 3 == 1 ? inf : -inf;
+        ++failures;
       } else {
         errors[i] = problem.f(x);
         best_finite = std::min(best_finite, errors[i]);
@@ -109,11 +125,13 @@ TEST_P(ContractTest, NonFiniteErrorsCountAsWorstAndPoisonNothing) {
     }
     ASSERT_TRUE(optimizer->Tell(asked, errors).ok());
   }
-  EXPECT_TRUE(optimizer->has_best());
+  EXPECT_GT(failures, 0);
   EXPECT_EQ(optimizer->best_error(), best_finite);
   EXPECT_EQ(problem.f(optimizer->best_point()), best_finite);
-  // Still heading for the optimum (from an initial spread error of ~30).
-  EXPECT_LT(best_finite, 0.5) << GetParam();
+  // Converging, not sampling: the best of 6000 uniformly random points
+  // scores ~0.5 here (the box average is ~50). The slowest method tested,
+  // CRS2 split into 6 runs of 1000 evaluations, reaches ~4e-5.
+  EXPECT_LT(best_finite, 1e-3) << GetParam();
 }
 
 TEST(OptimizerTest, BestIsTheLowestToldError) {
