@@ -1024,7 +1024,8 @@ class Checker {
     if ((name == "lastspike" || name == "not_refractory") &&
         !HasText(spec_.refractory)) {
       Error(ctx.field, node.location,
-            absl::StrCat("'", name,
+            absl::StrCat("The identifier '", name,
+                         "' could not be resolved: '", name,
                          "' is only defined when the model has a refractory "
                          "period (set 'refractory')"));
       return std::nullopt;
@@ -1265,12 +1266,16 @@ class Checker {
         case AssignOp::kMul:
         case AssignOp::kDiv:
           if (!value->dimension.is_dimensionless()) {
+            const Dimension result = st.op == AssignOp::kMul
+                                         ? s.dimension * value->dimension
+                                         : s.dimension / value->dimension;
             Error("reset", st.value->start,
-                  absl::StrCat("The value in '", st.target, " ",
+                  absl::StrCat("The right-hand side of '", st.target, " ",
                                AssignSymbol(st.op), " ",
-                               AstToString(*st.value), "' has unit ",
-                               DimText(value->dimension), ", but '",
-                               AssignSymbol(st.op),
+                               AstToString(*st.value),
+                               "' does not have the expected unit ",
+                               DimText(s.dimension), " (unit is ",
+                               DimText(result), "); '", AssignSymbol(st.op),
                                "' needs a dimensionless value."));
             continue;
           }

@@ -1,5 +1,6 @@
 #include "model/methods.h"
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
@@ -139,7 +140,131 @@ std::optional<LinearSystem> GetLinearSystem(const Model& model,
   return system;
 }
 
-// Whether each equation is linear in its own variable (exponential Euler).
+// The terms of an expression by their explicit power of a symbol x, as
+// sympy's expand() followed by collect(expression, x) finds them (Brian2's
+// exponential Euler decides with these): products and integer powers are
+// expanded, a denominator that is a single power of x divides the power, and
+// any other occurrence of x (inside a function, in a denominator that is a
+// sum, ...) is part of the coefficient of x**0.
+class PowerTerms {
+ public:
+  explicit PowerTerms(int x) : x_(x) {}
+
+  using Terms = std::vector<std::pair<Rational, ExprPtr>>;
+
+  // Nullopt when the expansion grows past kMaxTerms powers.
+  std::optional<Terms> Collect(const ExprPtr& e) {
+    if (!DependsOn(e, x_)) return Terms{{Rational(0), e}};
+    switch (e->op) {
+      case Op::kSymbol:
+        return Terms{{Rational(1), Const(1)}};
+      case Op::kNeg: {
+        auto a = Collect(e->args[0]);
+        if (!a) return std::nullopt;
+        for (auto& [k, c] : *a) c = Neg(c);
+        return a;
+      }
+      case Op::kAdd:
+      case Op::kSub: {
+        auto a = Collect(e->args[0]);
+        auto b = Collect(e->args[1]);
+        if (!a || !b) return std::nullopt;
+        for (const auto& [k, c] : *b) {
+          AddTerm(*a, k, e->op == Op::kAdd ? c : Neg(c));
+        }
+        return Limited(std::move(*a));
+      }
+      case Op::kMul: {
+        auto a = Collect(e->args[0]);
+        auto b = Collect(e->args[1]);
+        if (!a || !b) return std::nullopt;
+        return Product(*a, *b);
+      }
+      case Op::kDiv: {
+        auto a = Collect(e->args[0]);
+        auto b = Collect(e->args[1]);
+        if (!a || !b) return std::nullopt;
+        if (b->size() == 1) {
+          const auto& [kb, cb] = b->front();
+          Terms out;
+          for (const auto& [k, c] : *a) AddTerm(out, k - kb, Div(c, cb));
+          return out;
+        }
+        for (auto& [k, c] : *a) c = Div(c, e->args[1]);
+        return a;
+      }
+      case Op::kPow: {
+        const ExprPtr& exponent = e->args[1];
+        if (!IsConst(exponent) || DependsOn(exponent, x_)) break;
+        auto base = Collect(e->args[0]);
+        if (!base) return std::nullopt;
+        const double n = exponent->value;
+        const bool integer = n == std::floor(n) && std::fabs(n) <= kMaxPower;
+        if (base->size() == 1 && integer) {
+          const auto& [k, c] = base->front();
+          return Terms{{k * Rational(static_cast<int64_t>(n)),
+                        Binary(Op::kPow, c, exponent)}};
+        }
+        if (base->size() == 1 && IsConst(base->front().second, 1)) {
+          // x**0.5 is its own power of x.
+          auto rational = Rational::FromDouble(n);
+          if (rational) return Terms{{base->front().first * *rational, Const(1)}};
+        }
+        if (integer && n >= 1) {
+          Terms out = *base;
+          for (int k = 1; k < static_cast<int>(n); ++k) {
+            auto next = Product(out, *base);
+            if (!next) return std::nullopt;
+            out = std::move(*next);
+          }
+          return out;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return Terms{{Rational(0), e}};
+  }
+
+ private:
+  static constexpr int kMaxTerms = 64;
+  static constexpr double kMaxPower = 16;
+
+  static void AddTerm(Terms& terms, Rational k, const ExprPtr& c) {
+    for (auto& [key, value] : terms) {
+      if (key == k) {
+        value = Add(value, c);
+        return;
+      }
+    }
+    terms.push_back({k, c});
+  }
+
+  static std::optional<Terms> Limited(Terms terms) {
+    if (terms.size() > kMaxTerms) return std::nullopt;
+    return terms;
+  }
+
+  static std::optional<Terms> Product(const Terms& a, const Terms& b) {
+    Terms out;
+    for (const auto& [ka, ca] : a) {
+      for (const auto& [kb, cb] : b) AddTerm(out, ka + kb, Mul(ca, cb));
+      if (out.size() > kMaxTerms) return std::nullopt;
+    }
+    return out;
+  }
+
+  int x_;
+};
+
+// Exponential Euler's terms: each equation as A*x + B. When the derivative
+// with respect to x is free of x, A is that derivative and B the equation at
+// x = 0. Otherwise the split is Brian2's (sympy's collect): A is the
+// coefficient of the explicit x, B the remaining terms, which may depend on x
+// through functions such as exp(x) and are evaluated at the step's start (as
+// in Brian2's exponential Euler for the exponential integrate-and-fire
+// model); any other power of x is an error.
 std::optional<std::vector<std::pair<ExprPtr, ExprPtr>>> ConditionallyLinear(
     const Model& model, std::string* why) {
   std::vector<std::pair<ExprPtr, ExprPtr>> terms;
@@ -147,16 +272,35 @@ std::optional<std::vector<std::pair<ExprPtr, ExprPtr>>> ConditionallyLinear(
     const int x = model.equations[k].state;
     const ExprPtr f = model.InlinedRhs(static_cast<int>(k));
     ExprPtr a = Differentiate(f, x);
-    if (DependsOn(a, x)) {
+    if (!DependsOn(a, x)) {
+      ExprPtr b = Substitute(f, [x](int sym) -> ExprPtr {
+        return sym == x ? Const(0) : nullptr;
+      });
+      terms.push_back({a, b});
+      continue;
+    }
+    auto collected = PowerTerms(x).Collect(f);
+    ExprPtr linear, constant = Const(0);
+    bool separable = collected.has_value();
+    if (separable) {
+      for (const auto& [power, coefficient] : *collected) {
+        if (IsConst(coefficient, 0)) continue;
+        if (power == Rational(1)) {
+          linear = coefficient;
+        } else if (power == Rational(0)) {
+          constant = coefficient;
+        } else {
+          separable = false;
+        }
+      }
+    }
+    if (!separable || !linear) {
       *why = absl::StrCat("The expression '", model.Render(f),
                           "', defining the variable '", model.NameOf(x),
                           "', could not be separated into linear components.");
       return std::nullopt;
     }
-    ExprPtr b = Substitute(f, [x](int sym) -> ExprPtr {
-      return sym == x ? Const(0) : nullptr;
-    });
-    terms.push_back({a, b});
+    terms.push_back({linear, constant});
   }
   return terms;
 }

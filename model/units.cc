@@ -14,6 +14,7 @@ struct BaseUnit {
   int decimal_exponent;  // scale of the unprefixed unit as a power of ten
   Dimension dimension;
   bool has_powers;       // whether name2/name3 forms exist
+  bool has_prefixes = true;  // Brian2 defines no prefixed kelvin
 };
 
 struct Prefix {
@@ -50,11 +51,10 @@ UnitTable BuildTable() {
       {"second", 0, Dimension::Of(0, 0, 1, 0), true},
       {"amp", 0, Dimension::Of(0, 0, 0, 1), true},
       {"ampere", 0, Dimension::Of(0, 0, 0, 1), true},
-      {"kelvin", 0, Dimension::Of(0, 0, 0, 0, 1), true},
+      {"kelvin", 0, Dimension::Of(0, 0, 0, 0, 1), true, false},
       {"mole", 0, Dimension::Of(0, 0, 0, 0, 0, 1), true},
       {"mol", 0, Dimension::Of(0, 0, 0, 0, 0, 1), true},
       {"candle", 0, Dimension::Of(0, 0, 0, 0, 0, 0, 1), true},
-      {"candela", 0, Dimension::Of(0, 0, 0, 0, 0, 0, 1), true},
       {"radian", 0, Dimension(), true},
       {"steradian", 0, Dimension(), true},
       {"hertz", 0, Dimension::Of(0, 0, -1, 0), true},
@@ -88,13 +88,19 @@ UnitTable BuildTable() {
       Add(table, absl::StrCat(base.name, suffix), base.decimal_exponent * power,
           dim);
       for (const Prefix& prefix : kPrefixes) {
+        if (!base.has_prefixes) break;
         Add(table, absl::StrCat(prefix.symbol, base.name, suffix),
             (base.decimal_exponent + prefix.decimal_exponent) * power, dim);
       }
     }
   }
-  table.emplace("kilogram", UnitInfo{1.0, Dimension::Of(0, 1, 0, 0)});
-  table.emplace("kilogramme", UnitInfo{1.0, Dimension::Of(0, 1, 0, 0)});
+  for (const char* name : {"kilogram", "kilogramme"}) {
+    for (int power = 1; power <= 3; ++power) {
+      const std::string suffix = power == 1 ? "" : absl::StrCat(power);
+      table.emplace(absl::StrCat(name, suffix),
+                    UnitInfo{1.0, Dimension::Of(0, power, 0, 0)});
+    }
+  }
   // Brian2's short forms.
   const Dimension metre = Dimension::Of(1, 0, 0, 0);
   const Dimension second = Dimension::Of(0, 0, 1, 0);

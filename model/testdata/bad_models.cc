@@ -137,7 +137,7 @@ std::vector<BadModel> BuildBadModels() {
           .Expect("model", 2, 5,
                   "'exp' was used like a variable/constant, but it is a "
                   "function.")
-          .Brian2("exp was used like a variable/constant, but it is a "
+          .Brian2("was used like a variable/constant, but it is a "
                   "function."));
   add(Case("unknown_function", "dv/dt = foo(v)/(10*ms) : volt")
           .Expect("model", 1, 9, "Unknown function 'foo'."));

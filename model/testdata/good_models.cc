@@ -465,6 +465,9 @@ std::vector<GoodModel> BuildGoodModels() {
     m.inputs = {{"I", "amp"}};
     m.outputs = {"v"};
     m.param_init = {{"v", "-65*mV"}};
+    m.params = {{"g_na", "100*msiemens*cm**-2*area"},
+                {"g_kd", "30*msiemens*cm**-2*area"},
+                {"gl", "5e-5*siemens*cm**-2*area"}};
     add(m);
   }
   {
@@ -481,6 +484,8 @@ std::vector<GoodModel> BuildGoodModels() {
     m.inputs = {{"I", "amp"}};
     m.outputs = {"spikes"};
     m.param_init = {{"vm", "EL"}};
+    m.params = {{"tauw", "144*ms"}, {"a", "4*nS"}, {"b", "0.0805*nA"},
+                {"Vr", "-70.6*mV"}};
     add(m);
   }
   {
@@ -496,6 +501,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.inputs = {{"I", "amp"}};
     m.outputs = {"spikes"};
     m.param_init = {{"v", "-70*mV"}};
+    m.params = {{"gL", "30*nS"}, {"C", "1*nF"}};
     add(m);
   }
   {
@@ -510,6 +516,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.inputs = {{"I", "amp"}};
     m.outputs = {"v"};
     m.param_init = {{"v", "-70*mV"}};
+    m.params = {{"gL", "30*nS"}, {"EL", "-70*mV"}, {"VT", "-50*mV"}};
     add(m);
   }
   {
@@ -525,6 +532,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.inputs = {{"I_syn", "amp"}};
     m.outputs = {"spikes"};
     m.param_init = {{"v", "-70*mV"}};
+    m.params = {{"gl", "30*nS"}, {"C", "1*nF"}};
     add(m);
   }
   {
@@ -534,6 +542,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.equations = kOhmic;
     m.inputs = {{"v", "volt"}};
     m.outputs = {"I"};
+    m.params = {{"g", "10*nS"}, {"E", "0*mV"}};
     add(m);
   }
   {
@@ -600,6 +609,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.inputs = {{"I", "amp"}};
     m.outputs = {"v"};
     m.param_init = {{"v", "E_L"}};
+    m.params = {{"C", "2*nF"}};
     add(m);
     m.name = "bmf_lif_basinhopping_automatic_method";
     m.method = "";
@@ -628,6 +638,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.method = "euler";
     m.inputs = {{"I", "1"}};
     m.outputs = {"x1", "x2"};
+    m.params = {{"p1", "7"}, {"p2", "3"}};
     add(m);
     m.name = "bmf_gradient_test_automatic_method";
     m.method = "";
@@ -692,6 +703,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.method = "exact";
     m.namespace_entries = {{"tau", "10*ms"}};
     m.outputs = {"v", "spikes"};
+    m.params = {{"v0", "15*mV"}};
     add(m);
     m.name = "brian2_lif_automatic_method";
     m.method = "";
@@ -877,6 +889,7 @@ std::vector<GoodModel> BuildGoodModels() {
     m.equations = kSineDriven;
     m.namespace_entries = {{"tau", "10*ms"}};
     m.outputs = {"v", "I"};
+    m.params = {{"freq", "50*Hz"}};
     add(m);
   }
   {

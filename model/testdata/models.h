@@ -5,6 +5,7 @@
 #ifndef CELLFIT_MODEL_TESTDATA_MODELS_H_
 #define CELLFIT_MODEL_TESTDATA_MODELS_H_
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,11 @@ struct GoodModel {
   std::string known_method_difference;
 };
 
+// For test output: the model's name.
+inline void PrintTo(const GoodModel& model, std::ostream* os) {
+  *os << model.name;
+}
+
 // The good models; every one must check without diagnostics.
 const std::vector<GoodModel>& GoodModels();
 
@@ -53,6 +59,10 @@ struct BadModel {
   // cellfit's (empty when Brian2 accepts the model or words it differently).
   std::string brian2_phrase;
 };
+
+inline void PrintTo(const BadModel& model, std::ostream* os) {
+  *os << model.name;
+}
 
 // At least 60 models that must be rejected.
 const std::vector<BadModel>& BadModels();
