@@ -1,0 +1,105 @@
+// cellfit ls and cellfit rm: the caller's fitters.
+#include <ostream>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "client/cli/format.h"
+#include "client/cli/verbs.h"
+
+namespace cellfit::client::cli {
+namespace {
+
+std::string KindName(cellfit::v1::FitterKind kind) {
+  switch (kind) {
+    case cellfit::v1::FITTER_KIND_TRACE:
+      return "trace";
+    case cellfit::v1::FITTER_KIND_SPIKE:
+      return "spike";
+    case cellfit::v1::FITTER_KIND_ONLINE_TRACE:
+      return "online_trace";
+    default:
+      return "?";
+  }
+}
+
+std::string StateName(cellfit::v1::FitterState state) {
+  switch (state) {
+    case cellfit::v1::FITTER_STATE_IDLE:
+      return "idle";
+    case cellfit::v1::FITTER_STATE_RUNNING:
+      return "running";
+    case cellfit::v1::FITTER_STATE_CANCELLED:
+      return "cancelled";
+    case cellfit::v1::FITTER_STATE_FAILED:
+      return "failed";
+    default:
+      return "?";
+  }
+}
+
+class ListVerb final : public Verb {
+ public:
+  std::string_view name() const override { return "ls"; }
+  std::string_view summary() const override { return "list your fitters"; }
+  void DefineArgs(ArgParser&) override {}
+
+  absl::Status Run(Context& context) override {
+    absl::StatusOr<Client*> client = context.client();
+    if (!client.ok()) return client.status();
+    absl::StatusOr<std::vector<cellfit::v1::FitterInfo>> fitters =
+        (*client)->ListFitters();
+    if (!fitters.ok()) return fitters.status();
+    if (fitters->empty()) {
+      context.out() << "no fitters\n";
+      return absl::OkStatus();
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "NAME", "KIND", "STATE", "RUN", "ROUNDS", "BEST ERROR",
+         "CREATED"}};
+    for (const cellfit::v1::FitterInfo& fitter : *fitters) {
+      absl::Time created = absl::FromUnixSeconds(fitter.created().seconds());
+      rows.push_back(
+          {fitter.id(), fitter.name().empty() ? "-" : fitter.name(),
+           KindName(fitter.kind()), StateName(fitter.state()),
+           std::to_string(fitter.run()), std::to_string(fitter.rounds_done()),
+           fitter.rounds_done() > 0 ? absl::StrFormat("%.6g", fitter.best_error())
+                                    : "-",
+           absl::FormatTime("%Y-%m-%d %H:%M", created, absl::LocalTimeZone())});
+    }
+    PrintTable(context.out(), rows);
+    return absl::OkStatus();
+  }
+};
+
+class RemoveVerb final : public Verb {
+ public:
+  std::string_view name() const override { return "rm"; }
+  std::string_view summary() const override {
+    return "delete fitters and everything recorded for them";
+  }
+  void DefineArgs(ArgParser& args) override {
+    args.AddRepeatedPositional("ID", &ids_, "the fitters to delete");
+  }
+
+  absl::Status Run(Context& context) override {
+    absl::StatusOr<Client*> client = context.client();
+    if (!client.ok()) return client.status();
+    for (const std::string& id : ids_) {
+      if (absl::Status status = (*client)->DeleteFitter(id); !status.ok()) {
+        return status;
+      }
+      context.out() << "removed " << id << "\n";
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string> ids_;
+};
+
+}  // namespace
+
+std::unique_ptr<Verb> MakeListVerb() { return std::make_unique<ListVerb>(); }
+std::unique_ptr<Verb> MakeRemoveVerb() { return std::make_unique<RemoveVerb>(); }
+
+}  // namespace cellfit::client::cli

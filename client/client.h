@@ -1,0 +1,81 @@
+// The C++ client of a cellfit-server: the Fitting service's calls with
+// absl::StatusOr results, the token attached to every call, and the health
+// check. It depends only on the wire contract (cellfit_proto).
+//
+// Errors keep the server's status code (NOT_FOUND, INVALID_ARGUMENT, ...);
+// UNAVAILABLE means the server could not be reached.
+#ifndef CELLFIT_CLIENT_CLIENT_H_
+#define CELLFIT_CLIENT_CLIENT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cellfit/v1/fitting.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+
+namespace cellfit::client {
+
+struct ClientOptions {
+  std::string address;  // HOST:PORT (or any gRPC target, e.g. unix:PATH)
+  std::string token;    // sent as `authorization: Bearer <token>`; empty: none
+  // How long Connect waits for the server to accept a connection.
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // Give up at the first failed attempt (connection refused) rather than
+  // retrying until connect_timeout.
+  bool fail_fast = true;
+  // The deadline of each unary call.
+  absl::Duration call_timeout = absl::Seconds(60);
+  int max_message_bytes = 256 << 20;
+};
+
+class Client {
+ public:
+  // Opens a channel and waits until the server accepts it: UNAVAILABLE
+  // ("cannot reach the cellfit server at ...") when it does not within
+  // connect_timeout.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(
+      const ClientOptions& options);
+
+  const std::string& address() const { return options_.address; }
+
+  // The standard gRPC health check: true when the server is serving.
+  absl::StatusOr<bool> IsServing();
+
+  absl::StatusOr<cellfit::v1::ServerStatus> GetStatus();
+  absl::StatusOr<std::vector<cellfit::v1::FitterInfo>> ListFitters();
+  absl::StatusOr<cellfit::v1::FitterInfo> GetFitter(const std::string& id);
+  absl::Status DeleteFitter(const std::string& id);
+  absl::StatusOr<cellfit::v1::CheckModelResponse> CheckModel(
+      const cellfit::v1::FitterSpec& spec);
+  absl::StatusOr<cellfit::v1::FitterInfo> CreateFitter(
+      const cellfit::v1::FitterSpec& spec);
+  absl::StatusOr<cellfit::v1::FitterInfo> CancelFit(const std::string& id);
+
+  // For streaming calls (Fit, Watch, Generate, Results): the stub, and a
+  // context carrying the token (streams set their own deadlines).
+  cellfit::v1::Fitting::Stub& stub() { return *stub_; }
+  std::unique_ptr<grpc::ClientContext> NewContext(
+      std::optional<absl::Duration> timeout = std::nullopt) const;
+
+ private:
+  Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
+
+  const ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<cellfit::v1::Fitting::Stub> stub_;
+};
+
+// A grpc::Status as an absl::Status; `what` names the call for context, and
+// an unreachable server gets a message that says so.
+absl::Status FromGrpc(const grpc::Status& status, std::string_view what,
+                      std::string_view address);
+
+}  // namespace cellfit::client
+
+#endif  // CELLFIT_CLIENT_CLIENT_H_
