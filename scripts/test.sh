@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command: installs the dependencies, builds everything with
+# warnings as errors, and runs every test (unit, integration with real
+# server/worker/CLI processes, Brian2 reference checks).
+#
+#   bash scripts/test.sh            # build directory: build/ (BUILD_DIR=...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${BUILD_DIR:-build}"
+JOBS="${JOBS:-2}"
+
+bash scripts/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCELLFIT_WERROR=ON
+cmake --build "$BUILD_DIR" -j"$JOBS"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS"
