@@ -98,7 +98,9 @@ FitterManager::FitterManager(storage::Database* database,
                              FitterManagerOptions options)
     : database_(database), dispatcher_(dispatcher), options_(options) {}
 
-FitterManager::~FitterManager() {
+FitterManager::~FitterManager() { Shutdown(); }
+
+void FitterManager::Shutdown() {
   std::vector<std::shared_ptr<FitTask>> tasks;
   {
     absl::MutexLock lock(&mu_);
@@ -109,7 +111,7 @@ FitterManager::~FitterManager() {
     }
   }
   for (auto& task : tasks) task->Interrupt();
-  tasks.clear();  // joins the threads whose last owner this was
+  for (auto& task : tasks) task->AwaitFinished();
 }
 
 std::string FitterManager::NewId() {
@@ -367,6 +369,10 @@ absl::Status FitterManager::DeleteFitter(const std::string& owner, const std::st
 
 absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
     std::shared_ptr<Entry> entry, const v1::FitRequest& request, bool resume) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) return absl::UnavailableError("the server is shutting down");
+  }
   auto model = ModelOf(*entry);
   if (!model.ok()) return model.status();
   auto spec = SpecOf(*entry);

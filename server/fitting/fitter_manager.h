@@ -51,6 +51,11 @@ class FitterManager {
   // resume when a server opens it again.
   ~FitterManager();
 
+  // Stops the running fits at once (the rounds in progress are abandoned;
+  // the fits stay RUNNING in the database and resume when a server opens it
+  // again); the streams following them end. Idempotent.
+  void Shutdown();
+
   // Resumes every fit the database says is running (after a restart).
   absl::Status ResumeInterruptedFits();
 

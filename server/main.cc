@@ -1,0 +1,114 @@
+// cellfit-server: the fitting service, its worker pool and its database.
+//
+//   cellfit-server [--listen HOST:PORT] [--db FILE] [--local_workers N]
+//                  [--token_file FILE] [--worker_binary PATH]
+//
+// Prints `listening on HOST:PORT` on stdout once it accepts calls (and writes
+// the same address to --address_file), logs to stderr, and shuts down
+// cleanly on SIGINT or SIGTERM. docs/server.md describes every flag.
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "glog/logging.h"
+#include "server/server_app.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:0",
+          "HOST:PORT to listen on; port 0 picks a free port (printed as "
+          "`listening on HOST:PORT`); 0.0.0.0:PORT for remote workers and "
+          "clients");
+ABSL_FLAG(std::string, address_file, "",
+          "also write the bound HOST:PORT to this file once listening");
+ABSL_FLAG(std::string, db, "cellfit.db", "the SQLite database file");
+ABSL_FLAG(int32_t, local_workers, -1,
+          "worker processes to start on this machine; -1: one per core, 0: "
+          "none (remote workers only)");
+ABSL_FLAG(std::string, token_file, "",
+          "file of `TOKEN USER` and `TOKEN @worker` lines; without it the "
+          "server accepts every caller");
+ABSL_FLAG(std::string, worker_binary, "",
+          "the cellfit-worker program for local workers; default: the one "
+          "next to this program");
+ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(2),
+          "how often workers send a heartbeat");
+ABSL_FLAG(absl::Duration, heartbeat_timeout, absl::Seconds(10),
+          "a worker silent for this long is dropped");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "how long shutdown waits for workers and calls in flight");
+ABSL_FLAG(int32_t, max_message_mib, 256,
+          "largest message accepted or sent, in MiB");
+ABSL_FLAG(std::string, log_level, "info",
+          "lowest level of messages logged to stderr: info, warning or error "
+          "(local workers inherit it)");
+ABSL_FLAG(int32_t, verbosity, 0, "verbose logging level (VLOG)");
+
+namespace {
+
+std::optional<int> LogLevel(const std::string& name) {
+  std::string level = absl::AsciiStrToLower(name);
+  if (level == "info") return google::GLOG_INFO;
+  if (level == "warning") return google::GLOG_WARNING;
+  if (level == "error") return google::GLOG_ERROR;
+  return std::nullopt;
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "cellfit-server: error: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cellfit::server::BlockServerSignals();
+  absl::SetProgramUsageMessage(
+      "the cellfit fitting service, its worker pool and its database.\n\n"
+      "  cellfit-server [--listen HOST:PORT] [--db FILE] [--local_workers N]\n"
+      "                 [--token_file FILE] [--worker_binary PATH]");
+  absl::ParseCommandLine(argc, argv);
+
+  std::optional<int> level = LogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.has_value()) {
+    return Fail(absl::StrCat("--log_level: '", absl::GetFlag(FLAGS_log_level),
+                             "' is not one of info, warning, error"));
+  }
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = *level;
+  FLAGS_v = absl::GetFlag(FLAGS_verbosity);
+  google::InitGoogleLogging(argv[0]);
+
+  cellfit::server::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.address_file = absl::GetFlag(FLAGS_address_file);
+  options.database = absl::GetFlag(FLAGS_db);
+  options.local_workers = absl::GetFlag(FLAGS_local_workers);
+  options.token_file = absl::GetFlag(FLAGS_token_file);
+  options.worker_binary = absl::GetFlag(FLAGS_worker_binary);
+  options.registry.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.registry.heartbeat_timeout = absl::GetFlag(FLAGS_heartbeat_timeout);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  int mib = absl::GetFlag(FLAGS_max_message_mib);
+  if (options.local_workers < -1 || options.local_workers > 4096) {
+    return Fail("--local_workers must be -1 (one per core) or 0..4096");
+  }
+  if (options.registry.heartbeat_interval <= absl::ZeroDuration() ||
+      options.registry.heartbeat_timeout <=
+          options.registry.heartbeat_interval) {
+    return Fail(
+        "--heartbeat_timeout must be longer than a positive "
+        "--heartbeat_interval");
+  }
+  if (mib < 1 || mib > 2047) {
+    return Fail("--max_message_mib must be 1..2047");
+  }
+  options.max_message_bytes = mib << 20;
+  options.worker_args = {
+      absl::StrCat("--log_level=", absl::GetFlag(FLAGS_log_level)),
+      absl::StrCat("--verbosity=", absl::GetFlag(FLAGS_verbosity))};
+  return cellfit::server::RunServer(options);
+}

@@ -1,0 +1,379 @@
+#include "worker/worker_client.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "grpcpp/grpcpp.h"
+#include "worker/backoff.h"
+#include "worker/host_info.h"
+
+namespace cellfit::worker {
+namespace {
+
+using cellfit::v1::ServerMessage;
+using cellfit::v1::WorkerMessage;
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+}  // namespace
+
+// One stream to the server. Writes come from three threads (the reader
+// answering Registered, the heartbeat thread, the executor): the sync API
+// allows one outstanding write at a time, hence the mutex.
+class WorkerClient::Session {
+ public:
+  using Stream =
+      grpc::ClientReaderWriter<cellfit::v1::WorkerMessage,
+                               cellfit::v1::ServerMessage>;
+
+  Session(grpc::ClientContext* context, Stream* stream)
+      : context_(context), stream_(stream) {}
+
+  // False once the stream is broken or half-closed.
+  bool Send(const WorkerMessage& message) {
+    absl::MutexLock lock(&write_mu_);
+    if (half_closed_) return false;
+    return stream_->Write(message);
+  }
+
+  // Tells the server this worker sends nothing more; the server then ends
+  // the call, which ends the reader's loop.
+  void HalfClose() {
+    absl::MutexLock lock(&write_mu_);
+    if (half_closed_) return;
+    half_closed_ = true;
+    stream_->WritesDone();
+  }
+
+  void Cancel() { context_->TryCancel(); }
+
+  // The heartbeat thread waits here between beats.
+  void StartHeartbeats(absl::Duration interval,
+                       const std::atomic<int>* running_batches) {
+    heartbeat_ = std::thread([this, interval, running_batches] {
+      for (;;) {
+        {
+          absl::MutexLock lock(&heartbeat_mu_);
+          heartbeat_mu_.AwaitWithTimeout(absl::Condition(&heartbeat_stop_),
+                                         interval);
+          if (heartbeat_stop_) return;
+        }
+        WorkerMessage message;
+        message.mutable_heartbeat()->set_running_batches(
+            static_cast<uint32_t>(running_batches->load()));
+        if (!Send(message)) return;
+      }
+    });
+  }
+
+  void StopHeartbeats() {
+    {
+      absl::MutexLock lock(&heartbeat_mu_);
+      heartbeat_stop_ = true;
+    }
+    if (heartbeat_.joinable()) heartbeat_.join();
+  }
+
+ private:
+  grpc::ClientContext* const context_;
+  Stream* const stream_;
+  absl::Mutex write_mu_;
+  bool half_closed_ ABSL_GUARDED_BY(write_mu_) = false;
+
+  absl::Mutex heartbeat_mu_;
+  bool heartbeat_stop_ ABSL_GUARDED_BY(heartbeat_mu_) = false;
+  std::thread heartbeat_;
+};
+
+// Runs jobs and batches one at a time, in the order the server sent them, on
+// a thread of its own so that the stream keeps being read (and Shutdown keeps
+// being heard) while a batch runs.
+class WorkerClient::Executor {
+ public:
+  Executor(BatchRunner* runner, Session* session)
+      : runner_(runner), session_(session), thread_([this] { Loop(); }) {}
+
+  ~Executor() {
+    {
+      absl::MutexLock lock(&mu_);
+      // Work still queued belongs to a stream that is gone: the server
+      // re-sends a lost worker's batches elsewhere, so dropping them is right.
+      queue_.clear();
+      stop_ = true;
+    }
+    thread_.join();
+  }
+
+  void Enqueue(ServerMessage message) {
+    absl::MutexLock lock(&mu_);
+    if (message.has_batch()) ++pending_batches_;
+    queue_.push_back(std::move(message));
+  }
+
+  const std::atomic<int>* pending_batches() const { return &pending_batches_; }
+
+ private:
+  void Loop() {
+    for (;;) {
+      ServerMessage message;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &Executor::HasWorkOrStop));
+        if (stop_) return;
+        message = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      Handle(message);
+    }
+  }
+
+  void Handle(const ServerMessage& message) {
+    switch (message.kind_case()) {
+      case ServerMessage::kJob: {
+        const auto& job = message.job();
+        absl::Time start = absl::Now();
+        absl::Status status = runner_->PrepareJob(job);
+        WorkerMessage reply;
+        auto* ready = reply.mutable_job_ready();
+        ready->set_job_id(job.job_id());
+        ready->set_ok(status.ok());
+        if (!status.ok()) {
+          ready->set_error(std::string(status.message()));
+          LOG(WARNING) << "cannot prepare job " << job.job_id() << ": "
+                       << status.message();
+        }
+        ready->set_prepare_seconds(
+            absl::ToDoubleSeconds(absl::Now() - start));
+        session_->Send(reply);
+        break;
+      }
+      case ServerMessage::kBatch: {
+        const auto& batch = message.batch();
+        absl::StatusOr<cellfit::v1::BatchResult> result =
+            runner_->RunBatch(batch);
+        WorkerMessage reply;
+        cellfit::v1::BatchResult* out = reply.mutable_batch_result();
+        if (result.ok()) *out = *std::move(result);
+        out->set_job_id(batch.job_id());
+        out->set_batch_id(batch.batch_id());
+        out->set_ok(result.ok());
+        if (!result.ok()) {
+          out->set_error(std::string(result.status().message()));
+          VLOG(1) << "batch " << batch.batch_id() << " of job "
+                  << batch.job_id() << " failed: " << result.status();
+        }
+        --pending_batches_;
+        session_->Send(reply);
+        break;
+      }
+      case ServerMessage::kRelease:
+        runner_->ReleaseJob(message.release().job_id());
+        break;
+      default:
+        break;
+    }
+  }
+
+  bool HasWorkOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || !queue_.empty();
+  }
+
+  BatchRunner* const runner_;
+  Session* const session_;
+  absl::Mutex mu_;
+  std::deque<ServerMessage> queue_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int> pending_batches_{0};
+  std::thread thread_;  // last: starts after the members it uses exist
+};
+
+WorkerClient::WorkerClient(WorkerOptions options,
+                           std::unique_ptr<BatchRunner> runner)
+    : options_(std::move(options)), runner_(std::move(runner)) {}
+
+WorkerClient::~WorkerClient() = default;
+
+std::string WorkerClient::worker_id() const {
+  absl::MutexLock lock(&mu_);
+  return worker_id_;
+}
+
+bool WorkerClient::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void WorkerClient::Stop() {
+  std::shared_ptr<Session> session;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    session = active_;
+  }
+  if (session == nullptr) return;  // Run's backoff wait wakes on stopping_
+  session->HalfClose();
+  absl::MutexLock lock(&mu_);
+  auto session_ended = [this, &session]() { return active_ != session; };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&session_ended),
+                            options_.stop_grace)) {
+    LOG(WARNING) << "the server did not end the stream within "
+                 << options_.stop_grace << "; cancelling it";
+    session->Cancel();
+  }
+}
+
+absl::Status WorkerClient::Run() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  args.SetMaxSendMessageSize(options_.max_message_bytes);
+  // Reconnect timing is ours (Backoff): keep gRPC's own reconnect attempts
+  // from waiting much longer than we would between sessions.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff)));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(
+                  absl::ToInt64Milliseconds(options_.initial_backoff)));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+              static_cast<int>(
+                  absl::ToInt64Milliseconds(options_.initial_backoff)));
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      options_.server, grpc::InsecureChannelCredentials(), args);
+  std::unique_ptr<cellfit::v1::WorkerPool::Stub> stub =
+      cellfit::v1::WorkerPool::NewStub(channel);
+
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  for (;;) {
+    absl::Status status;
+    bool registered = false;
+    SessionEnd end = RunSession(*stub, &status, &registered);
+    switch (end) {
+      case SessionEnd::kShutdown:
+      case SessionEnd::kStopped:
+        return absl::OkStatus();
+      case SessionEnd::kRejected:
+        return status;
+      case SessionEnd::kLost:
+        break;
+    }
+    // A session that registered proves the server was there: the next
+    // attempt starts the backoff sequence afresh.
+    if (registered) backoff.Reset();
+    absl::Duration delay = absl::Trunc(backoff.Next(), absl::Milliseconds(1));
+    LOG(WARNING) << (registered ? "lost the server at " : "cannot reach the server at ")
+                 << options_.server << " (" << status.message()
+                 << "); retrying in " << absl::FormatDuration(delay);
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), delay);
+    if (stopping_) return absl::OkStatus();
+  }
+}
+
+WorkerClient::SessionEnd WorkerClient::RunSession(
+    cellfit::v1::WorkerPool::Stub& stub, absl::Status* status,
+    bool* registered) {
+  grpc::ClientContext context;
+  if (!options_.token.empty()) {
+    context.AddMetadata("authorization", "Bearer " + options_.token);
+  }
+  std::unique_ptr<Session::Stream> stream = stub.Connect(&context);
+  auto session = std::make_shared<Session>(&context, stream.get());
+  std::string requested_id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      context.TryCancel();
+      stream->Finish();
+      return SessionEnd::kStopped;
+    }
+    active_ = session;
+    requested_id = worker_id_;
+  }
+
+  WorkerMessage hello;
+  cellfit::v1::Register* reg = hello.mutable_register_();
+  reg->set_host(HostName());
+  reg->set_cores(options_.threads);
+  reg->set_version(std::string(CellfitVersion()));
+  reg->set_has_compiler(options_.has_compiler);
+  reg->set_pid(static_cast<uint64_t>(getpid()));
+  reg->set_requested_id(requested_id);
+  session->Send(hello);  // a failure shows as the end of the read loop
+
+  bool shutdown = false;
+  {
+    Executor executor(runner_.get(), session.get());
+    ServerMessage message;
+    while (stream->Read(&message)) {
+      switch (message.kind_case()) {
+        case ServerMessage::kRegistered: {
+          const cellfit::v1::Registered& welcome = message.registered();
+          absl::Duration interval =
+              welcome.heartbeat_seconds() > 0
+                  ? absl::Seconds(welcome.heartbeat_seconds())
+                  : absl::Seconds(2);
+          {
+            absl::MutexLock lock(&mu_);
+            worker_id_ = welcome.worker_id();
+          }
+          *registered = true;
+          LOG(INFO) << "registered with " << options_.server << " as "
+                    << welcome.worker_id() << " (" << options_.threads
+                    << " threads, heartbeat every " << interval << ")";
+          session->StartHeartbeats(interval, executor.pending_batches());
+          break;
+        }
+        case ServerMessage::kJob:
+        case ServerMessage::kBatch:
+        case ServerMessage::kRelease:
+          executor.Enqueue(message);
+          break;
+        case ServerMessage::kShutdown:
+          LOG(INFO) << "the server asks this worker to shut down: "
+                    << message.shutdown().reason();
+          shutdown = true;
+          session->HalfClose();
+          break;
+        case ServerMessage::KIND_NOT_SET:
+          LOG(WARNING) << "ignoring an empty message from the server";
+          break;
+      }
+    }
+    session->StopHeartbeats();
+  }  // the executor finishes its current item and drops the rest
+  grpc::Status finish = stream->Finish();
+  *status = FromGrpc(finish);
+  bool stopping_now;
+  {
+    absl::MutexLock lock(&mu_);
+    active_ = nullptr;
+    stopping_now = stopping_;
+  }
+  if (shutdown) return SessionEnd::kShutdown;
+  if (stopping_now) return SessionEnd::kStopped;
+  switch (finish.error_code()) {
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      *status = absl::Status(
+          status->code(), absl::StrCat("the server at ", options_.server,
+                                       " refused this worker: ",
+                                       finish.error_message()));
+      return SessionEnd::kRejected;
+    default:
+      if (finish.ok()) {
+        *status = absl::UnavailableError("the server ended the stream");
+      }
+      return SessionEnd::kLost;
+  }
+}
+
+}  // namespace cellfit::worker

@@ -1,0 +1,259 @@
+#include "worker/worker_client.h"
+
+#include <unistd.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "worker/host_info.h"
+#include "worker/unavailable_batch_runner.h"
+
+namespace cellfit::worker {
+namespace {
+
+using cellfit::v1::ServerMessage;
+using cellfit::v1::WorkerMessage;
+using ::testing::HasSubstr;
+using Stream = grpc::ServerReaderWriter<ServerMessage, WorkerMessage>;
+
+// A WorkerPool server whose Connect runs a script per stream: the n-th
+// connection runs scripts[min(n, last)].
+class FakePool final : public cellfit::v1::WorkerPool::Service {
+ public:
+  using Script = std::function<grpc::Status(grpc::ServerContext*, Stream*)>;
+
+  explicit FakePool(std::vector<Script> scripts)
+      : scripts_(std::move(scripts)) {}
+
+  grpc::Status Connect(grpc::ServerContext* context, Stream* stream) override {
+    size_t n;
+    {
+      absl::MutexLock lock(&mu_);
+      n = connections_++;
+      auto token = context->client_metadata().find("authorization");
+      if (token != context->client_metadata().end()) {
+        tokens_.emplace_back(token->second.data(), token->second.size());
+      }
+    }
+    return scripts_[std::min(n, scripts_.size() - 1)](context, stream);
+  }
+
+  std::vector<std::string> tokens() {
+    absl::MutexLock lock(&mu_);
+    return tokens_;
+  }
+
+ private:
+  std::vector<Script> scripts_;
+  absl::Mutex mu_;
+  size_t connections_ = 0;
+  std::vector<std::string> tokens_;
+};
+
+class Harness {
+ public:
+  explicit Harness(std::vector<FakePool::Script> scripts) : pool_(scripts) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port_);
+    builder.RegisterService(&pool_);
+    server_ = builder.BuildAndStart();
+  }
+  ~Harness() { server_->Shutdown(std::chrono::system_clock::now()); }
+
+  WorkerOptions Options() const {
+    WorkerOptions options;
+    options.server = "127.0.0.1:" + std::to_string(port_);
+    options.token = "secret-token";
+    options.threads = 3;
+    options.has_compiler = true;
+    options.initial_backoff = absl::Milliseconds(20);
+    options.max_backoff = absl::Milliseconds(100);
+    return options;
+  }
+  FakePool& pool() { return pool_; }
+
+ private:
+  FakePool pool_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+std::unique_ptr<BatchRunner> Unavailable() {
+  return std::make_unique<UnavailableBatchRunner>(
+      std::string(kSimulationNotBuilt));
+}
+
+ServerMessage Registered(const std::string& id, double heartbeat_seconds) {
+  ServerMessage message;
+  message.mutable_registered()->set_worker_id(id);
+  message.mutable_registered()->set_heartbeat_seconds(heartbeat_seconds);
+  return message;
+}
+
+// Reads until a message of `kind` arrives; counts heartbeats on the way.
+bool ReadUntil(Stream* stream, WorkerMessage::KindCase kind,
+               WorkerMessage* out, int* heartbeats = nullptr) {
+  while (stream->Read(out)) {
+    if (out->has_heartbeat() && heartbeats != nullptr) ++*heartbeats;
+    if (out->kind_case() == kind) return true;
+  }
+  return false;
+}
+
+TEST(WorkerClientTest, RegistersHeartbeatsRefusesJobsAndObeysShutdown) {
+  WorkerMessage hello, ready, result;
+  int heartbeats = 0;
+  bool stream_ended_cleanly = false;
+  Harness harness({[&](grpc::ServerContext*, Stream* stream) {
+    if (!stream->Read(&hello)) return grpc::Status::CANCELLED;
+    stream->Write(Registered("w7", 0.02));
+    ServerMessage job;
+    job.mutable_job()->set_job_id("job-1");
+    stream->Write(job);
+    if (!ReadUntil(stream, WorkerMessage::kJobReady, &ready, &heartbeats)) {
+      return grpc::Status::CANCELLED;
+    }
+    ServerMessage batch;
+    batch.mutable_batch()->set_job_id("job-1");
+    batch.mutable_batch()->set_batch_id(42);
+    stream->Write(batch);
+    if (!ReadUntil(stream, WorkerMessage::kBatchResult, &result,
+                   &heartbeats)) {
+      return grpc::Status::CANCELLED;
+    }
+    // Heartbeats keep coming while nothing else happens.
+    WorkerMessage beat;
+    for (int i = 0; i < 3; ++i) {
+      if (!ReadUntil(stream, WorkerMessage::kHeartbeat, &beat, &heartbeats)) {
+        return grpc::Status::CANCELLED;
+      }
+    }
+    ServerMessage shutdown;
+    shutdown.mutable_shutdown()->set_reason("test over");
+    stream->Write(shutdown);
+    WorkerMessage rest;
+    while (stream->Read(&rest)) {
+    }
+    stream_ended_cleanly = true;  // the worker half-closed: Read ended
+    return grpc::Status::OK;
+  }});
+
+  WorkerClient client(harness.Options(), Unavailable());
+  EXPECT_TRUE(client.Run().ok());
+  EXPECT_EQ(client.worker_id(), "w7");
+
+  ASSERT_TRUE(hello.has_register_());
+  EXPECT_EQ(hello.register_().cores(), 3u);
+  EXPECT_EQ(hello.register_().pid(), static_cast<uint64_t>(getpid()));
+  EXPECT_EQ(hello.register_().host(), HostName());
+  EXPECT_EQ(hello.register_().version(), CellfitVersion());
+  EXPECT_TRUE(hello.register_().has_compiler());
+  EXPECT_EQ(hello.register_().requested_id(), "");
+
+  EXPECT_EQ(ready.job_ready().job_id(), "job-1");
+  EXPECT_FALSE(ready.job_ready().ok());
+  EXPECT_THAT(ready.job_ready().error(), HasSubstr("cannot simulate yet"));
+
+  EXPECT_EQ(result.batch_result().job_id(), "job-1");
+  EXPECT_EQ(result.batch_result().batch_id(), 42u);
+  EXPECT_FALSE(result.batch_result().ok());
+  EXPECT_THAT(result.batch_result().error(), HasSubstr("cannot simulate yet"));
+
+  EXPECT_GE(heartbeats, 3);
+  EXPECT_TRUE(stream_ended_cleanly);
+  EXPECT_THAT(harness.pool().tokens(),
+              ::testing::ElementsAre("Bearer secret-token"));
+}
+
+TEST(WorkerClientTest, StopEndsTheStreamPolitely) {
+  absl::Notification registered;
+  bool half_closed = false;
+  Harness harness({[&](grpc::ServerContext* context, Stream* stream) {
+    WorkerMessage message;
+    if (!stream->Read(&message)) return grpc::Status::CANCELLED;
+    stream->Write(Registered("w1", 1));
+    registered.Notify();
+    while (stream->Read(&message)) {
+    }
+    half_closed = !context->IsCancelled();
+    return grpc::Status::OK;
+  }});
+
+  WorkerClient client(harness.Options(), Unavailable());
+  absl::Status run_status = absl::UnknownError("not run");
+  std::thread runner([&] { run_status = client.Run(); });
+  ASSERT_TRUE(registered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  client.Stop();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status;
+  EXPECT_TRUE(half_closed);
+}
+
+TEST(WorkerClientTest, ARejectedTokenEndsRun) {
+  Harness harness({[](grpc::ServerContext*, Stream*) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
+  }});
+  WorkerClient client(harness.Options(), Unavailable());
+  absl::Status status = client.Run();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(status.message(), HasSubstr("unknown token"));
+}
+
+TEST(WorkerClientTest, ReconnectsAfterALossAndAsksForItsOldId) {
+  WorkerMessage second_hello;
+  Harness harness(
+      {[](grpc::ServerContext*, Stream* stream) {
+         WorkerMessage message;
+         stream->Read(&message);
+         stream->Write(Registered("w3", 1));
+         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server going away");
+       },
+       [&](grpc::ServerContext*, Stream* stream) {
+         if (!stream->Read(&second_hello)) return grpc::Status::CANCELLED;
+         stream->Write(Registered("w3", 1));
+         ServerMessage shutdown;
+         shutdown.mutable_shutdown()->set_reason("done");
+         stream->Write(shutdown);
+         WorkerMessage rest;
+         while (stream->Read(&rest)) {
+         }
+         return grpc::Status::OK;
+       }});
+  WorkerClient client(harness.Options(), Unavailable());
+  EXPECT_TRUE(client.Run().ok());
+  EXPECT_EQ(second_hello.register_().requested_id(), "w3");
+}
+
+TEST(WorkerClientTest, KeepsRetryingAnAbsentServerUntilStopped) {
+  // Nothing listens on this port: every attempt fails at once.
+  int port;
+  {
+    Harness harness({[](grpc::ServerContext*, Stream*) {
+      return grpc::Status::OK;
+    }});
+    port = std::stoi(harness.Options().server.substr(10));
+  }
+  WorkerOptions options;
+  options.server = "127.0.0.1:" + std::to_string(port);
+  options.initial_backoff = absl::Milliseconds(10);
+  options.max_backoff = absl::Milliseconds(50);
+  WorkerClient client(options, Unavailable());
+  absl::Status run_status = absl::UnknownError("not run");
+  std::thread runner([&] { run_status = client.Run(); });
+  absl::SleepFor(absl::Milliseconds(200));  // lets a few attempts fail
+  client.Stop();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status;
+}
+
+}  // namespace
+}  // namespace cellfit::worker
