@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fit-round benchmark, side by side with Brian2 in one run: one round of the
+# HH example (20 samples x 5 traces) end to end through cellfit-server, its
+# workers and SQLite, against the same round done as brian2modelfitting's
+# runtime simulator does it; then the throughput of 1 and 2 workers on larger
+# rounds.
+#
+# usage: bench/run_fit_round.sh [BUILD_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+example=$here/../examples/hh
+rounds=${ROUNDS:-20}
+
+peer=$(/usr/bin/python3 "$here/brian2_fit_round.py" "$example" 20 5 2>/dev/null |
+       sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p')
+ours=$(/usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" 1 20 "$rounds" |
+       sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p')
+printf 'HH round, 20 samples x 5 traces x 1497 steps\n'
+printf '  Brian2 runtime (as brian2modelfitting)  %8.4f s/round\n' "$peer"
+printf '  cellfit (server, 1 worker, SQLite)      %8.4f s/round\n' "$ours"
+printf '  speed-up                                 %8.1fx (target >= 20x)\n' \
+  "$(python3 -c "print($peer/$ours)")"
+
+one=$(/usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" 1 400 5 |
+      sed -nE 's/.*neuron_steps_per_s=([0-9.e+-]+).*/\1/p')
+two=$(/usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" 2 400 5 |
+      sed -nE 's/.*neuron_steps_per_s=([0-9.e+-]+).*/\1/p')
+printf 'Throughput, rounds of 400 samples x 5 traces\n'
+printf '  1 worker   %10.3e neuron-steps/s\n' "$one"
+printf '  2 workers  %10.3e neuron-steps/s\n' "$two"
+printf '  scaling    %10.2fx (target >= 1.8x)\n' "$(python3 -c "print($two/$one)")"
