@@ -63,6 +63,8 @@ class Connection:
             ('grpc.max_send_message_length', MAX_MESSAGE_BYTES),
             ('grpc.max_receive_message_length', MAX_MESSAGE_BYTES)])
         self.stub = fitting_pb2_grpc.FittingStub(self._channel)
+        if embedded is not None:
+            embedded.track(self)
         if connect_timeout is not None:
             self.wait_ready(connect_timeout)
 
@@ -99,6 +101,13 @@ class Connection:
                                               metadata=self.metadata)
         except grpc.RpcError as error:
             raise error_from_rpc(error, self.address, method) from None
+        except ValueError as error:  # grpc: the channel was closed
+            raise self._closed(error) from None
+
+    def _closed(self, error):
+        return ServerUnavailableError(
+            f'the connection to the cellfit server at {self.address} is '
+            f'closed ({error})', code=grpc.StatusCode.UNAVAILABLE)
 
     def stream(self, method, request):
         """A server-streaming call; yields its messages.
@@ -106,7 +115,10 @@ class Connection:
         gRPC errors become `CellfitError`s; closing the generator cancels
         the call.
         """
-        call = getattr(self.stub, method)(request, metadata=self.metadata)
+        try:
+            call = getattr(self.stub, method)(request, metadata=self.metadata)
+        except ValueError as error:
+            raise self._closed(error) from None
         try:
             for message in call:
                 yield message

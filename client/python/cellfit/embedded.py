@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 
 __all__ = ['EmbeddedServer', 'find_server_binary']
 
@@ -105,6 +106,13 @@ class EmbeddedServer:
         self._log = None
         self.database = database
         self._lock = threading.Lock()
+        # Connections to this server, closed before it stops (its shutdown
+        # otherwise waits for their idle HTTP/2 connections to go away).
+        self._connections = weakref.WeakSet()
+
+    def track(self, connection):
+        """Close `connection` before this server stops."""
+        self._connections.add(connection)
 
     def start(self):
         """Start the server; return once it answers and its workers joined.
@@ -245,6 +253,8 @@ class EmbeddedServer:
                 atexit.unregister(self.stop)
             except Exception:
                 pass
+            for connection in list(self._connections):
+                connection.close()
             code = process.poll()
             if code is None:
                 try:

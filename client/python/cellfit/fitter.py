@@ -189,8 +189,6 @@ class Fitter:
         self._outputs = self._parse_output(output, output_var)
         self.output_var = [o.name for o in self._outputs]
         self.output = [o.original for o in self._outputs]
-        self.duration = make_quantity(n_steps * self._dt_seconds, _SECOND,
-                                      True)
 
         if not param_init:
             param_init = {}
@@ -395,6 +393,11 @@ class Fitter:
         self._rounds_done = 0
         self.run = info.run
         return True
+
+    @property
+    def duration(self):
+        """The length of the traces (n_steps * dt)."""
+        return make_quantity(self.n_steps * self._dt_seconds, _SECOND, True)
 
     @property
     def namespace(self):
@@ -657,8 +660,11 @@ class Fitter:
                     return
                 yield message
 
-        call = self._connection.stub.Fit(control_messages(),
-                                         metadata=self._connection.metadata)
+        try:
+            call = self._connection.stub.Fit(
+                control_messages(), metadata=self._connection.metadata)
+        except ValueError as error:  # the channel was closed
+            raise self._connection._closed(error) from None
         started = False
         index = 0
         try:
