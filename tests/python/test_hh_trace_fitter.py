@@ -6,8 +6,8 @@ by the client in the caller's frame as Brian2 finds them.
 
 import numpy as np
 import pytest
-from brian2 import (Quantity, amp, cm, get_dimensions, mV, ms, pF, siemens,
-                    uF, umetre, volt)
+from brian2 import (Equations, Quantity, amp, cm, get_dimensions, mV, ms, pF,
+                    siemens, uF, umetre, volt)
 
 import cellfit
 from cellfit._proto import fitting_pb2
@@ -198,3 +198,51 @@ def test_plain_si_floats_without_brian2(connection, hh_data, monkeypatch):
     rows = fitter.results()
     assert isinstance(rows[0]['gl'], float)
     assert isinstance(rows[0]['error'], float)
+
+
+def test_equations_object_and_deprecated_arguments(connection, hh_data):
+    inputs, outputs = hh_data
+    with pytest.warns(DeprecationWarning):
+        fitter = cellfit.TraceFitter(
+            Equations(HH_MODEL), input_var='I', input=inputs * amp,
+            output_var='v', output=outputs * volt, dt=0.01 * ms, n_samples=6,
+            method='exponential_euler', param_init={'v': 'VT'},
+            server=connection)
+    assert fitter.input_var == 'I' and fitter.output_var == ['v']
+    assert sorted(fitter.parameter_names) == sorted(BOUNDS)
+    _, error = fitter.fit(n_rounds=1, callback=None, **BOUNDS)
+    assert get_dimensions(error) == get_dimensions(volt ** 2)
+
+
+def test_standalone_backend_gives_the_runtime_numbers(connection, hh_data):
+    errors = {}
+    for backend in ('runtime', 'standalone'):
+        fitter = make_fitter(connection, hh_data, n_samples=6,
+                             backend=backend)
+        fitter.fit(n_rounds=2, optimizer=cellfit.DEOptimizer(seed=4),
+                   metric=cellfit.MSEMetric(t_start=5 * ms), callback=None,
+                   **BOUNDS)
+        errors[backend] = fitter.results(format='dict', use_units=False)
+    np.testing.assert_array_equal(errors['runtime']['error'],
+                                  errors['standalone']['error'])
+    with pytest.raises(ValueError, match='backend'):
+        make_fitter(connection, hh_data, backend='cuda')
+
+
+def test_penalty_is_added_to_the_error(connection, hh_data):
+    inputs, outputs = hh_data
+    model = ('dv/dt = (gl*(-70*mV - v) + I)/(200*pF) : volt\n'
+             'gl : siemens (constant)\n'
+             'pen = 1e-6*volt**2*gl/nS : volt**2')
+    results = {}
+    for penalty in (None, 'pen'):
+        fitter = cellfit.TraceFitter(model, input={'I': inputs * amp},
+                                     output={'v': outputs * volt},
+                                     dt=0.01 * ms, n_samples=5,
+                                     server=connection, penalty=penalty)
+        fitter.fit(n_rounds=1, optimizer=cellfit.DEOptimizer(seed=6),
+                   callback=None, gl=[1e-9 * siemens, 1e-7 * siemens])
+        results[penalty] = fitter.results(format='dict', use_units=False)
+    np.testing.assert_array_equal(results[None]['gl'], results['pen']['gl'])
+    np.testing.assert_allclose(results['pen']['error'] - results[None]['error'],
+                               1e-6 * results[None]['gl'] / 1e-9, rtol=1e-9)

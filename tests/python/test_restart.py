@@ -92,3 +92,16 @@ def test_positional_brian2modelfitting_order(fitter):
     fitter.fit(cellfit.NevergradOptimizer('DE', seed=2),
                cellfit.MSEMetric(t_start=5 * ms), 2, callback=None, **BOUNDS)
     assert fitter.info().rounds_done == 2
+
+
+def test_zero_rounds_keeps_the_settings(fitter):
+    """fit(n_rounds=0) prepares (brian2modelfitting: for refine); a later fit
+    uses its optimizer, metric and bounds."""
+    params, error = fitter.fit(n_rounds=0, optimizer=cellfit.DEOptimizer(
+        seed=12), metric=cellfit.MSEMetric(t_start=5 * ms), **BOUNDS)
+    assert params is None and error is None
+    with pytest.raises(TypeError, match='specify parameters'):
+        fitter.refine()
+    assert iterations_seen(fitter, 2) == [0, 1]
+    info = fitter.info()
+    assert (info.rounds_done, info.optimizer) == (2, 'DE')

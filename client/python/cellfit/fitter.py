@@ -27,7 +27,8 @@ from .namespace import lookup_names, namespace_messages, same_values
 from .optimizer import NevergradOptimizer, Optimizer
 from .units import DIMENSIONLESS_EXPONENTS, \
     dimension_message, exponents_from_message, exponents_of, is_quantity, \
-    make_quantity, quantity_text, split_quantity, to_quantity_message
+    make_quantity, quantity_text, split_quantity, to_quantity_message, \
+    unit_text
 
 __all__ = ['Fitter', 'TraceFitter', 'SpikeFitter', 'OnlineTraceFitter']
 
@@ -57,6 +58,39 @@ def _user_frame(level):
             break
         frame = frame.f_back
     return frame
+
+
+def _model_text(model):
+    """The model as text: a string as given, a Brian2 `Equations` rewritten.
+
+    ``str(Equations)`` writes units as Brian2 displays them (``V``, ``S``),
+    which neither Brian2 nor the server parse back, so equations are written
+    out with their dimensions as products of base units.
+    """
+    if isinstance(model, str):
+        return model
+    ordered = getattr(model, 'ordered', None)
+    if ordered is None:
+        raise TypeError(f'model has to be a string or brian2 Equations, not '
+                        f'{type(model).__name__}')
+    lines = []
+    for eq in ordered:
+        var_type = str(eq.var_type)
+        if var_type == 'boolean':
+            unit = 'boolean'
+        elif var_type == 'integer':
+            unit = 'integer'
+        else:
+            unit = unit_text(tuple(float(e) for e in eq.dim._dims))
+        flags = f" ({', '.join(eq.flags)})" if eq.flags else ''
+        kind = str(eq.type)
+        if kind == 'differential equation':
+            lines.append(f'd{eq.varname}/dt = {eq.expr.code} : {unit}{flags}')
+        elif kind == 'subexpression':
+            lines.append(f'{eq.varname} = {eq.expr.code} : {unit}{flags}')
+        else:
+            lines.append(f'{eq.varname} : {unit}{flags}')
+    return '\n'.join(lines)
 
 
 def _format_diagnostics(response):
@@ -152,7 +186,7 @@ class Fitter:
         if dt is None:
             raise ValueError('dt-sampling frequency of the input must be set')
         self.model = model
-        self._model_text = str(model)
+        self._model_text = _model_text(model)
         self.dt = dt
         dims = exponents_of(dt)
         if isinstance(dt, str) or (any(dims) and tuple(dims) != _SECOND):
@@ -561,10 +595,12 @@ class Fitter:
             raise TypeError('optimizer has to be a child of class Optimizer '
                             'or None')
         frame = _user_frame(level)
-        created = self._ensure_fitter(frame, restart=restart)
-        new_run = restart or created or self.optimizer is None
+        self._ensure_fitter(frame, restart=restart)
+        # A new run on the server: the first rounds, or a restart.
+        new_run = restart or self._rounds_done == 0
         if new_run and not restart:
-            # A fitter (re)created on the server keeps this object's settings.
+            # Settings given before any round ran (fit with n_rounds=0, or a
+            # fitter re-created on the server) still hold.
             optimizer = optimizer or self.optimizer
             metric = metric if metric is not None else self.metric
             params = params or dict(self.bounds or {})
