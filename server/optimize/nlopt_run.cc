@@ -42,6 +42,9 @@ absl::StatusOr<Eigen::VectorXd> NloptRun::Next() {
   if (has_pending_) return pending_;
   fiber_.Resume();
   if (!failure_.ok()) return failure_;
+  if (!has_pending_) {
+    return absl::InternalError("NLopt run returned without a point");
+  }
   return pending_;
 }
 

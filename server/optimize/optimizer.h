@@ -8,9 +8,11 @@
 // original would have: the server checkpoints it after every round.
 //
 // Algorithms derive from Optimizer and work in the unit box [0, 1]^d (see
-// parameter_space.h); this base class owns what they share: the mapping to
-// physical values, the check that a Tell answers the last Ask, the treatment
-// of NaN and infinite errors, the best point, and the checkpoint envelope.
+// parameter_space.h). Ask and Tell are not virtual: this base class enforces
+// what every method must guarantee and owns what they share (the mapping to
+// physical values and the bounds check, the check that a Tell answers the
+// last Ask, the treatment of NaN and infinite errors, the best point, the
+// checkpoint envelope), and calls the algorithm's Propose and Update.
 //
 // An Optimizer is not thread-safe; calls must not overlap.
 #ifndef CELLFIT_SERVER_OPTIMIZE_OPTIMIZER_H_
@@ -43,8 +45,10 @@ class Optimizer {
   // The errors of the candidates of the last Ask, in the same row order.
   // `candidates` must equal what Ask returned, value for value: a mismatch,
   // a wrong shape or a Tell without an Ask is an error and changes nothing.
-  // NaN and infinite errors count as the worst possible (+inf) and never
-  // enter the algorithm's arithmetic.
+  // NaN and infinite errors (failed simulations) count as the worst possible:
+  // they become +inf, which population methods rank last, and which NLopt
+  // runs see as a finite stand-in (nlopt_multistart.h); they never become
+  // the best point.
   absl::Status Tell(const Eigen::MatrixXd& candidates,
                     const Eigen::VectorXd& errors);
 
