@@ -12,7 +12,8 @@ from brian2 import amp, ms, nS, pF, volt
 
 import cellfit
 
-MODEL = 'dv/dt = (gl*(-70*mV - v) + I)/(200*pF) : volt\ngl : siemens (constant)'
+MODEL = ('dv/dt = (gl*(-70*mV - v) + I)/(200*pF) : volt\n'
+         'gl : siemens (constant)')
 
 
 def free_port():

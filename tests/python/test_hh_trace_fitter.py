@@ -244,5 +244,6 @@ def test_penalty_is_added_to_the_error(connection, hh_data):
                    callback=None, gl=[1e-9 * siemens, 1e-7 * siemens])
         results[penalty] = fitter.results(format='dict', use_units=False)
     np.testing.assert_array_equal(results[None]['gl'], results['pen']['gl'])
-    np.testing.assert_allclose(results['pen']['error'] - results[None]['error'],
-                               1e-6 * results[None]['gl'] / 1e-9, rtol=1e-9)
+    added = results['pen']['error'] - results[None]['error']
+    np.testing.assert_allclose(added, 1e-6 * results[None]['gl'] / 1e-9,
+                               rtol=1e-9)

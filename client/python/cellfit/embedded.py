@@ -92,9 +92,10 @@ class EmbeddedServer:
             env = os.environ.get('CELLFIT_LOCAL_WORKERS')
             if env:
                 local_workers = int(env)
+            elif hasattr(os, 'sched_getaffinity'):
+                local_workers = len(os.sched_getaffinity(0))
             else:
-                local_workers = len(os.sched_getaffinity(0)) \
-                    if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+                local_workers = os.cpu_count() or 1
         self.local_workers = int(local_workers)
         self.start_timeout = float(start_timeout)
         self.stop_timeout = float(stop_timeout)

@@ -56,7 +56,7 @@ class ServerUnavailableError(CellfitError, ConnectionError):
 
 
 class AuthenticationError(CellfitError, PermissionError):
-    """The server refused the token (gRPC UNAUTHENTICATED/PERMISSION_DENIED)."""
+    """The server refused the token (UNAUTHENTICATED, PERMISSION_DENIED)."""
 
 
 class ResourceExhaustedError(CellfitError, RuntimeError):

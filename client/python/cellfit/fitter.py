@@ -1,4 +1,4 @@
-"""TraceFitter, SpikeFitter and OnlineTraceFitter with brian2modelfitting's API.
+"""TraceFitter, SpikeFitter, OnlineTraceFitter: brian2modelfitting's API.
 
 The simulations, metrics and optimizers run on a cellfit server; a fitter
 here holds the model and data, creates the fitter on the server (once the
@@ -21,8 +21,8 @@ from ._proto import common_pb2, fitting_pb2
 from .callbacks import ProgressBar, callback_setup
 from .connection import resolve_server
 from .errors import InvalidArgumentError, error_from_rpc
-from .metric import FeatureMetric, GammaFactor, Metric, MSEMetric, \
-    SpikeMetric, TraceMetric
+from .metric import GammaFactor, Metric, MSEMetric, SpikeMetric, \
+    TraceMetric
 from .namespace import lookup_names, namespace_messages, same_values
 from .optimizer import NevergradOptimizer, Optimizer
 from .units import DIMENSIONLESS_EXPONENTS, \
@@ -277,8 +277,8 @@ class Fitter:
 
     def _parse_output(self, output, output_var):
         if output_var is not None:
-            warnings.warn("Use the 'output' argument with a dictionary instead "
-                          "of giving the name as 'output_var'",
+            warnings.warn("Use the 'output' argument with a dictionary "
+                          "instead of giving the name as 'output_var'",
                           DeprecationWarning, stacklevel=4)
             if isinstance(output_var, str):
                 output_var = [output_var]
@@ -408,10 +408,11 @@ class Fitter:
             if same_values(namespace, self._namespace):
                 return False
             if not restart and self._rounds_done > 0:
-                changed = sorted(n for n in set(namespace) | set(self._namespace)
-                                 if n not in namespace or n not in self._namespace
-                                 or not same_values({n: namespace[n]},
-                                                    {n: self._namespace[n]}))
+                old = self._namespace
+                changed = sorted(
+                    n for n in set(namespace) | set(old)
+                    if n not in namespace or n not in old
+                    or not same_values({n: namespace[n]}, {n: old[n]}))
                 warnings.warn(
                     f"the values of {', '.join(changed)} changed since the "
                     f'fitter was created on the server; it keeps the first '
@@ -669,9 +670,14 @@ class Fitter:
         for name, pair in params.items():
             mine = self.bounds[name]
             for a, b in zip(pair, mine):
+                if isinstance(a, str) or isinstance(b, str):
+                    if a != b:
+                        return False
+                    continue
                 va, da = split_quantity(a)
                 vb, db = split_quantity(b)
-                if va != vb or (is_quantity(a) and is_quantity(b) and da != db):
+                if va != vb or (is_quantity(a) and is_quantity(b)
+                                and da != db):
                     return False
         return True
 

@@ -6,8 +6,9 @@ server needs these values sent with the fitter, so the client asks the
 server which names the model needs (CheckModel's ``namespace_names``),
 looks each up in the caller's frame (locals before globals) and sends the
 scalar numbers and quantities it finds (and strings, as quantity text the
-server parses, e.g. ``El = '-65*mV'`` where Brian2 is not installed). Names it cannot find are left to
-the server, whose error names them with their line and column.
+server parses, e.g. ``El = '-65*mV'`` where Brian2 is not installed). Names
+it cannot find are left to the server, whose error names them with their
+line and column.
 """
 
 import numbers

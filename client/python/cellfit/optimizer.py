@@ -50,8 +50,9 @@ class Optimizer:
             raise TypeError(f'method must be a non-empty string, not '
                             f'{method!r}')
         if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) \
-                    or seed < 0 or seed >= 2**64:
+            if isinstance(seed, bool) or \
+                    not isinstance(seed, numbers.Integral) or \
+                    not 0 <= seed < 2**64:
                 raise ValueError(f'seed must be a non-negative integer below '
                                  f'2**64, not {seed!r}')
             seed = int(seed)
