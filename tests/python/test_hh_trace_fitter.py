@@ -112,6 +112,15 @@ def test_refine_improves_on_the_fit(connection, hh_data):
     assert info['message']
     assert float(info['error']) < float(fit_error)
     assert updates and all(b <= a for a, b in zip(updates, updates[1:]))
+    # brian2modelfitting's older positional t_start, and a bound override.
+    again, info2 = fitter.refine(params, 5 * ms, max_iterations=1,
+                                 callback=None,
+                                 gl=[1e-9 * siemens, 2e-7 * siemens])
+    assert float(info2['error']) <= float(info['error']) * (1 + 1e-9)
+    with pytest.raises(NotImplementedError, match='calc_gradient'):
+        fitter.refine(calc_gradient=True, callback=None)
+    with pytest.raises(TypeError, match='MSEMetric'):
+        fitter.refine(metric=cellfit.GammaFactor(1 * ms, 1 * ms))
     print(f"refine: {float(fit_error) / 1e-6:.1f} -> "
           f"{float(info['error']) / 1e-6:.1f} mV^2 in {info['iterations']} "
           f"iterations, {info['evaluations']} simulations")

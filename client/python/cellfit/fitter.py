@@ -1156,6 +1156,9 @@ class TraceFitter(Fitter):
             (why it stopped), ``errors`` and ``tested_parameters`` (every
             update in order).
         """
+        if metric is not None and not isinstance(metric, (Metric, Mapping)):
+            # brian2modelfitting's older signature: refine(params, t_start)
+            metric, t_start = None, metric
         for alias in ('max_nfev', 'maxfev'):
             if alias in kwds:
                 max_iterations = kwds.pop(alias)
