@@ -9,8 +9,13 @@
 //
 // Built on POSIX ucontext (glibc keeps it fully supported), with the stack
 // switches announced to AddressSanitizer and ThreadSanitizer when building
-// with them. The body must not throw. A fiber may be resumed from different
-// threads over its life, one at a time.
+// with them (and registered with valgrind). The body must not throw.
+//
+// A fiber may be resumed from different threads over its life, one at a
+// time. Its code then must not keep the address of a thread-local variable
+// across a Yield, since it may wake on another thread: NLopt looks its
+// thread-locals up afresh in every call (they live in their own translation
+// units), and NloptRun reseeds NLopt's generator after every pause.
 #ifndef CELLFIT_SERVER_OPTIMIZE_FIBER_H_
 #define CELLFIT_SERVER_OPTIMIZE_FIBER_H_
 
@@ -71,6 +76,7 @@ class Fiber {
   size_t owner_stack_size_ = 0;
   void* tsan_fiber_ = nullptr;
   void* tsan_owner_ = nullptr;
+  unsigned valgrind_stack_id_ = 0;
 };
 
 }  // namespace cellfit::optimize
