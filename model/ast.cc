@@ -1,5 +1,7 @@
 #include "model/ast.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -43,7 +45,9 @@ bool IsComparison(BinaryOp op) {
 std::string AstToString(const AstNode& node) {
   switch (node.kind) {
     case AstNode::Kind::kNumber:
-      if (node.integer_literal) {
+      // Integer literals as integers while a long long holds them exactly
+      // (converting a larger double would be undefined behaviour).
+      if (node.integer_literal && std::fabs(node.number) < 9.0e15) {
         return absl::StrCat(static_cast<long long>(node.number));
       }
       return absl::StrCat(node.number);

@@ -212,13 +212,14 @@ class ExpressionConverter {
     auto lhs = Convert(*node.children[0]);
     auto rhs = Convert(*node.children[1]);
     if (!lhs || !rhs) return std::nullopt;
-    const std::string left_text = AstToString(*node.children[0]);
-    const std::string right_text = AstToString(*node.children[1]);
+    // The operands' text, only built for a message.
+    const auto left_text = [&] { return AstToString(*node.children[0]); };
+    const auto right_text = [&] { return AstToString(*node.children[1]); };
     auto mismatch = [&](const char* symbol) {
-      Error(node, absl::StrCat("Expression '", left_text, " ", symbol, " ",
-                               right_text, "' uses inconsistent units ('",
-                               left_text, "' has unit ",
-                               DimText(lhs->dimension), "; '", right_text,
+      Error(node, absl::StrCat("Expression '", left_text(), " ", symbol, " ",
+                               right_text(), "' uses inconsistent units ('",
+                               left_text(), "' has unit ",
+                               DimText(lhs->dimension), "; '", right_text(),
                                "' has unit ", DimText(rhs->dimension), ")."));
     };
     const bool both_integer = lhs->type != ValueType::kFloat &&
@@ -257,7 +258,7 @@ class ExpressionConverter {
       case BinaryOp::kPow: {
         if (!rhs->dimension.is_dimensionless()) {
           ErrorAtStart(*node.children[1],
-                       absl::StrCat("The exponent '", right_text,
+                       absl::StrCat("The exponent '", right_text(),
                                    "' must be dimensionless, but it has unit ",
                                    DimText(rhs->dimension), "."));
           return std::nullopt;
@@ -266,7 +267,7 @@ class ExpressionConverter {
         if (!lhs->dimension.is_dimensionless()) {
           if (!IsConst(rhs->expr)) {
             ErrorAtStart(*node.children[1],
-                         absl::StrCat("The exponent '", right_text,
+                         absl::StrCat("The exponent '", right_text(),
                                      "' of a quantity with units (",
                                      DimText(lhs->dimension),
                                      ") must be a constant number."));
@@ -294,9 +295,9 @@ class ExpressionConverter {
         if (!(lhs->dimension == rhs->dimension)) {
           Error(node, absl::StrCat("Comparison of expressions with different "
                                    "units. Expression '",
-                                   left_text, "' has unit (",
+                                   left_text(), "' has unit (",
                                    DimText(lhs->dimension),
-                                   "), while expression '", right_text,
+                                   "), while expression '", right_text(),
                                    "' has units (", DimText(rhs->dimension),
                                    ")."));
           return std::nullopt;
@@ -318,7 +319,7 @@ class ExpressionConverter {
             const bool left = operand == &*lhs;
             ErrorAtStart(*node.children[left ? 0 : 1], absl::StrCat("'", BinaryOpSymbol(node.binary_op),
                                      "' needs boolean operands, but '",
-                                     left ? left_text : right_text,
+                                     left ? left_text() : right_text(),
                                      "' is not a boolean expression."));
             return std::nullopt;
           }
@@ -581,6 +582,7 @@ class Checker {
       ConvertInitialValues();
       ConvertPenalty();
     }
+    if (diagnostics_.empty()) CheckInlinedSizes();
     if (diagnostics_.empty()) {
       SelectIntegrationMethod(model_, spec_.method, diagnostics_);
     }
@@ -598,6 +600,70 @@ class Checker {
   void Error(const std::string& field, SourceLocation location,
              std::string message) {
     diagnostics_.Add(field, location, std::move(message));
+  }
+
+  // Every expression with its subexpressions substituted (as the integration
+  // methods and lowering see it) must stay small enough to recurse over and
+  // to integrate: subexpressions that use each other several times grow
+  // exponentially when written out.
+  void CheckInlinedSizes() {
+    auto check = [&](const ExprPtr& e, const std::string& field,
+                     SourceLocation location, const std::string& what) {
+      const ExprPtr inlined = model_.Inline(e);
+      if (inlined->height > kMaxInlinedHeight) {
+        Error(field, location,
+              absl::StrCat(what, " is nested too deeply once its "
+                                 "subexpressions are substituted (more than ",
+                           kMaxInlinedHeight, " levels)"));
+        return false;
+      }
+      if (inlined->tree_size > kMaxInlinedTreeSize) {
+        Error(field, location,
+              absl::StrCat(what, " is too large once its subexpressions are "
+                                 "substituted (more than ",
+                           kMaxInlinedTreeSize, " operations)"));
+        return false;
+      }
+      return true;
+    };
+    for (size_t k = 0; k < equations_.size(); ++k) {
+      const EquationAst& eq = equations_[k];
+      if (eq.kind == EquationKind::kParameter) continue;
+      const int symbol = equation_symbol_.at(k);
+      const char* kind = eq.kind == EquationKind::kDifferential
+                             ? "The differential equation for '"
+                             : "The subexpression '";
+      if (!check(Sym(symbol), "model", eq.location,
+                 absl::StrCat(kind, eq.name, "'"))) {
+        return;
+      }
+      if (eq.kind == EquationKind::kDifferential) {
+        for (const DifferentialEquation& de : model_.equations) {
+          if (de.state == symbol &&
+              !check(de.rhs, "model", eq.location,
+                     absl::StrCat(kind, eq.name, "'"))) {
+            return;
+          }
+        }
+      }
+    }
+    if (model_.threshold &&
+        !check(*model_.threshold, "threshold", {}, "The threshold")) {
+      return;
+    }
+    if (model_.refractory &&
+        !check(model_.refractory, "refractory", {}, "The refractory period")) {
+      return;
+    }
+    for (const ResetStatement& st : model_.reset) {
+      if (!check(st.value, "reset", {}, "The reset")) return;
+    }
+    for (const auto& [symbol, value] : model_.initial_values) {
+      if (!check(value, absl::StrCat("param_init.", model_.NameOf(symbol)), {},
+                 "The initial value")) {
+        return;
+      }
+    }
   }
 
   // Dimension of a unit specification such as "siemens/metre**2": only base

@@ -59,6 +59,12 @@ struct CheckResult {
   std::vector<std::string> unresolved_names;
 };
 
+// Bounds on expressions once subexpressions are substituted: the height
+// (passes over expressions recurse that deep) and the number of operations
+// written out.
+inline constexpr uint32_t kMaxInlinedHeight = 1000;
+inline constexpr uint64_t kMaxInlinedTreeSize = 10'000'000;
+
 CheckResult CheckModel(const ModelSpec& spec);
 
 // Evaluates a constant expression such as "-65*mV" or "0.1*uF*cm**-2*area"

@@ -96,7 +96,7 @@ namespace {
 constexpr const char* kBaseSymbols[kNumBaseDimensions] = {
     "m", "kg", "s", "A", "K", "mol", "cd"};
 constexpr const char* kBaseNames[kNumBaseDimensions] = {
-    "metre", "kilogram", "second", "amp", "kelvin", "mole", "candela"};
+    "metre", "kilogram", "second", "amp", "kelvin", "mole", "candle"};
 
 // Named derived units in the order Brian2's registry prefers them.
 const std::vector<std::pair<Dimension, std::string>>& NamedUnits() {

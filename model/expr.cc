@@ -1,16 +1,61 @@
 #include "model/expr.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace cellfit::model {
 namespace {
 
-ExprPtr Make(Expr e) { return std::make_shared<const Expr>(std::move(e)); }
+uint64_t SymbolBit(int symbol) {
+  return uint64_t{1} << (static_cast<unsigned>(symbol) & 63u);
+}
+
+// Builds a node and its summaries (expr.h).
+ExprPtr Make(Expr e) {
+  e.symbol_mask = e.op == Op::kSymbol ? SymbolBit(e.symbol) : 0;
+  e.has_random = e.op == Op::kCall && IsRandom(e.func);
+  e.tree_size = 1;
+  e.height = 1;
+  for (const ExprPtr& a : e.args) {
+    e.height = std::max(e.height, a->height + 1);
+    e.symbol_mask |= a->symbol_mask;
+    e.has_random = e.has_random || a->has_random;
+    e.tree_size = std::min(kMaxTreeSize, e.tree_size + a->tree_size);
+  }
+  return std::make_shared<const Expr>(std::move(e));
+}
+
+// Trees up to this size are walked without remembering visited nodes.
+constexpr uint64_t kSmallTree = 64;
+
+// Visits every distinct node of `e` once, parents before children, children
+// in order; `visit` returns false to skip a node's children.
+template <typename Visit>
+void VisitOnce(const ExprPtr& e, Visit&& visit) {
+  if (e->tree_size <= kSmallTree) {
+    if (!visit(*e)) return;
+    for (const ExprPtr& a : e->args) VisitOnce(a, visit);
+    return;
+  }
+  absl::flat_hash_set<const Expr*> seen;
+  std::vector<const Expr*> stack = {e.get()};
+  while (!stack.empty()) {
+    const Expr* node = stack.back();
+    stack.pop_back();
+    if (!seen.insert(node).second) continue;
+    if (!visit(*node)) continue;
+    for (auto it = node->args.rbegin(); it != node->args.rend(); ++it) {
+      stack.push_back(it->get());
+    }
+  }
+}
 
 bool IsComparisonOp(Op op) {
   return op == Op::kLess || op == Op::kLessEqual || op == Op::kGreater ||
@@ -222,76 +267,145 @@ ExprPtr Call(Func func, std::vector<ExprPtr> args) {
 }
 
 bool DependsOn(const ExprPtr& e, int symbol) {
-  if (e->op == Op::kSymbol) return e->symbol == symbol;
-  for (const auto& a : e->args) {
-    if (DependsOn(a, symbol)) return true;
-  }
-  return false;
+  const uint64_t bit = SymbolBit(symbol);
+  if (!(e->symbol_mask & bit)) return false;
+  bool found = false;
+  VisitOnce(e, [&](const Expr& node) {
+    if (found || !(node.symbol_mask & bit)) return false;
+    if (node.op == Op::kSymbol && node.symbol == symbol) found = true;
+    return !found;
+  });
+  return found;
 }
 
 bool DependsOnAny(const ExprPtr& e, const std::function<bool(int)>& pred) {
-  if (e->op == Op::kSymbol) return pred(e->symbol);
-  for (const auto& a : e->args) {
-    if (DependsOnAny(a, pred)) return true;
-  }
-  return false;
+  bool found = false;
+  VisitOnce(e, [&](const Expr& node) {
+    if (found || node.symbol_mask == 0) return false;
+    if (node.op == Op::kSymbol && pred(node.symbol)) found = true;
+    return !found;
+  });
+  return found;
 }
 
-bool HasRandomCall(const ExprPtr& e) {
-  if (e->op == Op::kCall && IsRandom(e->func)) return true;
-  for (const auto& a : e->args) {
-    if (HasRandomCall(a)) return true;
-  }
-  return false;
-}
+bool HasRandomCall(const ExprPtr& e) { return e->has_random; }
 
 void CollectSymbols(const ExprPtr& e, std::vector<int>& out) {
-  if (e->op == Op::kSymbol) {
-    for (int s : out) {
-      if (s == e->symbol) return;
+  absl::flat_hash_set<int> known(out.begin(), out.end());
+  VisitOnce(e, [&](const Expr& node) {
+    if (node.symbol_mask == 0) return false;
+    if (node.op == Op::kSymbol && known.insert(node.symbol).second) {
+      out.push_back(node.symbol);
     }
-    out.push_back(e->symbol);
-    return;
-  }
-  for (const auto& a : e->args) CollectSymbols(a, out);
+    return true;
+  });
 }
 
-ExprPtr Substitute(const ExprPtr& e,
-                   const std::function<ExprPtr(int)>& replace) {
-  switch (e->op) {
-    case Op::kConst:
-      return e;
-    case Op::kSymbol: {
-      ExprPtr r = replace(e->symbol);
-      return r ? r : e;
-    }
-    default:
-      break;
-  }
-  std::vector<ExprPtr> args;
-  args.reserve(e->args.size());
-  bool changed = false;
-  for (const auto& a : e->args) {
-    args.push_back(Substitute(a, replace));
-    changed = changed || args.back() != a;
-  }
-  if (!changed) return e;
-  switch (e->op) {
+namespace {
+
+ExprPtr Rebuild(const Expr& e, std::vector<ExprPtr> args) {
+  switch (e.op) {
     case Op::kNeg:
     case Op::kNot:
-      return Unary(e->op, args[0]);
+      return Unary(e.op, args[0]);
     case Op::kSelect:
       return Select(args[0], args[1], args[2]);
     case Op::kCall:
-      return Call(e->func, std::move(args));
+      return Call(e.func, std::move(args));
     default:
-      return Binary(e->op, args[0], args[1]);
+      return Binary(e.op, args[0], args[1]);
   }
 }
 
-ExprPtr Differentiate(const ExprPtr& e, int symbol) {
-  if (!DependsOn(e, symbol)) return Const(0);
-  const auto d = [symbol](const ExprPtr& x) { return Differentiate(x, symbol); };
+// Substitution over a shared tree, each distinct node once.
+class Substituter {
+ public:
+  explicit Substituter(const std::function<ExprPtr(int)>& replace)
+      : replace_(replace) {}
+
+  ExprPtr Run(const ExprPtr& e) {
+    if (e->op == Op::kConst || e->symbol_mask == 0) return e;
+    if (e->op == Op::kSymbol) {
+      auto it = symbols_.find(e->symbol);
+      if (it == symbols_.end()) {
+        ExprPtr r = replace_(e->symbol);
+        it = symbols_.emplace(e->symbol, r ? r : e).first;
+      }
+      return it->second;
+    }
+    const bool memo = e->tree_size > kSmallTree;
+    if (memo) {
+      if (auto it = memo_.find(e.get()); it != memo_.end()) return it->second;
+    }
+    std::vector<ExprPtr> args;
+    args.reserve(e->args.size());
+    bool changed = false;
+    for (const auto& a : e->args) {
+      args.push_back(Run(a));
+      changed = changed || args.back() != a;
+    }
+    ExprPtr result = changed ? Rebuild(*e, std::move(args)) : e;
+    if (memo) memo_[e.get()] = result;
+    return result;
+  }
+
+ private:
+  const std::function<ExprPtr(int)>& replace_;
+  absl::flat_hash_map<int, ExprPtr> symbols_;
+  absl::flat_hash_map<const Expr*, ExprPtr> memo_;
+};
+
+}  // namespace
+
+ExprPtr Substitute(const ExprPtr& e,
+                   const std::function<ExprPtr(int)>& replace) {
+  return Substituter(replace).Run(e);
+}
+
+namespace {
+
+// Symbolic differentiation over a shared tree: each distinct node is
+// differentiated once, and whether it depends on the symbol is remembered.
+class Differentiator {
+ public:
+  explicit Differentiator(int symbol) : symbol_(symbol) {}
+
+  ExprPtr Run(const ExprPtr& e) {
+    if (!Dep(e)) return Const(0);
+    if (auto it = memo_.find(e.get()); it != memo_.end()) return it->second;
+    ExprPtr result = Compute(e);
+    memo_[e.get()] = result;
+    return result;
+  }
+
+ private:
+  bool Dep(const ExprPtr& e) {
+    if (!(e->symbol_mask & SymbolBit(symbol_))) return false;
+    if (e->op == Op::kSymbol) return e->symbol == symbol_;
+    if (auto it = depends_.find(e.get()); it != depends_.end()) {
+      return it->second;
+    }
+    bool result = false;
+    for (const ExprPtr& a : e->args) {
+      if (Dep(a)) {
+        result = true;
+        break;
+      }
+    }
+    depends_[e.get()] = result;
+    return result;
+  }
+
+  ExprPtr Compute(const ExprPtr& e);
+
+  int symbol_;
+  absl::flat_hash_map<const Expr*, bool> depends_;
+  absl::flat_hash_map<const Expr*, ExprPtr> memo_;
+};
+
+ExprPtr Differentiator::Compute(const ExprPtr& e) {
+  const int symbol = symbol_;
+  const auto d = [this](const ExprPtr& x) { return Run(x); };
   switch (e->op) {
     case Op::kConst:
       return Const(0);
@@ -311,14 +425,14 @@ ExprPtr Differentiate(const ExprPtr& e, int symbol) {
     case Op::kDiv: {
       const ExprPtr& a = e->args[0];
       const ExprPtr& b = e->args[1];
-      if (!DependsOn(b, symbol)) return Div(d(a), b);
+      if (!Dep(b)) return Div(d(a), b);
       // (a/b)' = a'/b - a*b'/b**2
       return Sub(Div(d(a), b), Div(Mul(a, d(b)), Mul(b, b)));
     }
     case Op::kPow: {
       const ExprPtr& a = e->args[0];
       const ExprPtr& b = e->args[1];
-      if (!DependsOn(b, symbol)) {
+      if (!Dep(b)) {
         // (a**n)' = n*a**(n-1)*a'
         return Mul(Mul(b, Binary(Op::kPow, a, Sub(b, Const(1)))), d(a));
       }
@@ -326,8 +440,13 @@ ExprPtr Differentiate(const ExprPtr& e, int symbol) {
       return Mul(e, Add(Mul(d(b), Call(Func::kLog, {a})),
                         Div(Mul(b, d(a)), a)));
     }
-    case Op::kMod:
-      return d(e->args[0]);
+    case Op::kMod: {
+      // a % b = a - b*floor(a/b): (a % b)' = a' - b'*floor(a/b)
+      const ExprPtr& a = e->args[0];
+      const ExprPtr& b = e->args[1];
+      if (!Dep(b)) return d(a);
+      return Sub(d(a), Mul(d(b), Call(Func::kFloor, {Div(a, b)})));
+    }
     case Op::kSelect:
       return Select(e->args[0], d(e->args[1]), d(e->args[2]));
     case Op::kCall: {
@@ -389,55 +508,104 @@ ExprPtr Differentiate(const ExprPtr& e, int symbol) {
   }
 }
 
+}  // namespace
+
+ExprPtr Differentiate(const ExprPtr& e, int symbol) {
+  return Differentiator(symbol).Run(e);
+}
+
+namespace {
+
+class EqualChecker {
+ public:
+  bool Run(const ExprPtr& a, const ExprPtr& b) {
+    if (a == b) return true;
+    if (a->op != b->op || a->args.size() != b->args.size() ||
+        a->tree_size != b->tree_size || a->symbol_mask != b->symbol_mask ||
+        a->has_random || b->has_random) {
+      return false;
+    }
+    switch (a->op) {
+      case Op::kConst:
+        // Bitwise, so that 0.0 and -0.0 (or NaNs) are not merged.
+        return std::signbit(a->value) == std::signbit(b->value) &&
+               (a->value == b->value ||
+                (std::isnan(a->value) && std::isnan(b->value)));
+      case Op::kSymbol:
+        return a->symbol == b->symbol;
+      case Op::kCall:
+        if (a->func != b->func) return false;
+        break;
+      default:
+        break;
+    }
+    const bool memo = a->tree_size > kSmallTree;
+    if (memo && equal_.contains({a.get(), b.get()})) return true;
+    for (size_t k = 0; k < a->args.size(); ++k) {
+      if (!Run(a->args[k], b->args[k])) return false;
+    }
+    if (memo) equal_.insert({a.get(), b.get()});
+    return true;
+  }
+
+ private:
+  absl::flat_hash_set<std::pair<const Expr*, const Expr*>> equal_;
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(const std::function<double(int)>& value_of)
+      : value_of_(value_of) {}
+
+  double Run(const ExprPtr& e) {
+    if (e->op == Op::kConst) return e->value;
+    const bool memo = e->tree_size > kSmallTree && !e->has_random;
+    if (memo) {
+      if (auto it = memo_.find(e.get()); it != memo_.end()) return it->second;
+    }
+    const double result = Compute(*e);
+    if (memo) memo_[e.get()] = result;
+    return result;
+  }
+
+ private:
+  double Compute(const Expr& e) {
+    switch (e.op) {
+      case Op::kConst:
+        return e.value;
+      case Op::kSymbol:
+        return value_of_ ? value_of_(e.symbol)
+                         : std::numeric_limits<double>::quiet_NaN();
+      case Op::kNeg:
+        return -Run(e.args[0]);
+      case Op::kNot:
+        return Run(e.args[0]) == 0 ? 1.0 : 0.0;
+      case Op::kSelect:
+        return Run(e.args[0]) != 0 ? Run(e.args[1]) : Run(e.args[2]);
+      case Op::kCall: {
+        double values[3] = {0, 0, 0};
+        for (size_t k = 0; k < e.args.size() && k < 3; ++k) {
+          values[k] = Run(e.args[k]);
+        }
+        return ApplyFunc(e.func, values);
+      }
+      default:
+        return ApplyBinary(e.op, Run(e.args[0]), Run(e.args[1]));
+    }
+  }
+
+  const std::function<double(int)>& value_of_;
+  absl::flat_hash_map<const Expr*, double> memo_;
+};
+
+}  // namespace
+
 bool Equal(const ExprPtr& a, const ExprPtr& b) {
-  if (a == b) return true;
-  if (a->op != b->op || a->args.size() != b->args.size()) return false;
-  switch (a->op) {
-    case Op::kConst:
-      // Bitwise, so that 0.0 and -0.0 (or NaNs) are not merged.
-      return std::signbit(a->value) == std::signbit(b->value) &&
-             (a->value == b->value ||
-              (std::isnan(a->value) && std::isnan(b->value)));
-    case Op::kSymbol:
-      return a->symbol == b->symbol;
-    case Op::kCall:
-      if (a->func != b->func || IsRandom(a->func)) return false;
-      break;
-    default:
-      break;
-  }
-  for (size_t k = 0; k < a->args.size(); ++k) {
-    if (!Equal(a->args[k], b->args[k])) return false;
-  }
-  return true;
+  return EqualChecker().Run(a, b);
 }
 
 double Evaluate(const ExprPtr& e, const std::function<double(int)>& value_of) {
-  switch (e->op) {
-    case Op::kConst:
-      return e->value;
-    case Op::kSymbol:
-      return value_of ? value_of(e->symbol)
-                      : std::numeric_limits<double>::quiet_NaN();
-    case Op::kNeg:
-      return -Evaluate(e->args[0], value_of);
-    case Op::kNot:
-      return Evaluate(e->args[0], value_of) == 0 ? 1.0 : 0.0;
-    case Op::kSelect:
-      return Evaluate(e->args[0], value_of) != 0
-                 ? Evaluate(e->args[1], value_of)
-                 : Evaluate(e->args[2], value_of);
-    case Op::kCall: {
-      double values[3] = {0, 0, 0};
-      for (size_t k = 0; k < e->args.size(); ++k) {
-        values[k] = Evaluate(e->args[k], value_of);
-      }
-      return ApplyFunc(e->func, values);
-    }
-    default:
-      return ApplyBinary(e->op, Evaluate(e->args[0], value_of),
-                         Evaluate(e->args[1], value_of));
-  }
+  return Evaluator(value_of).Run(e);
 }
 
 namespace {
@@ -465,31 +633,86 @@ const char* OpSymbol(Op op) {
 
 }  // namespace
 
+namespace {
+
+// Writes the text of an expression, stopping at kMaxExprTextLength.
+class Printer {
+ public:
+  explicit Printer(const std::function<std::string(int)>& name_of)
+      : name_of_(name_of) {}
+
+  std::string Run(const ExprPtr& e) {
+    Print(e);
+    if (out_.size() > kMaxExprTextLength) {
+      out_.resize(kMaxExprTextLength);
+      out_ += "...";
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void Put(std::string_view text) {
+    if (out_.size() <= kMaxExprTextLength) {
+      out_.append(text.data(), text.size());
+    }
+  }
+
+  void Print(const ExprPtr& e) {
+    if (out_.size() > kMaxExprTextLength) return;
+    switch (e->op) {
+      case Op::kConst:
+        Put(std::string(absl::StrCat(e->value)));
+        return;
+      case Op::kSymbol:
+        Put(name_of_(e->symbol));
+        return;
+      case Op::kNeg:
+        Put("-(");
+        Print(e->args[0]);
+        Put(")");
+        return;
+      case Op::kNot:
+        Put("not (");
+        Print(e->args[0]);
+        Put(")");
+        return;
+      case Op::kSelect:
+        Put("(");
+        Print(e->args[1]);
+        Put(" if ");
+        Print(e->args[0]);
+        Put(" else ");
+        Print(e->args[2]);
+        Put(")");
+        return;
+      case Op::kCall:
+        Put(FuncName(e->func));
+        Put("(");
+        for (size_t k = 0; k < e->args.size(); ++k) {
+          if (k > 0) Put(", ");
+          Print(e->args[k]);
+        }
+        Put(")");
+        return;
+      default:
+        Put("(");
+        Print(e->args[0]);
+        Put(OpSymbol(e->op));
+        Print(e->args[1]);
+        Put(")");
+        return;
+    }
+  }
+
+  const std::function<std::string(int)>& name_of_;
+  std::string out_;
+};
+
+}  // namespace
+
 std::string ToString(const ExprPtr& e,
                      const std::function<std::string(int)>& name_of) {
-  const auto s = [&](const ExprPtr& x) { return ToString(x, name_of); };
-  switch (e->op) {
-    case Op::kConst:
-      return absl::StrCat(e->value);
-    case Op::kSymbol:
-      return name_of(e->symbol);
-    case Op::kNeg:
-      return absl::StrCat("-(", s(e->args[0]), ")");
-    case Op::kNot:
-      return absl::StrCat("not (", s(e->args[0]), ")");
-    case Op::kSelect:
-      return absl::StrCat("(", s(e->args[1]), " if ", s(e->args[0]), " else ",
-                          s(e->args[2]), ")");
-    case Op::kCall: {
-      std::vector<std::string> args;
-      for (const auto& a : e->args) args.push_back(s(a));
-      return absl::StrCat(FuncName(e->func), "(", absl::StrJoin(args, ", "),
-                          ")");
-    }
-    default:
-      return absl::StrCat("(", s(e->args[0]), OpSymbol(e->op), s(e->args[1]),
-                          ")");
-  }
+  return Printer(name_of).Run(e);
 }
 
 }  // namespace cellfit::model

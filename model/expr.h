@@ -6,6 +6,7 @@
 #ifndef CELLFIT_MODEL_EXPR_H_
 #define CELLFIT_MODEL_EXPR_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,7 +44,21 @@ struct Expr {
   double value = 0;        // kConst only
   int symbol = -1;         // kSymbol only
   std::vector<ExprPtr> args;
+
+  // Summaries the builders compute, so that questions about large shared
+  // trees are answered without walking them: a bit per symbol (symbol % 64)
+  // that may occur below, whether rand()/randn() occurs, and the number of
+  // nodes of the tree written out (shared sub-trees counted each time they
+  // are used; saturates at kMaxTreeSize), and its height. Passes over
+  // expressions recurse as deep as the height: the checker bounds it.
+  uint64_t symbol_mask = 0;
+  bool has_random = false;
+  uint64_t tree_size = 1;
+  uint32_t height = 1;  // levels of nodes, 1 for a leaf
 };
+
+// The largest tree size Expr::tree_size tells apart.
+inline constexpr uint64_t kMaxTreeSize = uint64_t{1} << 62;
 
 // Builders. They fold constants and apply identities that are exact in
 // floating point (x+0, x*1, x*0 for finite x is not folded, 0-x -> -x, --x),
@@ -91,6 +106,8 @@ double Evaluate(const ExprPtr& e,
                 const std::function<double(int)>& value_of = nullptr);
 
 // Python-like text, with `name_of` naming symbols; used in messages and tests.
+// Text beyond kMaxExprTextLength characters is cut off with "...".
+inline constexpr size_t kMaxExprTextLength = 100000;
 std::string ToString(const ExprPtr& e,
                      const std::function<std::string(int)>& name_of);
 

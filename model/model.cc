@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace cellfit::model {
@@ -21,15 +23,47 @@ int Model::AddSymbol(Symbol s) {
 }
 
 ExprPtr Model::Inline(const ExprPtr& e) const {
-  // Subexpressions are in dependency order, so inlining from the last one
-  // backwards would re-expose earlier ones; recurse instead.
-  return Substitute(e, [this](int s) -> ExprPtr {
-    if (symbols[s].kind != SymbolKind::kSubexpression) return nullptr;
-    for (const Subexpression& sub : subexpressions) {
-      if (sub.symbol == s) return Inline(sub.value);
+  // Subexpressions are inlined bottom-up without recursion (a chain of them
+  // would otherwise recurse once per link), each once however often it is
+  // used, so that the result shares their trees.
+  absl::flat_hash_map<int, const ExprPtr*> definition;
+  for (const Subexpression& sub : subexpressions) {
+    definition[sub.symbol] = &sub.value;
+  }
+  absl::flat_hash_map<int, ExprPtr> done;
+  const auto replace = [&](int s) -> ExprPtr {
+    auto it = done.find(s);
+    return it == done.end() ? nullptr : it->second;
+  };
+  auto uses = [&](const ExprPtr& x) {
+    std::vector<int> used, subs;
+    CollectSymbols(x, used);
+    for (int u : used) {
+      if (definition.contains(u)) subs.push_back(u);
     }
-    return nullptr;
-  });
+    return subs;
+  };
+  absl::flat_hash_set<int> in_progress;
+  std::vector<std::pair<int, bool>> stack;  // (symbol, dependencies pushed)
+  for (int s : uses(e)) stack.push_back({s, false});
+  while (!stack.empty()) {
+    const auto [s, expanded] = stack.back();
+    stack.pop_back();
+    if (done.contains(s)) continue;
+    if (expanded) {
+      done[s] = Substitute(*definition.at(s), replace);
+      in_progress.erase(s);
+      continue;
+    }
+    if (!in_progress.insert(s).second) continue;  // a cycle: left as is
+    stack.push_back({s, true});
+    for (int dep : uses(*definition.at(s))) {
+      if (!done.contains(dep) && !in_progress.contains(dep)) {
+        stack.push_back({dep, false});
+      }
+    }
+  }
+  return Substitute(e, replace);
 }
 
 ExprPtr Model::InlinedRhs(int equation_index) const {

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 #include "model/testdata/models.h"
 
 namespace cellfit::model::testdata {
@@ -549,6 +551,28 @@ std::vector<BadModel> BuildBadModels() {
   add(Case("deep_namespace_constant", "dv/dt = (E - v)/(10*ms) : volt")
           .Constant("E", Repeat("-", 100000) + "1*mV")
           .Expect("namespace.E", 1, 200, "expression is nested too deeply"));
+  {
+    // a1 = a0*a0, a2 = a1*a1, ...: 2**40 operations once written out.
+    std::string doubling = "dv/dt = -a40/ms : 1\na0 = v : 1\n";
+    for (int k = 1; k <= 40; ++k) {
+      doubling += absl::StrCat("a", k, " = a", k - 1, "*a", k - 1, " : 1\n");
+    }
+    add(Case("subexpressions_growing_exponentially", doubling)
+            .Expect("model", 1, 1,
+                    "The differential equation for 'v' is too large once its "
+                    "subexpressions are substituted (more than 10000000 "
+                    "operations)"));
+    // a1 = a0 + 1, a2 = a1 + 1, ...: each fine, together 1500 levels deep.
+    std::string chain = "dv/dt = -a1500/ms : 1\na0 = v : 1\n";
+    for (int k = 1; k <= 1500; ++k) {
+      chain += absl::StrCat("a", k, " = a", k - 1, " + 1 : 1\n");
+    }
+    add(Case("subexpression_chain_too_deep", chain)
+            .Expect("model", 1, 1,
+                    "The differential equation for 'v' is nested too deeply "
+                    "once its subexpressions are substituted (more than 1000 "
+                    "levels)"));
+  }
   add(Case("too_many_equations", Repeat("x : 1\n", 2001))
           .Expect("model", 2001, 1, "more than 2000 equations"));
   add(Case("non_ascii_letter", "dv/dt = -v\xc3\xa9/(10*ms) : volt")
@@ -627,6 +651,13 @@ std::vector<BadModel> BuildBadModels() {
                   "updater."));
   add(Case("exponential_euler_on_v_squared",
            "dv/dt = v**2/(10*ms)/volt : volt")
+          .Method("exponential_euler")
+          .Expect("method", 0, 0,
+                  "Can only solve conditionally linear systems with this "
+                  "state updater.")
+          .Brian2("Can only solve conditionally linear systems with this "
+                  "state updater."));
+  add(Case("exponential_euler_on_exp_only", "dv/dt = exp(v/mV)*mV/ms : volt")
           .Method("exponential_euler")
           .Expect("method", 0, 0,
                   "Can only solve conditionally linear systems with this "

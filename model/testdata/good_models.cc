@@ -915,6 +915,19 @@ std::vector<GoodModel> BuildGoodModels() {
     m.method = "";
     add(m);
   }
+  {
+    // Exponential Euler where A and B depend on v (Brian2 splits A*v + B with
+    // sympy's collect and evaluates them at the start of the step).
+    GoodModel m;
+    m.name = "exponential_euler_state_dependent_terms";
+    m.source = "Brian2's exponential_euler rules";
+    m.equations =
+        "dv/dt = -v*(1 + exp(-v/mV))/(10*ms) + mV/(1 + v/mV)/ms : volt";
+    m.method = "exponential_euler";
+    m.outputs = {"v"};
+    m.param_init = {{"v", "2*mV"}};
+    add(m);
+  }
   return models;
 }
 
