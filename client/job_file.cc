@@ -279,41 +279,47 @@ class JobParser {
     }
     cellfit::v1::FitterSpec& spec = job_.spec;
 
+    // The values present are checked first, and only then are missing keys
+    // reported: a user fixing a file sees the mistake they made before the
+    // key they have not written yet.
     absl::StatusOr<std::optional<std::string>> equations =
         r_.String(root, "equations", "equations");
     if (!equations.ok()) return equations.status();
+
+    const toml::node* dt = root.get("dt");
+    absl::StatusOr<Quantity> dt_quantity = Quantity();
+    if (dt != nullptr) {
+      dt_quantity = r_.QuantityOf(*dt, "dt", true);
+      if (!dt_quantity.ok()) return dt_quantity.status();
+      if (dt_quantity->text().empty() && dt_quantity->value() <= 0) {
+        return r_.At(dt->source(), "dt", "the time step must be positive");
+      }
+    }
+
+    absl::StatusOr<std::optional<int64_t>> n_samples =
+        r_.Integer(root, "n_samples", "n_samples", 1, 100000);
+    if (!n_samples.ok()) return n_samples.status();
+    absl::StatusOr<std::optional<int64_t>> n_rounds =
+        r_.Integer(root, "n_rounds", "n_rounds", 1, 1000000);
+    if (!n_rounds.ok()) return n_rounds.status();
+
     if (!equations->has_value() ||
         absl::StripAsciiWhitespace(**equations).empty()) {
       return r_.Missing("equations",
                         "the model, e.g. equations = '''dv/dt = ... : volt'''");
     }
-    spec.set_model(**equations);
-
-    const toml::node* dt = root.get("dt");
     if (dt == nullptr) {
       return r_.Missing("dt", "the time step, e.g. dt = \"0.01*ms\"");
     }
-    absl::StatusOr<Quantity> dt_quantity = r_.QuantityOf(*dt, "dt", true);
-    if (!dt_quantity.ok()) return dt_quantity.status();
-    if (dt_quantity->text().empty() && dt_quantity->value() <= 0) {
-      return r_.At(dt->source(), "dt", "the time step must be positive");
-    }
-    *spec.mutable_dt() = *dt_quantity;
-
-    absl::StatusOr<std::optional<int64_t>> n_samples =
-        r_.Integer(root, "n_samples", "n_samples", 1, 100000);
-    if (!n_samples.ok()) return n_samples.status();
     if (!n_samples->has_value()) {
       return r_.Missing("n_samples", "candidates per round, e.g. 20");
     }
-    spec.set_n_samples(static_cast<uint32_t>(**n_samples));
-
-    absl::StatusOr<std::optional<int64_t>> n_rounds =
-        r_.Integer(root, "n_rounds", "n_rounds", 1, 1000000);
-    if (!n_rounds.ok()) return n_rounds.status();
     if (!n_rounds->has_value()) {
       return r_.Missing("n_rounds", "rounds to run, e.g. 10");
     }
+    spec.set_model(**equations);
+    *spec.mutable_dt() = *dt_quantity;
+    spec.set_n_samples(static_cast<uint32_t>(**n_samples));
     job_.fit.set_n_rounds(static_cast<uint32_t>(**n_rounds));
 
     // Optional text fields, copied as they are.

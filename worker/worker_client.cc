@@ -56,6 +56,14 @@ class WorkerClient::Session {
 
   void Cancel() { context_->TryCancel(); }
 
+  // Before Finish: waits out a write or WritesDone still in flight on
+  // another thread (Stop's half-close, a heartbeat) and refuses later ones.
+  // gRPC forbids Finish while another operation on the stream is running.
+  void Seal() {
+    absl::MutexLock lock(&write_mu_);
+    half_closed_ = true;
+  }
+
   // The heartbeat thread waits here between beats.
   void StartHeartbeats(absl::Duration interval,
                        const std::atomic<int>* running_batches) {
@@ -349,6 +357,7 @@ WorkerClient::SessionEnd WorkerClient::RunSession(
     }
     session->StopHeartbeats();
   }  // the executor finishes its current item and drops the rest
+  session->Seal();
   grpc::Status finish = stream->Finish();
   *status = FromGrpc(finish);
   bool stopping_now;

@@ -1,0 +1,78 @@
+// The `cellfit` CLI as users run it: exit codes, errors, the embedded
+// default, and the job file.
+#include <filesystem>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/server_harness.h"
+
+namespace cellfit::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CliProcessTest, AnUnreachableServerExitsTwo) {
+  // Port 1 on loopback: nothing listens there.
+  RunResult result = Cli({"status", "--server", "127.0.0.1:1"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err,
+              HasSubstr("cellfit: error: cannot reach the cellfit server at "
+                        "127.0.0.1:1"));
+  ProcessOptions env;
+  env.env["CELLFIT_SERVER"] = "127.0.0.1:1";
+  EXPECT_EQ(Cli({"ls"}, env).exit_code, 2);
+}
+
+TEST(CliProcessTest, UserErrorsExitOne) {
+  RunResult unknown = Cli({"frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("cellfit: error: unknown verb"));
+  RunResult option = Cli({"status", "--bogus"});
+  EXPECT_EQ(option.exit_code, 1);
+  EXPECT_THAT(option.err, HasSubstr("unknown option '--bogus'"));
+  RunResult missing = Cli({"rm"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("missing ID"));
+  EXPECT_EQ(Cli({}).exit_code, 1);
+  RunResult help = Cli({"help", "status"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--server HOST:PORT"));
+}
+
+TEST(CliProcessTest, TheEmbeddedDefaultRunsAPrivateServerForOneCommand) {
+  const std::string dir = TestDirectory();
+  ProcessOptions options;
+  options.cwd = dir;
+  RunResult result = Cli({"status", "--workers", "2"}, options);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("(embedded: started for this command"));
+  EXPECT_EQ(WorkersLine(result.out), 2);
+  EXPECT_THAT(result.out, HasSubstr("database: " + dir + "/cellfit.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/cellfit.db"));
+  // The server and its workers ran in this directory and are gone.
+  EXPECT_TRUE(PollUntil([&] { return ProcessesIn(dir).empty(); },
+                        absl::Seconds(10)));
+  // A second command reuses the same database.
+  RunResult list = Cli({"ls", "--workers", "1"}, options);
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("no fitters"));
+}
+
+TEST(CliProcessTest, ParseReadsTheExampleAndPointsAtMistakes) {
+  const std::string source = std::getenv("CELLFIT_SOURCE_DIR");
+  RunResult good = Cli({"parse", source + "/examples/hh/job.toml"});
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_THAT(good.out, HasSubstr("input I: 5 traces x 1497 steps, amp"));
+  EXPECT_THAT(good.out, HasSubstr("output v: 5 traces x 1497 steps, mV"));
+
+  const std::string dir = TestDirectory();
+  std::ofstream(dir + "/bad.toml") << "dt = \"0.01*ms\"\nn_samples = -3\n";
+  RunResult bad = Cli({"parse", dir + "/bad.toml"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("bad.toml:2:13: error: key 'n_samples': -3 "
+                                 "is out of range 1..100000"));
+}
+
+}  // namespace
+}  // namespace cellfit::testing

@@ -1,0 +1,147 @@
+// cellfit-server as a process: local workers, a worker that dies, a clean
+// shutdown, and a restart on the same database.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "client/client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/database.h"
+#include "tests/integration/server_harness.h"
+
+namespace cellfit::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kDeadline = absl::Seconds(60);
+
+bool ExitedCleanly(const std::optional<int>& status) {
+  return status.has_value() && WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
+}
+
+TEST(ServerProcessTest, TwoLocalWorkersOneKilledThenACleanShutdown) {
+  const std::string dir = TestDirectory();
+  absl::StatusOr<ServerHandle> server =
+      StartServer(dir, dir + "/cellfit.db", 2);
+  ASSERT_TRUE(server.ok()) << server.status();
+  // The bound address is printed for whoever started the server.
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return ReadFile(server->stdout_path) ==
+               "listening on " + server->address + "\n";
+      },
+      kDeadline))
+      << ReadFile(server->stdout_path);
+
+  // `cellfit status` (the real CLI) sees both local workers.
+  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == 2; },
+                        kDeadline))
+      << ReadFile(server->log);
+  RunResult status = Cli({"status", "--server", server->address});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_THAT(status.out, HasSubstr("version: 0.1.0"));
+  EXPECT_THAT(status.out, HasSubstr("uptime: "));
+  EXPECT_THAT(status.out, HasSubstr("database: " + dir + "/cellfit.db"));
+  EXPECT_THAT(status.out, HasSubstr("ID  HOST"));
+  EXPECT_THAT(status.out, HasSubstr("w1  "));
+  EXPECT_THAT(status.out, HasSubstr("idle   local"));
+
+  // The workers are the server's children; SIGKILL one.
+  std::vector<pid_t> workers = ChildrenOf(server->process->pid());
+  ASSERT_EQ(workers.size(), 2u);
+  kill(workers[0], SIGKILL);
+  EXPECT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == 1; },
+                        kDeadline))
+      << ReadFile(server->log);
+  EXPECT_THAT(ReadFile(server->log),
+              HasSubstr(absl::StrCat("local worker pid ", workers[0],
+                                     " killed by signal 9")));
+  EXPECT_THAT(ReadFile(server->log), HasSubstr("not restarted"));
+
+  // SIGTERM: a clean exit, and no child left behind.
+  server->process->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)))
+      << ReadFile(server->log);
+  for (pid_t worker : workers) {
+    EXPECT_TRUE(PollUntil([&] { return !Alive(worker); }, absl::Seconds(10)))
+        << "worker " << worker << " outlived its server";
+  }
+  std::string log = ReadFile(server->log);
+  EXPECT_THAT(log, HasSubstr("shutting down"));
+  EXPECT_THAT(log, HasSubstr("database closed; cellfit-server stopped"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("had to be killed")));
+}
+
+TEST(ServerProcessTest, AnswersHealthChecksAsServing) {
+  const std::string dir = TestDirectory();
+  absl::StatusOr<ServerHandle> server = StartServer(dir, dir + "/h.db", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<std::unique_ptr<client::Client>> client =
+      client::Client::Connect({.address = server->address});
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<bool> serving = (*client)->IsServing();
+  ASSERT_TRUE(serving.ok()) << serving.status();
+  EXPECT_TRUE(*serving);
+  server->process->Signal(SIGINT);  // SIGINT stops it as cleanly as SIGTERM
+  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+}
+
+TEST(ServerProcessTest, ARestartOnTheSameDatabaseFindsItIntactAndUnmigrated) {
+  const std::string dir = TestDirectory();
+  const std::string db = dir + "/cellfit.db";
+
+  absl::StatusOr<ServerHandle> first = StartServer(dir, db, 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(first->address) == 1; },
+                        kDeadline));
+  first->process->Signal(SIGTERM);
+  ASSERT_TRUE(ExitedCleanly(first->process->Wait(kDeadline)));
+  EXPECT_THAT(ReadFile(first->log), HasSubstr("applied migrations"));
+
+  // The schema the first server made, and a fitter kept in it.
+  std::vector<storage::AppliedMigration> migrations;
+  int schema_version = 0;
+  {
+    absl::StatusOr<std::unique_ptr<storage::Database>> database =
+        storage::Database::Open(db);
+    ASSERT_TRUE(database.ok()) << database.status();
+    EXPECT_TRUE((*database)->migrations_applied_at_open().empty());
+    EXPECT_EQ(*(*database)->JournalMode(), "wal");
+    schema_version = (*database)->schema_version();
+    migrations = *(*database)->MigrationLog();
+    ASSERT_EQ(static_cast<int>(migrations.size()), schema_version);
+    absl::StatusOr<storage::NewFitter> fitter =
+        ExampleFitter("kept-across-restarts", "local");  // an open server's user
+    ASSERT_TRUE(fitter.ok()) << fitter.status();
+    ASSERT_TRUE((*database)->CreateFitter(*fitter).ok());
+  }
+
+  absl::StatusOr<ServerHandle> second = StartServer(dir, db, 1);
+  ASSERT_TRUE(second.ok()) << second.status();
+  RunResult list = Cli({"ls", "--server", second->address});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("kept-across-restarts"));
+  second->process->Signal(SIGTERM);
+  ASSERT_TRUE(ExitedCleanly(second->process->Wait(kDeadline)));
+  EXPECT_THAT(ReadFile(second->log), HasSubstr("(up to date)"));
+
+  // Every migration is still recorded once, when the first server ran it.
+  absl::StatusOr<std::unique_ptr<storage::Database>> database =
+      storage::Database::Open(db);
+  ASSERT_TRUE(database.ok()) << database.status();
+  EXPECT_EQ((*database)->schema_version(), schema_version);
+  std::vector<storage::AppliedMigration> after = *(*database)->MigrationLog();
+  ASSERT_EQ(after.size(), migrations.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].version, migrations[i].version);
+    EXPECT_EQ(after[i].applied, migrations[i].applied);
+  }
+  EXPECT_TRUE((*database)->GetFitter("kept-across-restarts").ok());
+}
+
+}  // namespace
+}  // namespace cellfit::testing

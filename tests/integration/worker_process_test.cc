@@ -1,0 +1,65 @@
+// cellfit-worker as a process: it survives its server going away and joins
+// the next one on the same address, and stops cleanly on SIGTERM.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/server_harness.h"
+
+namespace cellfit::testing {
+namespace {
+
+constexpr absl::Duration kDeadline = absl::Seconds(60);
+
+TEST(WorkerProcessTest, ReconnectsToARestartedServerAndStopsOnSigterm) {
+  const std::string dir = TestDirectory();
+  absl::StatusOr<ServerHandle> first = StartServer(dir, dir + "/w.db", 0);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  ProcessOptions options;
+  options.argv = {kWorkerBinary, "--server=" + first->address,
+                  "--max_backoff=500ms", "--threads=1"};
+  options.stderr_path = dir + "/worker.log";
+  auto worker = Process::Start(options);
+  ASSERT_TRUE(worker.ok());
+  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(first->address) == 1; },
+                        kDeadline));
+
+  // The server goes away; a remote worker is not told to exit, it waits.
+  first->process->Signal(SIGTERM);
+  ASSERT_TRUE(first->process->Wait(kDeadline).has_value());
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return ReadFile(dir + "/worker.log").find("retrying in") !=
+               std::string::npos;
+      },
+      kDeadline));
+  EXPECT_TRUE(Alive((*worker)->pid()));
+
+  // A new server on the same address: the worker joins it, keeping its id.
+  absl::StatusOr<ServerHandle> second =
+      StartServer(dir, dir + "/w.db", 0, {}, first->address);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(PollUntil([&] { return StatusWorkers(second->address) == 1; },
+                        kDeadline))
+      << ReadFile(dir + "/worker.log");
+  RunResult status = Cli({"status", "--server", second->address});
+  EXPECT_THAT(status.out, ::testing::HasSubstr("w1  "));
+  EXPECT_THAT(status.out, ::testing::HasSubstr("remote"));
+
+  (*worker)->Signal(SIGTERM);
+  std::optional<int> exit_status = (*worker)->Wait(kDeadline);
+  ASSERT_TRUE(exit_status.has_value());
+  EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0);
+  // It left politely: the server saw it go, no broken stream.
+  EXPECT_TRUE(PollUntil([&] { return StatusWorkers(second->address) == 0; },
+                        kDeadline));
+  second->process->Signal(SIGTERM);
+  EXPECT_TRUE(second->process->Wait(kDeadline).has_value());
+}
+
+}  // namespace
+}  // namespace cellfit::testing
