@@ -21,12 +21,16 @@
 //                  keeps every error of each run's current restart
 //   "population"   population of GN_CRS2_LM, GN_ISRES and GN_ESCH
 //   "initial_step" first step of the local (LN_) methods
+// A checkpoint holds at most n_samples x maxeval doubles of run histories
+// (20 samples of a 4-parameter fit: at most 800 kB).
+//
 // Failed evaluations: NLopt never sees NaN or infinity, which break its
-// model-based methods. A non-finite error reaches NLopt as twice the worst
-// finite error any run has been told so far (the usual extreme-barrier
-// stand-in, steering the search away without infinities); while no finite
-// error exists at all, there is no scale to stand in with and the restart
-// ends instead (the run starts afresh elsewhere).
+// model-based methods. A non-finite error reaches NLopt as worst + |worst|
+// (twice the worst, for the usual positive errors), where worst is the
+// largest finite error any run has been told so far: the usual
+// extreme-barrier stand-in, steering the search away without infinities.
+// While no finite error exists at all, there is no scale to stand in with and
+// the restart ends instead (the run starts afresh elsewhere).
 //
 // See nlopt_run.h for how NLopt's callbacks become ask/tell and how the
 // checkpoint replays.
