@@ -152,6 +152,12 @@ int RunServer(const ServerOptions& options) {
   FittingService fitting(&auth, database->get(), registry.get(), manager.get(), started);
   WorkerPoolService pool(&auth, registry.get(), &events);
 
+  // Fits a previous server process left running continue (they wait for the
+  // workers that start below), before any client can ask about them.
+  if (absl::Status resumed = manager->ResumeInterruptedFits(); !resumed.ok()) {
+    LOG(WARNING) << "cannot resume interrupted fits: " << resumed.message();
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
@@ -194,12 +200,6 @@ int RunServer(const ServerOptions& options) {
     LOG(ERROR) << spawned.message();
     server->Shutdown(std::chrono::system_clock::now());
     return 1;
-  }
-
-  // Fits a previous server process left running continue (they wait for the
-  // workers that are starting now).
-  if (absl::Status resumed = manager->ResumeInterruptedFits(); !resumed.ok()) {
-    LOG(WARNING) << "cannot resume interrupted fits: " << resumed.message();
   }
 
   // The main loop: this thread receives the signals every thread blocks.

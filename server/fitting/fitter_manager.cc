@@ -402,11 +402,13 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
     if (!resume) {
       // brian2modelfitting: the optimizer and metric can only change with a
       // restart (which also resets the iteration counter).
+      // A request without a seed means "the run's seed" (the server chose it).
+      v1::FitRequest asked = request;
+      if (asked.optimizer().seed() == 0) {
+        asked.mutable_optimizer()->set_seed(previous.optimizer().seed());
+      }
       if (request.has_optimizer() &&
-          OptimizerFingerprint(request) != OptimizerFingerprint(previous) &&
-          !(request.optimizer().seed() == 0 &&
-            request.optimizer().method() == previous.optimizer().method() &&
-            request.optimizer().options().empty() && previous.optimizer().options().empty())) {
+          OptimizerFingerprint(asked) != OptimizerFingerprint(previous)) {
         return absl::FailedPreconditionError(
             "the optimizer cannot change between fits; fit with restart=true to "
             "start over with another optimizer");
@@ -525,7 +527,11 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
 absl::Status FitterManager::ResumeInterruptedFits() {
   auto running = database_->ListRunningFitters();
   if (!running.ok()) return running.status();
-  for (const storage::FitterRecord& record : *running) {
+  for (const storage::FitterRecord& listed : *running) {
+    // The listing may leave out the current run; read the fitter whole.
+    auto full = database_->GetFitter(listed.id);
+    if (!full.ok()) continue;
+    const storage::FitterRecord& record = *full;
     auto entry = Find(record.owner, record.id);
     if (!entry.ok()) continue;
     bool resumable = false;
@@ -754,7 +760,7 @@ absl::Status FitterManager::Simulate(const std::string& owner,
   v1::FitterSpec spec = request.spec();
   if (spec.kind() == v1::FITTER_KIND_UNSPECIFIED) spec.set_kind(v1::FITTER_KIND_TRACE);
   if (spec.n_samples() == 0) spec.set_n_samples(1);
-  jobs::CheckedSpec checked = jobs::CheckSpec(spec);
+  jobs::CheckedSpec checked = jobs::CheckSpec(spec, /*require_outputs=*/false);
   if (!checked.diagnostics.empty()) return checked.diagnostics.ToStatus();
   FitterModel model;
   model.converted = checked.converted;

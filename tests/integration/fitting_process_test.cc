@@ -216,7 +216,8 @@ TEST_F(FittingProcessTest, TheServerKilledMidFitResumesFromItsCheckpoint) {
   std::set<std::pair<int64_t, int64_t>> keys;
   EXPECT_EQ(CountRows(db_, id, &keys), 1200);
   EXPECT_EQ(keys.size(), 1200u);
-  EXPECT_NE(ReadFile(server->log).find("resumed the fit of " + id), std::string::npos);
+  EXPECT_NE(ReadFile(server->log).find("resumed the fit of " + id), std::string::npos)
+      << ReadFile(server->log);
 }
 
 TEST_F(FittingProcessTest, ContinuationRestartAndGenerateShapes) {

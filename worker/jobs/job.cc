@@ -17,7 +17,10 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Prepare(const v1::JobData& data,
   job->backend_ = data.backend() == v1::BACKEND_UNSPECIFIED ? v1::BACKEND_RUNTIME
                                                              : data.backend();
   job->options_ = options;
-  CheckedSpec checked = CheckSpec(data.spec());
+  // Record-only jobs (simulate) may have no fitted outputs.
+  CheckedSpec checked = CheckSpec(
+      data.spec(), /*require_outputs=*/!data.metrics().empty() ||
+                       data.spec().kind() == v1::FITTER_KIND_ONLINE_TRACE);
   if (!checked.diagnostics.empty()) return checked.diagnostics.ToStatus();
   job->converted_ = std::move(checked.converted);
   job->model_ = std::move(*checked.check.model);

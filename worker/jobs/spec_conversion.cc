@@ -79,7 +79,7 @@ namespace {
 bool ConvertTraces(const v1::TraceSet& traces, const std::string& field,
                    const std::vector<model::NamespaceEntry>& ns,
                    model::Diagnostics& diagnostics, runtime::TraceTable* table,
-                   model::Dimension* dimension) {
+                   model::Dimension* dimension, bool* unit_given = nullptr) {
   const int64_t n_traces = traces.n_traces();
   const int64_t n_steps = traces.n_steps();
   bool ok = true;
@@ -105,7 +105,9 @@ bool ConvertTraces(const v1::TraceSet& traces, const std::string& field,
   double scale = 1.0;
   *dimension = model::Dimension();
   const v1::Quantity& unit = traces.unit();
-  if (!unit.text().empty() || unit.has_dimension() || unit.value() != 0) {
+  const bool has_unit = !unit.text().empty() || unit.has_dimension() || unit.value() != 0;
+  if (unit_given != nullptr) *unit_given = has_unit;
+  if (has_unit) {
     auto q = ToQuantity(unit, absl::StrCat(field, ".unit"), ns);
     if (!q.ok()) {
       diagnostics.Add(absl::StrCat(field, ".unit"), {},
@@ -140,7 +142,7 @@ bool ConvertTraces(const v1::TraceSet& traces, const std::string& field,
 }  // namespace
 
 ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
-                          model::Diagnostics& diagnostics) {
+                          model::Diagnostics& diagnostics, bool require_outputs) {
   ConvertedSpec out;
   const std::vector<model::NamespaceEntry> ns = NamespaceEntries(spec);
   model::ModelSpec& m = out.model_spec;
@@ -216,7 +218,7 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
     m.inputs.push_back({input.variable(), dimension});
   }
 
-  if (spec.outputs().empty()) {
+  if (spec.outputs().empty() && require_outputs) {
     diagnostics.Add("outputs", {}, "the fitter needs at least one output");
   }
   bool has_spikes = false;
@@ -267,7 +269,7 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
       runtime::TraceTable table;
       total_values += output.traces().values_size();
       if (ConvertTraces(output.traces(), field, ns, diagnostics, &table,
-                        &info.dimension)) {
+                        &info.dimension, &info.unit_given)) {
         check_shape(field, table.n_traces, table.n_steps);
         info.target_index = static_cast<int>(out.data.targets.size());
         out.data.targets.push_back(std::move(table));
@@ -278,7 +280,7 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
     }
     out.outputs.push_back(std::move(info));
   }
-  if (spec.kind() == v1::FITTER_KIND_SPIKE && !has_spikes) {
+  if (spec.kind() == v1::FITTER_KIND_SPIKE && !has_spikes && require_outputs) {
     diagnostics.Add("outputs", {}, "a spike fitter needs a 'spikes' output");
   }
   if (has_spikes && !out.spike_trains.empty() && out.n_traces != 0 &&
@@ -299,13 +301,17 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
   return out;
 }
 
-void CheckOutputUnits(const ConvertedSpec& converted, const model::Model& model,
+void CheckOutputUnits(ConvertedSpec& converted, const model::Model& model,
                       model::Diagnostics& diagnostics) {
-  for (const auto& output : converted.outputs) {
+  for (auto& output : converted.outputs) {
     if (output.spikes) continue;
     const int symbol = model.Find(output.variable);
     if (symbol < 0) continue;  // reported by the checker
     const model::Dimension& expected = model.symbol(symbol).dimension;
+    if (!output.unit_given) {
+      output.dimension = expected;
+      continue;
+    }
     if (!(output.dimension == expected)) {
       diagnostics.Add(
           absl::StrCat("outputs.", output.variable, ".unit"), {},
@@ -319,9 +325,9 @@ void CheckOutputUnits(const ConvertedSpec& converted, const model::Model& model,
   }
 }
 
-CheckedSpec CheckSpec(const v1::FitterSpec& spec) {
+CheckedSpec CheckSpec(const v1::FitterSpec& spec, bool require_outputs) {
   CheckedSpec out;
-  out.converted = ConvertSpec(spec, out.diagnostics);
+  out.converted = ConvertSpec(spec, out.diagnostics, require_outputs);
   out.check = model::CheckModel(out.converted.model_spec);
   out.diagnostics.Append(out.check.diagnostics);
   if (out.check.model) {

@@ -47,6 +47,7 @@ struct ConvertedSpec {
     bool spikes = false;
     int target_index = -1;
     model::Dimension dimension;  // of the recorded values (trace outputs)
+    bool unit_given = false;     // else the values are in SI of the variable
   };
   std::vector<OutputInfo> outputs;
   std::vector<std::vector<double>> spike_trains;  // [trace]
@@ -55,12 +56,15 @@ struct ConvertedSpec {
 // Converts and validates the spec's data (kind, shapes, units, dt, n_samples)
 // and builds the ModelSpec. Problems go to `diagnostics`; the result is
 // usable only when `diagnostics` stays empty.
+// `require_outputs` false accepts a spec without fitted outputs (simulate).
 ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
-                          model::Diagnostics& diagnostics);
+                          model::Diagnostics& diagnostics,
+                          bool require_outputs = true);
 
 // Checks that each trace output's unit matches the model variable's
-// dimension (needs the checked model).
-void CheckOutputUnits(const ConvertedSpec& converted, const model::Model& model,
+// dimension (needs the checked model); an output given without a unit takes
+// the variable's dimension (its values are in SI).
+void CheckOutputUnits(ConvertedSpec& converted, const model::Model& model,
                       model::Diagnostics& diagnostics);
 
 // Everything at once: ConvertSpec, CheckModel, CheckOutputUnits.
@@ -69,7 +73,7 @@ struct CheckedSpec {
   model::CheckResult check;
   model::Diagnostics diagnostics;  // all problems, conversion and model
 };
-CheckedSpec CheckSpec(const v1::FitterSpec& spec);
+CheckedSpec CheckSpec(const v1::FitterSpec& spec, bool require_outputs = true);
 
 }  // namespace cellfit::jobs
 
