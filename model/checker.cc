@@ -175,6 +175,12 @@ class ExpressionConverter {
     return std::nullopt;
   }
 
+  // Brian2's prefix for unit errors inside an equation, e.g.
+  // "Inconsistent units in subexpression x: ".
+  void set_unit_context(std::string context) {
+    unit_context_ = std::move(context);
+  }
+
   // At the node's defining token (an operator, a call's name, a name).
   void Error(const AstNode& node, std::string message) {
     diagnostics_.Add(field_, node.location, std::move(message));
@@ -182,6 +188,13 @@ class ExpressionConverter {
   // At the start of the node's text (for messages about a whole operand).
   void ErrorAtStart(const AstNode& node, std::string message) {
     diagnostics_.Add(field_, node.start, std::move(message));
+  }
+  // Unit errors, with the equation they occur in.
+  void UnitError(const AstNode& node, std::string message) {
+    Error(node, absl::StrCat(unit_context_, message));
+  }
+  void UnitErrorAtStart(const AstNode& node, std::string message) {
+    ErrorAtStart(node, absl::StrCat(unit_context_, message));
   }
 
  private:
@@ -197,7 +210,7 @@ class ExpressionConverter {
         return operand;
       case UnaryOp::kNot:
         if (!operand->dimension.is_dimensionless()) {
-          Error(node, absl::StrCat("'not' needs a boolean operand, but '",
+          UnitError(node, absl::StrCat("'not' needs a boolean operand, but '",
                                    AstToString(*node.children[0]),
                                    "' has unit ", DimText(operand->dimension)));
           return std::nullopt;
@@ -216,7 +229,7 @@ class ExpressionConverter {
     const auto left_text = [&] { return AstToString(*node.children[0]); };
     const auto right_text = [&] { return AstToString(*node.children[1]); };
     auto mismatch = [&](const char* symbol) {
-      Error(node, absl::StrCat("Expression '", left_text(), " ", symbol, " ",
+      UnitError(node, absl::StrCat("Expression '", left_text(), " ", symbol, " ",
                                right_text(), "' uses inconsistent units ('",
                                left_text(), "' has unit ",
                                DimText(lhs->dimension), "; '", right_text(),
@@ -249,15 +262,15 @@ class ExpressionConverter {
       case BinaryOp::kFloorDiv:
         if (!lhs->dimension.is_dimensionless() ||
             !rhs->dimension.is_dimensionless()) {
-          Error(node, "Floor division can only be used on dimensionless "
-                      "values.");
+          UnitError(node, "Floor division can only be used on dimensionless "
+                          "values.");
           return std::nullopt;
         }
         return Typed{Binary(Op::kFloorDiv, lhs->expr, rhs->expr), Dimension(),
                      numeric_type};
       case BinaryOp::kPow: {
         if (!rhs->dimension.is_dimensionless()) {
-          ErrorAtStart(*node.children[1],
+          UnitErrorAtStart(*node.children[1],
                        absl::StrCat("The exponent '", right_text(),
                                    "' must be dimensionless, but it has unit ",
                                    DimText(rhs->dimension), "."));
@@ -266,7 +279,7 @@ class ExpressionConverter {
         Dimension result;
         if (!lhs->dimension.is_dimensionless()) {
           if (!IsConst(rhs->expr)) {
-            ErrorAtStart(*node.children[1],
+            UnitErrorAtStart(*node.children[1],
                          absl::StrCat("The exponent '", right_text(),
                                      "' of a quantity with units (",
                                      DimText(lhs->dimension),
@@ -275,7 +288,7 @@ class ExpressionConverter {
           }
           auto exponent = Rational::FromDouble(rhs->expr->value);
           if (!exponent) {
-            ErrorAtStart(*node.children[1],
+            UnitErrorAtStart(*node.children[1],
                          absl::StrCat("The exponent ", rhs->expr->value,
                                      " of a quantity with units must be a "
                                      "simple fraction."));
@@ -293,7 +306,7 @@ class ExpressionConverter {
       case BinaryOp::kEqual:
       case BinaryOp::kNotEqual: {
         if (!(lhs->dimension == rhs->dimension)) {
-          Error(node, absl::StrCat("Comparison of expressions with different "
+          UnitError(node, absl::StrCat("Comparison of expressions with different "
                                    "units. Expression '",
                                    left_text(), "' has unit (",
                                    DimText(lhs->dimension),
@@ -347,7 +360,7 @@ class ExpressionConverter {
       if (!time || !step) return std::nullopt;
       const Dimension second = Dimension::Of(0, 0, 1, 0);
       if (!(time->dimension == second) || !(step->dimension == second)) {
-        Error(node, "Both arguments of 'timestep' must be times (unit s).");
+        UnitError(node, "Both arguments of 'timestep' must be times (unit s).");
         return std::nullopt;
       }
       // Brian2 shifts by 1e-3*dt so that multiples of dt land on their step.
@@ -396,7 +409,7 @@ class ExpressionConverter {
       case Func::kClip:
         for (int k = 1; k < 3; ++k) {
           if (!(args[k].dimension == args[0].dimension)) {
-            ErrorAtStart(*node.children[k],
+            UnitErrorAtStart(*node.children[k],
                   absl::StrCat("Argument number ", k + 1,
                                " for function clip was supposed to have the "
                                "same units as argument number 1, but '",
@@ -410,7 +423,7 @@ class ExpressionConverter {
         return Typed{Call(*func, exprs), args[0].dimension, ValueType::kFloat};
       case Func::kInt:
         if (!args[0].dimension.is_dimensionless()) {
-          ErrorAtStart(*node.children[0],
+          UnitErrorAtStart(*node.children[0],
                        absl::StrCat("Argument number 1 for function int does "
                                    "not have the correct units. Expression '",
                                    AstToString(*node.children[0]),
@@ -421,7 +434,7 @@ class ExpressionConverter {
         return Typed{Call(*func, exprs), Dimension(), ValueType::kInteger};
       default:
         if (!args[0].dimension.is_dimensionless()) {
-          ErrorAtStart(*node.children[0],
+          UnitErrorAtStart(*node.children[0],
                        absl::StrCat("Argument number 1 for function ", name,
                                    " does not have the correct units. "
                                    "Expression '",
@@ -437,6 +450,7 @@ class ExpressionConverter {
   std::string field_;
   Diagnostics& diagnostics_;
   NameResolver resolve_;
+  std::string unit_context_;
 };
 
 // ---------------------------------------------------------------------------
@@ -999,6 +1013,7 @@ class Checker {
     bool initial_value = false;
     std::string what;             // for messages: "the threshold", ...
     std::string subexpression = {};  // the subexpression being defined
+    std::string unit_context = {};   // prefix of unit errors (Brian2's)
   };
 
   void NoiseError(const AstNode& node, const Context& ctx) {
@@ -1109,6 +1124,7 @@ class Checker {
     ExpressionConverter converter(
         ctx.field, diagnostics_,
         [&](const AstNode& node) { return ResolveName(node, ctx); });
+    converter.set_unit_context(ctx.unit_context);
     return converter.Convert(ast);
   }
 
@@ -1120,7 +1136,9 @@ class Checker {
       const EquationAst& eq = equations_[k];
       if (eq.kind != EquationKind::kSubexpression) continue;
       const int symbol = equation_symbol_.at(k);
-      Context ctx{"model", false, false, "", eq.name};
+      Context ctx{"model", false, false, "", eq.name,
+                  absl::StrCat("Inconsistent units in subexpression ", eq.name,
+                               ": ")};
       auto typed = ConvertExpression(*eq.expr, ctx);
       if (!typed) continue;
       const Symbol& s = model_.symbol(symbol);
@@ -1200,7 +1218,10 @@ class Checker {
       const EquationAst& eq = equations_[k];
       if (eq.kind != EquationKind::kDifferential) continue;
       const int symbol = equation_symbol_.at(k);
-      Context ctx{"model", true, false, ""};
+      Context ctx{"model", true, false, "", "",
+                  absl::StrCat("Inconsistent units in differential equation "
+                               "defining variable '",
+                               eq.name, "': ")};
       auto typed = ConvertExpression(*eq.expr, ctx);
       if (!typed) continue;
       const Dimension expected = model_.symbol(symbol).dimension * per_second;

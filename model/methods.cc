@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -88,11 +89,21 @@ std::optional<LinearSystem> GetLinearSystem(const Model& model,
                                             std::string* why) {
   LinearSystem system;
   const size_t n = model.equations.size();
+  const ExprPtr zero = Const(0);
   for (size_t i = 0; i < n; ++i) {
     const ExprPtr f = model.InlinedRhs(static_cast<int>(i));
     const std::string name = model.NameOf(model.equations[i].state);
+    // Only the states f uses have non-zero coefficients (one shared zero:
+    // the matrix has n*n entries).
+    std::vector<int> used;
+    CollectSymbols(f, used);
+    const absl::flat_hash_set<int> uses(used.begin(), used.end());
     std::vector<ExprPtr> row;
     for (size_t j = 0; j < n; ++j) {
+      if (!uses.contains(model.equations[j].state)) {
+        row.push_back(zero);
+        continue;
+      }
       ExprPtr coefficient = Differentiate(f, model.equations[j].state);
       if (DependsOnAny(coefficient,
                        [&](int sym) { return IsState(model, sym); })) {

@@ -158,8 +158,10 @@ std::vector<BadModel> BuildBadModels() {
   add(Case("sum_of_volt_and_amp",
            "dv/dt = (-v + 1*mV + 2*mA)/(10*ms) : volt")
           .Expect("model", 1, 20,
-                  "uses inconsistent units ('(-v + (1*mV))' has unit V; "
-                  "'(2*mA)' has unit A)")
+                  "Inconsistent units in differential equation defining "
+                  "variable 'v': Expression '(-v + (1*mV)) + (2*mA)' uses "
+                  "inconsistent units ('(-v + (1*mV))' has unit V; '(2*mA)' "
+                  "has unit A).")
           .Brian2("uses inconsistent units"));
   add(Case("difference_with_dimensionless", leak + "\nv2 = v - 1 : volt")
           .Expect("model", 2, 8,
@@ -203,9 +205,9 @@ std::vector<BadModel> BuildBadModels() {
                   "constant number."));
   add(Case("exp_of_voltage", leak + "\nx = exp(v) : 1")
           .Expect("model", 2, 9,
-                  "Argument number 1 for function exp does not have the "
-                  "correct units. Expression 'v' has units (V), but should be "
-                  "(1).")
+                  "Inconsistent units in subexpression x: Argument number 1 "
+                  "for function exp does not have the correct units. "
+                  "Expression 'v' has units (V), but should be (1).")
           .Brian2("Argument number 1 for function exp does not have the "
                   "correct units"));
   add(Case("sin_of_voltage", "dv/dt = sin(v)/(10*ms) : volt")
