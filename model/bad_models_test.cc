@@ -15,12 +15,11 @@ namespace {
 using testdata::BadModel;
 
 std::string Describe(const Diagnostics& diagnostics) {
-  return absl::StrJoin(diagnostics.items(), "\n",
-                       [](std::string* out, const Diagnostic& d) {
-                         absl::StrAppend(out, "  ", d.field, ":",
-                                         d.location.line, ":",
-                                         d.location.column, ": ", d.message);
-                       });
+  return absl::StrJoin(
+      diagnostics.items(), "\n", [](std::string* out, const Diagnostic& d) {
+        absl::StrAppend(out, "  ", d.field, ":", d.location.line, ":",
+                        d.location.column, ": ", d.message);
+      });
 }
 
 class BadModelTest : public testing::TestWithParam<BadModel> {};
@@ -47,11 +46,11 @@ TEST_P(BadModelTest, RejectedWithMessageAtPosition) {
   EXPECT_FALSE(result.diagnostics.ToStatus().ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, BadModelTest,
-                         testing::ValuesIn(testdata::BadModels()),
-                         [](const testing::TestParamInfo<BadModel>& param_info) {
-                           return param_info.param.name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, BadModelTest, testing::ValuesIn(testdata::BadModels()),
+    [](const testing::TestParamInfo<BadModel>& param_info) {
+      return param_info.param.name;
+    });
 
 TEST(BadModelCorpus, HasAtLeastSixtyModels) {
   EXPECT_GE(testdata::BadModels().size(), 60u);

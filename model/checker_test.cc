@@ -95,8 +95,7 @@ TEST(CheckerTest, ReportsNamesItCannotResolveForTheClient) {
   spec.equations = "dv/dt = (El - v)/tau : volt";
   const CheckResult result = CheckModel(spec);
   EXPECT_FALSE(result.model.has_value());
-  EXPECT_EQ(result.unresolved_names,
-            (std::vector<std::string>{"El", "tau"}));
+  EXPECT_EQ(result.unresolved_names, (std::vector<std::string>{"El", "tau"}));
 }
 
 TEST(CheckerTest, ResetStatementsBecomeAssignments) {
@@ -113,9 +112,8 @@ TEST(CheckerTest, ResetStatementsBecomeAssignments) {
   for (const ResetStatement& st : m.reset) {
     text.push_back(m.NameOf(st.target) + " = " + m.Render(st.value));
   }
-  EXPECT_EQ(text, (std::vector<std::string>{"v = 0", "w = (w + b)",
-                                            "v = (v*2)", "w = (w/4)",
-                                            "w = (w - 1e-09)"}));
+  EXPECT_EQ(text, (std::vector<std::string>{"v = 0", "w = (w + b)", "v = (v*2)",
+                                            "w = (w/4)", "w = (w - 1e-09)"}));
 }
 
 TEST(CheckerTest, RefractoryPeriodMayBeADurationOrAnExpression) {

@@ -27,8 +27,8 @@ Parsed Parse(const std::string& text) {
   ModelSpec spec;
   spec.equations = absl::StrCat("x : 1\ny : 1\nz : 1\nf = ", text, " : 1\n");
   CheckResult result = CheckModel(spec);
-  EXPECT_TRUE(result.model.has_value())
-      << text << "\n" << result.diagnostics.ToStatus();
+  EXPECT_TRUE(result.model.has_value()) << text << "\n"
+                                        << result.diagnostics.ToStatus();
   if (!result.model) return {};
   Parsed p;
   p.model = *result.model;
@@ -39,8 +39,7 @@ Parsed Parse(const std::string& text) {
   return p;
 }
 
-double EvalAt(const Parsed& p, const ExprPtr& e, double x, double y,
-              double z) {
+double EvalAt(const Parsed& p, const ExprPtr& e, double x, double y, double z) {
   return Evaluate(e, [&](int s) {
     if (s == p.x) return x;
     if (s == p.y) return y;
@@ -73,8 +72,9 @@ TEST_P(DifferentiationTest, MatchesCentralDifferencesAtRandomPoints) {
       const double symbolic =
           EvalAt(p, derivative, point[0], point[1], point[2]);
       EXPECT_NEAR(symbolic, numeric, 1e-5 * std::max(1.0, std::fabs(numeric)))
-          << GetParam() << " d/d" << "xyz"[which] << " at (" << point[0]
-          << ", " << point[1] << ", " << point[2] << ")";
+          << GetParam() << " d/d"
+          << "xyz"[which] << " at (" << point[0] << ", " << point[1] << ", "
+          << point[2] << ")";
     }
   }
 }
@@ -84,11 +84,11 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         "x + y - z", "x*y*z", "x/y", "(x + 1)/(y*z + 2)", "x**3", "x**-2",
         "x**0.5", "x**y", "2**x", "y**(x*z)", "-x*y", "exp(x*y)", "log(x + y)",
-        "log10(x*z)", "sqrt(x + y*z)", "abs(x - 2)", "sin(x)*cos(y)",
-        "tan(z)", "sinh(x) + cosh(y) + tanh(z)", "arcsin(x)", "arccos(y)",
-        "arctan(x*y)", "expm1(x) + log1p(y)", "exprel(x - y)",
-        "exprel(3*z)", "clip(x, 0.3, 0.6) * y", "clip(2*x, y, z + 1)",
-        "x % 0.3", "(x + y) % z", "exp(-(x - y)**2/(2*z**2))/z",
+        "log10(x*z)", "sqrt(x + y*z)", "abs(x - 2)", "sin(x)*cos(y)", "tan(z)",
+        "sinh(x) + cosh(y) + tanh(z)", "arcsin(x)", "arccos(y)", "arctan(x*y)",
+        "expm1(x) + log1p(y)", "exprel(x - y)", "exprel(3*z)",
+        "clip(x, 0.3, 0.6) * y", "clip(2*x, y, z + 1)", "x % 0.3",
+        "(x + y) % z", "exp(-(x - y)**2/(2*z**2))/z",
         "0.32*(13 - x*10 + y)/(exp((13 - x*10 + y)/4) - 1)",
         "x*(1 - y) - z*y**3*(x - 0.5)", "floor(3*x)*y + int(4*y) + sign(z)*x",
         "(x > y)*x + (x <= y)*y"));
@@ -162,9 +162,8 @@ TEST(SubstituteTest, ReplacesSymbolsAndKeepsUntouchedTrees) {
                      EvalAt(p, p.expr, y + 1, y, 0.3));
   }
   // Substituting constants folds what becomes constant.
-  const ExprPtr folded = Substitute(p.expr, [&](int s) -> ExprPtr {
-    return s == p.z ? Const(0) : nullptr;
-  });
+  const ExprPtr folded = Substitute(
+      p.expr, [&](int s) -> ExprPtr { return s == p.z ? Const(0) : nullptr; });
   EXPECT_EQ(ToString(folded, [&](int s) { return p.model.NameOf(s); }),
             "((x*y) + 1)");
 }

@@ -33,8 +33,8 @@ Model MustCheck(const std::string& equations, const std::string& method,
                 const std::vector<InputSpec>& inputs = {},
                 const std::string& refractory = "") {
   CheckResult result = CheckText(equations, method, inputs, refractory);
-  EXPECT_TRUE(result.model.has_value())
-      << equations << "\n" << result.diagnostics.ToStatus();
+  EXPECT_TRUE(result.model.has_value()) << equations << "\n"
+                                        << result.diagnostics.ToStatus();
   return result.model.value_or(Model());
 }
 
@@ -46,8 +46,8 @@ struct Choice {
 class AutomaticChoiceTest : public testing::TestWithParam<Choice> {};
 
 TEST_P(AutomaticChoiceTest, IsBrian2sFirstMethodThatIntegratesTheModel) {
-  const Model model = MustCheck(
-      GetParam().equations, "", {{"I", Dimension::Of(0, 0, 0, 1)}});
+  const Model model =
+      MustCheck(GetParam().equations, "", {{"I", Dimension::Of(0, 0, 0, 1)}});
   EXPECT_EQ(model.method, GetParam().method) << GetParam().equations;
 }
 
@@ -63,12 +63,10 @@ INSTANTIATE_TEST_SUITE_P(
         Choice{"dv/dt = -v/(10*ms) + rand()*mV/ms : volt", "euler"},
         Choice{"dv/dt = -v/(10*ms) + xi*mV/sqrt(ms) : volt", "euler"},
         Choice{"dv/dt = -v/(10*ms) + v*xi/sqrt(ms) : volt", "heun"},
-        Choice{"dv/dt = -v/(10*ms) + sin(t/ms)*xi*mV/sqrt(ms) : volt",
-               "heun"},
+        Choice{"dv/dt = -v/(10*ms) + sin(t/ms)*xi*mV/sqrt(ms) : volt", "heun"},
         // A coupled linear system (Brian2 would choose exact; cellfit
         // integrates only uncoupled linear equations exactly).
-        Choice{"dv/dt = (w - v)/(10*ms) : 1\ndw/dt = -w/(5*ms) : 1",
-               "euler"}));
+        Choice{"dv/dt = (w - v)/(10*ms) : 1\ndw/dt = -w/(5*ms) : 1", "euler"}));
 
 TEST(RequestedMethodTest, LinearIsExactAndUnknownNamesAreListed) {
   EXPECT_EQ(MustCheck("dv/dt = -v/(10*ms) : volt", "linear").method, "exact");
@@ -83,7 +81,8 @@ TEST(RequestedMethodTest, EachMethodIntegratesWhatItCan) {
   const std::string linear = "dv/dt = -v/(10*ms) : volt";
   const std::string nonlinear = "dv/dt = -v**3/(10*ms)/mV**2 : volt";
   const std::string additive = "dv/dt = -v/(10*ms) + xi*mV/sqrt(ms) : volt";
-  const std::string multiplicative = "dv/dt = -v/(10*ms) + v*xi/sqrt(ms) : volt";
+  const std::string multiplicative =
+      "dv/dt = -v/(10*ms) + v*xi/sqrt(ms) : volt";
   const std::map<std::string, std::vector<bool>> can = {
       // linear, nonlinear, additive noise, multiplicative noise
       {"exact", {true, false, false, false}},
@@ -147,8 +146,7 @@ TEST(StateUpdateTest, RungeKuttaStagesSeeTheTimeOfTheStage) {
   const auto next = Step(model, {{model.dt, dt}});
   ASSERT_EQ(next.size(), 1u);
   const double u = dt / 1e-3;
-  EXPECT_NEAR(next[0], (1 + 4 * std::cos(u / 2) + std::cos(u)) * u / 6,
-              1e-15);
+  EXPECT_NEAR(next[0], (1 + 4 * std::cos(u / 2) + std::cos(u)) * u / 6, 1e-15);
   Model midpoint = MustCheck("dx/dt = cos(t/ms)/ms : 1", "rk2");
   EXPECT_NEAR(Step(midpoint, {{midpoint.dt, dt}}).at(0), std::cos(u / 2) * u,
               1e-15);
@@ -168,12 +166,10 @@ TEST(StateUpdateTest, ExponentialEulerSplitsLikeBrian2) {
   // a function.
   // (Brian2 accepts v**2 + v*mV, silently dropping the v**2 term; cellfit
   // rejects it.)
-  for (const char* eqs : {"dv/dt = v**2/mV/ms : volt",
-                          "dv/dt = (v + 1*mV)**2/mV/ms : volt",
-                          "dv/dt = exp(v/mV)*mV/ms : volt",
-                          "dv/dt = sqrt(v*mV)/ms : volt",
-                          "dv/dt = mV**2/v/ms : volt",
-                          "dv/dt = (v**2 + v*mV)/mV/ms : volt"}) {
+  for (const char* eqs :
+       {"dv/dt = v**2/mV/ms : volt", "dv/dt = (v + 1*mV)**2/mV/ms : volt",
+        "dv/dt = exp(v/mV)*mV/ms : volt", "dv/dt = sqrt(v*mV)/ms : volt",
+        "dv/dt = mV**2/v/ms : volt", "dv/dt = (v**2 + v*mV)/mV/ms : volt"}) {
     const CheckResult result = CheckText(eqs, "exponential_euler");
     ASSERT_FALSE(result.model.has_value()) << eqs;
     EXPECT_NE(result.diagnostics.items()[0].message.find(
@@ -198,13 +194,15 @@ TEST(StateUpdateTest, UnlessRefractoryHoldsTheVariableWhileRefractory) {
         "dw/dt = -w/(10*ms) : 1",
         method, {}, "2*ms");
     const int v = model.Find("v"), w = model.Find("w");
-    auto next = Step(model, {{v, 3e-3}, {w, 0.5}, {model.dt, 1e-4},
-                             {model.not_refractory, 0}});
+    auto next = Step(
+        model,
+        {{v, 3e-3}, {w, 0.5}, {model.dt, 1e-4}, {model.not_refractory, 0}});
     ASSERT_EQ(next.size(), 2u);
     EXPECT_EQ(next[0], 3e-3) << method;
     EXPECT_LT(next[1], 0.5) << method;
-    next = Step(model, {{v, 3e-3}, {w, 0.5}, {model.dt, 1e-4},
-                        {model.not_refractory, 1}});
+    next = Step(
+        model,
+        {{v, 3e-3}, {w, 0.5}, {model.dt, 1e-4}, {model.not_refractory, 1}});
     EXPECT_LT(next[0], 3e-3) << method;
   }
 }
@@ -238,7 +236,7 @@ TEST(SensitivityTest, EquationsAreTheJacobianTimesSensitivityPlusDfDp) {
   EXPECT_EQ(model.NameOf(sxp), "S_x_p");
   EXPECT_EQ(model.symbol(system.sensitivity[2][1]).dimension,
             Dimension::Of(0, 0, -1, 0));  // dy/dtau: 1/s
-  std::map<int, double> values = {{x, 0.3}, {y, 0.2},   {p, 2},    {q, 5},
+  std::map<int, double> values = {{x, 0.3},    {y, 0.2},   {p, 2},     {q, 5},
                                   {tau, 1e-2}, {sxp, 0.7}, {syp, -0.4}};
   auto value_of = [&](int s) { return values.count(s) ? values.at(s) : 0.0; };
   // dS_x_p/dt = (-p*S_x_p + q*S_y_p - x)/ms
@@ -246,8 +244,8 @@ TEST(SensitivityTest, EquationsAreTheJacobianTimesSensitivityPlusDfDp) {
               (-2 * 0.7 + 5 * -0.4 - 0.3) / 1e-3, 1e-9);
   // dS_y_tau/dt = -S_y_tau/tau + y/tau**2
   values[system.sensitivity[2][1]] = 0.1;
-  EXPECT_NEAR(Evaluate(system.rhs[2][1], value_of),
-              -0.1 / 1e-2 + 0.2 / 1e-4, 1e-9);
+  EXPECT_NEAR(Evaluate(system.rhs[2][1], value_of), -0.1 / 1e-2 + 0.2 / 1e-4,
+              1e-9);
 }
 
 }  // namespace

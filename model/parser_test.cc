@@ -57,10 +57,14 @@ TEST(ParserTest, ChainedComparisonIsAnError) {
 TEST(ParserTest, ReadsNumbersAsPythonDoes) {
   Diagnostics diagnostics;
   for (const auto& [text, value, integer] :
-       std::vector<std::tuple<std::string, double, bool>>{
-           {"42", 42, true},      {"1e-3", 1e-3, false}, {".5", 0.5, false},
-           {"1.", 1.0, false},    {"2E+2", 200, false},  {"0.1", 0.1, false},
-           {"True", 1, true},     {"False", 0, true}}) {
+       std::vector<std::tuple<std::string, double, bool>>{{"42", 42, true},
+                                                          {"1e-3", 1e-3, false},
+                                                          {".5", 0.5, false},
+                                                          {"1.", 1.0, false},
+                                                          {"2E+2", 200, false},
+                                                          {"0.1", 0.1, false},
+                                                          {"True", 1, true},
+                                                          {"False", 0, true}}) {
     auto ast = ParseExpression(text, "test", diagnostics);
     ASSERT_NE(ast, nullptr) << text;
     EXPECT_EQ(ast->kind, AstNode::Kind::kNumber) << text;
@@ -174,9 +178,8 @@ TEST(ParserTest, ReportsEveryBadEquationAndGoesOn) {
 
 TEST(ParserTest, StatementsSeparatedByNewlinesAndSemicolons) {
   Diagnostics diagnostics;
-  auto statements =
-      ParseStatements("v = 0*mV; w += b\n\nx -= 1\ny *= 2; z /= 3;",
-                      "reset", diagnostics);
+  auto statements = ParseStatements(
+      "v = 0*mV; w += b\n\nx -= 1\ny *= 2; z /= 3;", "reset", diagnostics);
   ASSERT_TRUE(diagnostics.empty()) << diagnostics.ToStatus();
   ASSERT_EQ(statements.size(), 5u);
   EXPECT_EQ(statements[0].op, AssignOp::kSet);
@@ -194,10 +197,10 @@ TEST(ParserTest, AcceptsNestingUpToTheBoundAndRejectsBeyond) {
   const int levels = kMaxExpressionDepth - 1;
   EXPECT_EQ(Parsed(std::string(levels, '(') + "x" + std::string(levels, ')')),
             "x");
-  EXPECT_NE(Parsed(std::string(levels + 1, '(') + "x" +
-                   std::string(levels + 1, ')'))
-                .find("nested too deeply"),
-            std::string::npos);
+  EXPECT_NE(
+      Parsed(std::string(levels + 1, '(') + "x" + std::string(levels + 1, ')'))
+          .find("nested too deeply"),
+      std::string::npos);
   // A chain of n binary operators is n + 1 levels high.
   std::string chain = "x";
   for (int k = 1; k < kMaxExpressionDepth; ++k) chain += "-x";

@@ -1,5 +1,7 @@
 // Exact rational exponents, dimensions, the unit table and ParseQuantity.
 // (tests/model_brian2 compares every unit with Brian2 itself, bit for bit.)
+#include "model/units.h"
+
 #include <cstdlib>
 #include <string>
 
@@ -7,7 +9,6 @@
 #include "gtest/gtest.h"
 #include "model/checker.h"
 #include "model/dimension.h"
-#include "model/units.h"
 
 namespace cellfit::model {
 namespace {
@@ -99,10 +100,10 @@ TEST(UnitsTest, EverySIPrefixOnTheBaseUnits) {
       {"da", 1},  {"h", 2},   {"k", 3},   {"M", 6},   {"G", 9},
       {"T", 12},  {"P", 15},  {"E", 18},  {"Z", 21},  {"Y", 24}};
   const std::pair<const char*, int> bases[] = {
-      {"volt", 0},  {"amp", 0},   {"siemens", 0}, {"farad", 0},
-      {"ohm", 0},   {"second", 0}, {"metre", 0},  {"meter", 0},
-      {"gram", -3}, {"mole", 0},  {"molar", 3},   {"hertz", 0},
-      {"coulomb", 0}, {"joule", 0}, {"watt", 0},  {"liter", -3}};
+      {"volt", 0},    {"amp", 0},    {"siemens", 0}, {"farad", 0},
+      {"ohm", 0},     {"second", 0}, {"metre", 0},   {"meter", 0},
+      {"gram", -3},   {"mole", 0},   {"molar", 3},   {"hertz", 0},
+      {"coulomb", 0}, {"joule", 0},  {"watt", 0},    {"liter", -3}};
   for (const auto& [base, base_exponent] : bases) {
     auto unprefixed = LookupUnit(base);
     ASSERT_TRUE(unprefixed.has_value()) << base;
@@ -120,11 +121,16 @@ TEST(UnitsTest, EverySIPrefixOnTheBaseUnits) {
 TEST(UnitsTest, SquaredAndCubedForms) {
   const Dimension metre = Dimension::Of(1, 0, 0, 0);
   for (const auto& [name, exponent, power] :
-       std::vector<std::tuple<std::string, int, int>>{
-           {"metre2", 0, 2},   {"metre3", 0, 3}, {"cmetre2", -4, 2},
-           {"umetre3", -18, 3}, {"cm2", -4, 2},  {"cm3", -6, 3},
-           {"um2", -12, 2},    {"um3", -18, 3},  {"mm2", -6, 2},
-           {"mm3", -9, 3}}) {
+       std::vector<std::tuple<std::string, int, int>>{{"metre2", 0, 2},
+                                                      {"metre3", 0, 3},
+                                                      {"cmetre2", -4, 2},
+                                                      {"umetre3", -18, 3},
+                                                      {"cm2", -4, 2},
+                                                      {"cm3", -6, 3},
+                                                      {"um2", -12, 2},
+                                                      {"um3", -18, 3},
+                                                      {"mm2", -6, 2},
+                                                      {"mm3", -9, 3}}) {
     auto unit = LookupUnit(name);
     ASSERT_TRUE(unit.has_value()) << name;
     EXPECT_EQ(unit->scale, PowerOfTen(exponent)) << name;
@@ -137,14 +143,14 @@ TEST(UnitsTest, SquaredAndCubedForms) {
 TEST(UnitsTest, Brian2ShortForms) {
   for (const auto& [name, long_name] :
        std::vector<std::pair<std::string, std::string>>{
-           {"mV", "mvolt"},  {"mA", "mamp"},  {"uA", "uamp"},
-           {"nA", "namp"},   {"pA", "pamp"},  {"mS", "msiemens"},
+           {"mV", "mvolt"},    {"mA", "mamp"},     {"uA", "uamp"},
+           {"nA", "namp"},     {"pA", "pamp"},     {"mS", "msiemens"},
            {"uS", "usiemens"}, {"nS", "nsiemens"}, {"uF", "ufarad"},
-           {"nF", "nfarad"}, {"pF", "pfarad"}, {"ms", "msecond"},
-           {"us", "usecond"}, {"Hz", "hertz"}, {"kHz", "khertz"},
-           {"MHz", "Mhertz"}, {"mM", "mmolar"}, {"uM", "umolar"},
-           {"nM", "nmolar"}, {"cm", "cmetre"}, {"mm", "mmetre"},
-           {"um", "umetre"}, {"Mohm", "Mohm"}, {"kgram", "kilogram"}}) {
+           {"nF", "nfarad"},   {"pF", "pfarad"},   {"ms", "msecond"},
+           {"us", "usecond"},  {"Hz", "hertz"},    {"kHz", "khertz"},
+           {"MHz", "Mhertz"},  {"mM", "mmolar"},   {"uM", "umolar"},
+           {"nM", "nmolar"},   {"cm", "cmetre"},   {"mm", "mmetre"},
+           {"um", "umetre"},   {"Mohm", "Mohm"},   {"kgram", "kilogram"}}) {
     auto unit = LookupUnit(name);
     auto long_unit = LookupUnit(long_name);
     ASSERT_TRUE(unit.has_value()) << name;

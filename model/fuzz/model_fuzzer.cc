@@ -38,8 +38,8 @@ std::vector<std::pair<std::string, std::string>> Assignments(
   for (std::string_view line : Split(text, '\n')) {
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    out.push_back({std::string(line.substr(0, eq)),
-                   std::string(line.substr(eq + 1))});
+    out.push_back(
+        {std::string(line.substr(0, eq)), std::string(line.substr(eq + 1))});
   }
   return out;
 }

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "model/testdata/models.h"
 
 namespace cellfit::model::testdata {
@@ -113,8 +112,7 @@ std::vector<BadModel> BuildBadModels() {
                   "Unit specification refers to 'mV', but this is not a base "
                   "unit. Use 'volt' instead.")
           .Brian2("but this is not a base unit. Use 'volt' instead."));
-  add(Case("power_form_unit_specification",
-           leak + "\narea : metre2 (constant)")
+  add(Case("power_form_unit_specification", leak + "\narea : metre2 (constant)")
           .Expect("model", 2, 8,
                   "Unit specification refers to 'metre2', but this is not a "
                   "base unit. Use 'metre**2' instead.")
@@ -144,8 +142,9 @@ std::vector<BadModel> BuildBadModels() {
   add(Case("unknown_function", "dv/dt = foo(v)/(10*ms) : volt")
           .Expect("model", 1, 9, "Unknown function 'foo'."));
   add(Case("wrong_number_of_arguments", "dv/dt = exp(v, v)/(10*ms) : 1")
-          .Expect("model", 1, 9, "Function 'exp' was called with 2 parameters, "
-                                 "needs 1."));
+          .Expect("model", 1, 9,
+                  "Function 'exp' was called with 2 parameters, "
+                  "needs 1."));
   add(Case("timestep_with_one_argument", leak + "\nk = timestep(t) : 1")
           .Expect("model", 2, 5,
                   "Function 'timestep' was called with 1 parameters, needs 2.")
@@ -155,8 +154,7 @@ std::vector<BadModel> BuildBadModels() {
           .Expect("model", 2, 5, "Function 'poisson' is not supported"));
 
   // ---- dimensions ----
-  add(Case("sum_of_volt_and_amp",
-           "dv/dt = (-v + 1*mV + 2*mA)/(10*ms) : volt")
+  add(Case("sum_of_volt_and_amp", "dv/dt = (-v + 1*mV + 2*mA)/(10*ms) : volt")
           .Expect("model", 1, 20,
                   "Inconsistent units in differential equation defining "
                   "variable 'v': Expression '(-v + (1*mV)) + (2*mA)' uses "
@@ -173,8 +171,7 @@ std::vector<BadModel> BuildBadModels() {
           .Brian2("uses inconsistent units"));
   add(Case("mismatch_inside_continued_expression",
            leak + "\ndw/dt = (w +\n    v\n    )/(10*ms) : 1")
-          .Expect("model", 2, 12,
-                  "'w' has unit 1; 'v' has unit V")
+          .Expect("model", 2, 12, "'w' has unit 1; 'v' has unit V")
           .Brian2("uses inconsistent units"));
   add(Case("wrong_derivative_unit", "dv/dt = -v : volt")
           .Expect("model", 1, 9,
@@ -230,9 +227,10 @@ std::vector<BadModel> BuildBadModels() {
           .Brian2("Argument number 1 for function int does not have the "
                   "correct units"));
   add(Case("clip_bounds_without_units", "dv/dt = clip(v, 0, 1)/(10*ms) : volt")
-          .Expect("model", 1, 17,
-                  "Argument number 2 for function clip was supposed to have the "
-                  "same units as argument number 1")
+          .Expect(
+              "model", 1, 17,
+              "Argument number 2 for function clip was supposed to have the "
+              "same units as argument number 1")
           .Brian2("Argument number 2 for function clip was supposed to have "
                   "the same units as argument number 1"));
   add(Case("floor_division_with_units", leak + "\nk = v // (1*mV) : 1")
@@ -263,8 +261,9 @@ std::vector<BadModel> BuildBadModels() {
           .Expect("threshold", 1, 10, "chained comparisons"));
   add(Case("threshold_assignment", leak)
           .Threshold("v = 1*mV")
-          .Expect("threshold", 1, 3, "unexpected '=' after the end of the "
-                                     "expression"));
+          .Expect("threshold", 1, 3,
+                  "unexpected '=' after the end of the "
+                  "expression"));
   add(Case("threshold_unbalanced", leak)
           .Threshold("(v > 1*mV")
           .Expect("threshold", 1, 10,
@@ -294,8 +293,9 @@ std::vector<BadModel> BuildBadModels() {
   add(Case("reset_of_time", leak)
           .Threshold("v > 10*mV")
           .Reset("t = 0*ms")
-          .Expect("reset", 1, 1, "The reset assigns to 't', which is "
-                                 "read-only"));
+          .Expect("reset", 1, 1,
+                  "The reset assigns to 't', which is "
+                  "read-only"));
   add(Case("reset_with_wrong_unit", leak)
           .Threshold("v > 10*mV")
           .Reset("v = 1")
@@ -306,8 +306,7 @@ std::vector<BadModel> BuildBadModels() {
   add(Case("reset_multiplies_by_voltage", leak)
           .Threshold("v > 10*mV")
           .Reset("v *= 2*mV")
-          .Expect("reset", 1, 6,
-                  "'*=' needs a dimensionless value.")
+          .Expect("reset", 1, 6, "'*=' needs a dimensionless value.")
           .Brian2("does not have the expected unit"));
   add(Case("reset_second_statement_undefined", leak)
           .Threshold("v > 10*mV")
@@ -376,13 +375,11 @@ std::vector<BadModel> BuildBadModels() {
                   "flag 'foo'")
           .Brian2("Equations of type 'differential equation' cannot have a "
                   "flag 'foo'"));
-  add(Case("second_flag_unknown",
-           leak + "\ng : siemens (constant, fixed)")
+  add(Case("second_flag_unknown", leak + "\ng : siemens (constant, fixed)")
           .Expect("model", 2, 24,
                   "Equations of type 'parameter' cannot have a flag 'fixed'")
           .Brian2("Equations of type 'parameter' cannot have a flag 'fixed'"));
-  add(Case("constant_flag_on_subexpression",
-           leak + "\nx = v : volt (constant)")
+  add(Case("constant_flag_on_subexpression", leak + "\nx = v : volt (constant)")
           .Expect("model", 2, 15,
                   "Equations of type 'subexpression' cannot have")
           .Brian2("Equations of type 'subexpression' cannot have"));
@@ -390,8 +387,7 @@ std::vector<BadModel> BuildBadModels() {
            leak + "\nI_inj = int(t >= 5*ms)*nA : amp (shared)")
           .Expect("model", 2, 34,
                   "The flag 'shared' of 'I_inj' is not supported by cellfit"));
-  add(Case("boolean_differential_equation",
-           "dv/dt = -v/(10*ms) : boolean")
+  add(Case("boolean_differential_equation", "dv/dt = -v/(10*ms) : boolean")
           .Expect("model", 1, 22,
                   "Differential equations can only define floating point "
                   "variables")
@@ -517,8 +513,9 @@ std::vector<BadModel> BuildBadModels() {
   }
   add(Case("text_over_limit",
            leak + "\n" + Repeat("# a comment that goes on and on\n", 40000))
-          .Expect("model", 1, 1, "bytes long; at most 1048576 bytes are "
-                                 "accepted"));
+          .Expect("model", 1, 1,
+                  "bytes long; at most 1048576 bytes are "
+                  "accepted"));
   add(Case("identifier_over_limit",
            leak + "\n" + std::string(201, 'g') + " : siemens")
           .Expect("model", 2, 1, "identifier is longer than 200 characters"));
@@ -538,17 +535,17 @@ std::vector<BadModel> BuildBadModels() {
   add(Case("not_100000_deep", leak)
           .Threshold(Repeat("not ", 100000) + "v > 1*mV")
           .Expect("threshold", 1, 797, "expression is nested too deeply"));
-  add(Case("calls_nested_100000_deep",
-           "dv/dt = " + Repeat("abs(", 100000) + "v" +
-               std::string(100000, ')') + "/(10*ms) : volt")
+  add(Case("calls_nested_100000_deep", "dv/dt = " + Repeat("abs(", 100000) +
+                                           "v" + std::string(100000, ')') +
+                                           "/(10*ms) : volt")
           .Expect("model", 1, 809, "expression is nested too deeply"));
   add(Case("unit_parentheses_100000_deep",
            "dv/dt = -v/(10*ms) : " + std::string(100000, '(') + "volt" +
                std::string(100000, ')'))
           .Expect("model", 1, 222, "expression is nested too deeply"));
   add(Case("deep_initial_value", leak)
-          .Init("v", std::string(100000, '(') + "0*mV" +
-                         std::string(100000, ')'))
+          .Init("v",
+                std::string(100000, '(') + "0*mV" + std::string(100000, ')'))
           .Expect("param_init.v", 1, 201, "expression is nested too deeply"));
   add(Case("deep_namespace_constant", "dv/dt = (E - v)/(10*ms) : volt")
           .Constant("E", Repeat("-", 100000) + "1*mV")
@@ -631,8 +628,9 @@ std::vector<BadModel> BuildBadModels() {
   // ---- integration methods ----
   add(Case("unknown_method", leak)
           .Method("runge_kutta")
-          .Expect("method", 0, 0, "No state updater with the name "
-                                  "'runge_kutta' found")
+          .Expect("method", 0, 0,
+                  "No state updater with the name "
+                  "'runge_kutta' found")
           .Brian2("No state updater with the name"));
   add(Case("exact_on_nonlinear", "dv/dt = v**2/(10*ms)/volt : volt")
           .Method("exact")
@@ -651,8 +649,7 @@ std::vector<BadModel> BuildBadModels() {
                   "Cannot solve stochastic equations with this state updater.")
           .Brian2("Cannot solve stochastic equations with this state "
                   "updater."));
-  add(Case("exponential_euler_on_v_squared",
-           "dv/dt = v**2/(10*ms)/volt : volt")
+  add(Case("exponential_euler_on_v_squared", "dv/dt = v**2/(10*ms)/volt : volt")
           .Method("exponential_euler")
           .Expect("method", 0, 0,
                   "Can only solve conditionally linear systems with this "
@@ -719,22 +716,21 @@ std::vector<BadModel> BuildBadModels() {
           .Expect("outputs.v", 0, 0,
                   "'v_target' is defined in the model, but the name is "
                   "reserved"));
-  add(Case("namespace_constant_with_unknown_unit",
-           "dv/dt = -v/tau : volt")
+  add(Case("namespace_constant_with_unknown_unit", "dv/dt = -v/tau : volt")
           .Constant("tau", "10*msec")
           .Expect("namespace.tau", 1, 4,
                   "The identifier 'msec' could not be resolved (it is not a "
                   "unit or a namespace constant)."));
-  add(Case("namespace_constant_defined_by_itself",
-           "dv/dt = -v/tau : volt")
+  add(Case("namespace_constant_defined_by_itself", "dv/dt = -v/tau : volt")
           .Constant("tau", "2*tau")
           .Expect("namespace.tau", 0, 0,
                   "namespace constant 'tau' is defined in terms of itself"));
   add(Case("namespace_constant_twice", "dv/dt = -v/tau : volt")
           .Constant("tau", "10*ms")
           .Constant("tau", "20*ms")
-          .Expect("namespace.tau", 0, 0, "'tau' is defined twice in the "
-                                         "namespace"));
+          .Expect("namespace.tau", 0, 0,
+                  "'tau' is defined twice in the "
+                  "namespace"));
   add(Case("namespace_constant_random", "dv/dt = -v/tau : volt")
           .Constant("tau", "rand()*ms")
           .Expect("namespace.tau", 1, 1, "must be a constant"));

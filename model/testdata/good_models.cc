@@ -231,7 +231,8 @@ Vr:volt
 )";
 
 // Brian2 examples/frompapers/Izhikevich_2003.py.
-constexpr char kIzhikevich[] = R"(dv/dt = (0.04*v**2 + 5*v + 140 - u + I + I_noise )/ms : 1
+constexpr char kIzhikevich[] =
+    R"(dv/dt = (0.04*v**2 + 5*v + 140 - u + I + I_noise )/ms : 1
          du/dt = (a*(b*v - u))/ms  : 1
          I : 1
          I_noise : 1
@@ -388,20 +389,19 @@ const NamedTexts kHHParams = {{"g_na", "100*msiemens*cm**-2*area"},
                               {"gl", "5e-5*siemens*cm**-2*area"},
                               {"Cm", "1*ufarad*cm**-2*area"}};
 
-const NamedTexts kSyntheticNamespace = {
-    {"gleak", "10*nS"}, {"Eleak", "-70*mV"}, {"VT", "-60*mV"},
-    {"C", "200*pF"},    {"ENa", "53*mV"},    {"EK", "-107*mV"}};
+const NamedTexts kSyntheticNamespace = {{"gleak", "10*nS"}, {"Eleak", "-70*mV"},
+                                        {"VT", "-60*mV"},   {"C", "200*pF"},
+                                        {"ENa", "53*mV"},   {"EK", "-107*mV"}};
 
 const NamedTexts kTutorialSbiNamespace = {{"E_Na", "53*mV"},
                                           {"E_K", "-107*mV"},
                                           {"E_l", "-70*mV"},
                                           {"VT", "-60.0*mV"}};
 
-const NamedTexts kTutorialSbiInit = {
-    {"v", "E_l"},
-    {"m", "1 / (1 + beta_m / alpha_m)"},
-    {"h", "1 / (1 + beta_h / alpha_h)"},
-    {"n", "1 / (1 + beta_n / alpha_n)"}};
+const NamedTexts kTutorialSbiInit = {{"v", "E_l"},
+                                     {"m", "1 / (1 + beta_m / alpha_m)"},
+                                     {"h", "1 / (1 + beta_h / alpha_h)"},
+                                     {"n", "1 / (1 + beta_n / alpha_n)"}};
 
 std::vector<GoodModel> BuildGoodModels() {
   std::vector<GoodModel> models;
@@ -477,14 +477,16 @@ std::vector<GoodModel> BuildGoodModels() {
     m.equations = kAdExBretteFit;
     m.threshold = "vm > Vcut";
     m.reset = "vm=Vr; w+=b";
-    m.namespace_entries = {{"C", "281 * pF"},      {"gL", "30 * nS"},
-                           {"taum", "C / gL"},     {"EL", "-70.6 * mV"},
-                           {"VT", "-50.4 * mV"},   {"DeltaT", "2 * mV"},
+    m.namespace_entries = {{"C", "281 * pF"},          {"gL", "30 * nS"},
+                           {"taum", "C / gL"},         {"EL", "-70.6 * mV"},
+                           {"VT", "-50.4 * mV"},       {"DeltaT", "2 * mV"},
                            {"Vcut", "VT + 5 * DeltaT"}};
     m.inputs = {{"I", "amp"}};
     m.outputs = {"spikes"};
     m.param_init = {{"vm", "EL"}};
-    m.params = {{"tauw", "144*ms"}, {"a", "4*nS"}, {"b", "0.0805*nA"},
+    m.params = {{"tauw", "144*ms"},
+                {"a", "4*nS"},
+                {"b", "0.0805*nA"},
                 {"Vr", "-70.6*mV"}};
     add(m);
   }
@@ -592,8 +594,8 @@ std::vector<GoodModel> BuildGoodModels() {
     m.inputs = {{"I", "amp"}};
     m.outputs = {"v", "spikes"};
     m.param_init = kTutorialSbiInit;
-    m.params = {{"g_Na", "32*uS"}, {"g_K", "1*uS"}, {"g_l", "10*nS"},
-                {"Cm", "200*pF"}};
+    m.params = {
+        {"g_Na", "32*uS"}, {"g_K", "1*uS"}, {"g_l", "10*nS"}, {"Cm", "200*pF"}};
     add(m);
   }
   {
@@ -716,11 +718,11 @@ std::vector<GoodModel> BuildGoodModels() {
     m.equations = kAdEx;
     m.threshold = "vm > Vcut";
     m.reset = "vm = Vr; w += b";
-    m.namespace_entries = {{"C", "281*pF"},     {"gL", "30*nS"},
-                           {"EL", "-70.6*mV"},  {"VT", "-50.4*mV"},
-                           {"DeltaT", "2*mV"},  {"tauw", "40*ms"},
-                           {"a", "4*nS"},       {"b", "0.08*nA"},
-                           {"I", ".8*nA"},      {"Vcut", "VT + 5 * DeltaT"}};
+    m.namespace_entries = {{"C", "281*pF"},    {"gL", "30*nS"},
+                           {"EL", "-70.6*mV"}, {"VT", "-50.4*mV"},
+                           {"DeltaT", "2*mV"}, {"tauw", "40*ms"},
+                           {"a", "4*nS"},      {"b", "0.08*nA"},
+                           {"I", ".8*nA"},     {"Vcut", "VT + 5 * DeltaT"}};
     m.outputs = {"vm", "spikes"};
     m.param_init = {{"vm", "EL"}, {"w", "a * (vm - EL)"}};
     m.params = {{"Vr", "-48*mV"}};
@@ -750,9 +752,9 @@ std::vector<GoodModel> BuildGoodModels() {
     m.threshold = "V>theta";
     m.reset = "V=Vr";
     m.refractory = "taurefr";
-    m.namespace_entries = {{"Vr", "10*mV"},        {"theta", "20*mV"},
-                           {"tau", "20*ms"},       {"taurefr", "2*ms"},
-                           {"muext", "25*mV"},     {"sigmaext", "1*mV"}};
+    m.namespace_entries = {{"Vr", "10*mV"},    {"theta", "20*mV"},
+                           {"tau", "20*ms"},   {"taurefr", "2*ms"},
+                           {"muext", "25*mV"}, {"sigmaext", "1*mV"}};
     m.outputs = {"V"};
     m.param_init = {{"V", "Vr"}};
     add(m);
@@ -775,12 +777,17 @@ std::vector<GoodModel> BuildGoodModels() {
     m.source = "Brian2 examples/frompapers/Morris_Lecar_1981.py";
     m.equations = kMorrisLecar;
     m.method = "exponential_euler";
-    m.namespace_entries = {{"g_L", "2*mS"},          {"g_Ca", "4*mS"},
-                           {"g_K", "8*mS"},          {"V_L", "-50*mV"},
-                           {"V_Ca", "100*mV"},       {"V_K", "-70*mV"},
+    m.namespace_entries = {{"g_L", "2*mS"},
+                           {"g_Ca", "4*mS"},
+                           {"g_K", "8*mS"},
+                           {"V_L", "-50*mV"},
+                           {"V_Ca", "100*mV"},
+                           {"V_K", "-70*mV"},
                            {"lambda_n__max", "1.0/(15*ms)"},
-                           {"V_1", "10*mV"},         {"V_2", "15*mV"},
-                           {"V_3", "-1*mV"},         {"V_4", "14.5*mV"},
+                           {"V_1", "10*mV"},
+                           {"V_2", "15*mV"},
+                           {"V_3", "-1*mV"},
+                           {"V_4", "14.5*mV"},
                            {"C", "20*uF"}};
     m.outputs = {"V"};
     m.param_init = {{"V", "V_L"}, {"n", "n_inf"}};
@@ -795,9 +802,9 @@ std::vector<GoodModel> BuildGoodModels() {
     m.name = "brian2_wang_buzsaki";
     m.source = "Brian2 examples/frompapers/Wang_Buszaki_1996.py";
     m.equations = kWangBuzsaki;
-    m.namespace_entries = {{"Cm", "1*uF"},        {"Iapp", "2*uA"},
+    m.namespace_entries = {{"Cm", "1*uF"},         {"Iapp", "2*uA"},
                            {"gL", "0.1*msiemens"}, {"EL", "-65*mV"},
-                           {"ENa", "55*mV"},      {"EK", "-90*mV"},
+                           {"ENa", "55*mV"},       {"EK", "-90*mV"},
                            {"gNa", "35*msiemens"}, {"gK", "9*msiemens"}};
     m.outputs = {"v"};
     m.param_init = {{"v", "-70*mV"}, {"h", "1"}};
@@ -809,13 +816,17 @@ std::vector<GoodModel> BuildGoodModels() {
     m.source = "Brian2 examples/frompapers/Hindmarsh_Rose_1984.py";
     m.equations = kHindmarshRose;
     m.method = "rk4";
-    m.namespace_entries = {{"time_unit", "1*ms"}, {"x_1", "-1.6"},
-                           {"a", "1"},            {"b", "3"},
-                           {"c", "1"},            {"d", "5"},
-                           {"r", "0.001"},        {"s", "4"}};
+    m.namespace_entries = {{"time_unit", "1*ms"},
+                           {"x_1", "-1.6"},
+                           {"a", "1"},
+                           {"b", "3"},
+                           {"c", "1"},
+                           {"d", "5"},
+                           {"r", "0.001"},
+                           {"s", "4"}};
     m.outputs = {"x"};
-    m.param_init = {{"x", "x_1"}, {"y", "c - d*x**2"},
-                    {"z", "r*(s*(x - x_1))"}};
+    m.param_init = {
+        {"x", "x_1"}, {"y", "c - d*x**2"}, {"z", "r*(s*(x - x_1))"}};
     m.params = {{"I", "2"}};
     add(m);
   }
@@ -825,8 +836,8 @@ std::vector<GoodModel> BuildGoodModels() {
     m.source = "FitzHugh-Nagumo in Brian2 syntax";
     m.equations = kFitzHughNagumo;
     m.method = "rk2";
-    m.namespace_entries = {{"tau", "1*ms"}, {"tau_w", "12.5*ms"},
-                           {"a", "0.7"},    {"b", "0.8"}};
+    m.namespace_entries = {
+        {"tau", "1*ms"}, {"tau_w", "12.5*ms"}, {"a", "0.7"}, {"b", "0.8"}};
     m.outputs = {"v", "w"};
     m.param_init = {{"v", "-1.2"}, {"w", "(v + a)/b"}};
     m.params = {{"I", "0.5"}};
@@ -843,13 +854,13 @@ std::vector<GoodModel> BuildGoodModels() {
     m.threshold = "v>theta";
     m.reset = "v=EL";
     m.refractory = "5*ms";
-    m.namespace_entries = {{"ENa", "60*mV"}, {"EL", "-70*mV"},
-                           {"vT", "-55*mV"}, {"Vi", "-63*mV"},
-                           {"tauh", "5*ms"}, {"tau", "5*ms"},
-                           {"ka", "5*mV"},   {"ki", "6*mV"},
-                           {"a", "ka / ki"}, {"tauI", "5*ms"},
-                           {"mu", "15*mV"},
-                           {"sigma", "6*mV / sqrt(tauI / (tauI + tau))"}};
+    m.namespace_entries = {
+        {"ENa", "60*mV"}, {"EL", "-70*mV"},
+        {"vT", "-55*mV"}, {"Vi", "-63*mV"},
+        {"tauh", "5*ms"}, {"tau", "5*ms"},
+        {"ka", "5*mV"},   {"ki", "6*mV"},
+        {"a", "ka / ki"}, {"tauI", "5*ms"},
+        {"mu", "15*mV"},  {"sigma", "6*mV / sqrt(tauI / (tauI + tau))"}};
     m.outputs = {"v", "spikes"};
     m.param_init = {{"v", "EL"}, {"theta", "vT"}, {"I", "0"}};
     add(m);
@@ -898,15 +909,24 @@ std::vector<GoodModel> BuildGoodModels() {
     m.source = "Brian2 examples/frompapers/Rothman_Manis_2003.py (type1c)";
     m.equations = kRothmanManis;
     m.method = "exponential_euler";
-    m.namespace_entries = {
-        {"C", "12*pF"},       {"Eh", "-43*mV"},   {"EK", "-70*mV"},
-        {"El", "-65*mV"},     {"ENa", "50*mV"},   {"nf", "0.85"},
-        {"zss", "0.5"},       {"temp", "22."},
-        {"q10", "3. ** ((temp - 22) / 10.)"},
-        {"frac", "0.0"},      {"qt", "4.5 ** ((temp - 33.) / 10.)"},
-        {"gnabar", "1000*nS"}, {"gkhtbar", "150*nS"}, {"gkltbar", "0*nS"},
-        {"gkabar", "0*nS"},   {"ghbar", "0.5*nS"},  {"gbarno", "0*nS"},
-        {"gl", "2*nS"}};
+    m.namespace_entries = {{"C", "12*pF"},
+                           {"Eh", "-43*mV"},
+                           {"EK", "-70*mV"},
+                           {"El", "-65*mV"},
+                           {"ENa", "50*mV"},
+                           {"nf", "0.85"},
+                           {"zss", "0.5"},
+                           {"temp", "22."},
+                           {"q10", "3. ** ((temp - 22) / 10.)"},
+                           {"frac", "0.0"},
+                           {"qt", "4.5 ** ((temp - 33.) / 10.)"},
+                           {"gnabar", "1000*nS"},
+                           {"gkhtbar", "150*nS"},
+                           {"gkltbar", "0*nS"},
+                           {"gkabar", "0*nS"},
+                           {"ghbar", "0.5*nS"},
+                           {"gbarno", "0*nS"},
+                           {"gl", "2*nS"}};
     m.outputs = {"v"};
     m.param_init = {{"v", "El"}};
     m.params = {{"I", "250*pA"}};

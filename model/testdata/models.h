@@ -23,12 +23,12 @@ struct GoodModel {
   std::string threshold;
   std::string reset;
   std::string refractory;
-  std::string method;       // empty: the automatic choice
+  std::string method;            // empty: the automatic choice
   NamedTexts namespace_entries;  // name -> value text ("-65*mV")
   NamedTexts inputs;             // name -> unit text ("amp", "1")
   std::vector<std::string> outputs;
-  NamedTexts param_init;         // in the order they are applied
-  NamedTexts params;  // parameter values for comparing initial values
+  NamedTexts param_init;  // in the order they are applied
+  NamedTexts params;      // parameter values for comparing initial values
   // Why cellfit's automatic method differs from Brian2's; empty when they
   // must agree.
   std::string known_method_difference;

@@ -51,10 +51,10 @@ json RunBrian2(const std::string& mode, const json* input) {
   const fs::path in = dir / (mode + ".in.json");
   const fs::path out = dir / (mode + ".out.json");
   const fs::path log = dir / (mode + ".log");
-  const fs::path script = SourceDir() / "tests" / "model_brian2" /
-                          "brian2_view.py";
-  std::string command = absl::StrCat("/usr/bin/python3 '", script.string(),
-                                     "' ", mode, " ");
+  const fs::path script =
+      SourceDir() / "tests" / "model_brian2" / "brian2_view.py";
+  std::string command =
+      absl::StrCat("/usr/bin/python3 '", script.string(), "' ", mode, " ");
   if (input != nullptr) {
     std::ofstream(in) << input->dump();
     absl::StrAppend(&command, "'", in.string(), "' ");
@@ -115,18 +115,25 @@ double Number(const json& value) {
 
 std::string KindName(SymbolKind kind) {
   switch (kind) {
-    case SymbolKind::kState: return "differential equation";
-    case SymbolKind::kSubexpression: return "subexpression";
-    case SymbolKind::kParameter: return "parameter";
-    default: return "other";
+    case SymbolKind::kState:
+      return "differential equation";
+    case SymbolKind::kSubexpression:
+      return "subexpression";
+    case SymbolKind::kParameter:
+      return "parameter";
+    default:
+      return "other";
   }
 }
 
 std::string TypeName(ValueType type) {
   switch (type) {
-    case ValueType::kFloat: return "float";
-    case ValueType::kBoolean: return "boolean";
-    case ValueType::kInteger: return "integer";
+    case ValueType::kFloat:
+      return "float";
+    case ValueType::kBoolean:
+      return "boolean";
+    case ValueType::kInteger:
+      return "integer";
   }
   return "?";
 }
@@ -167,8 +174,8 @@ class GoodModelTest : public testing::TestWithParam<GoodModel> {
       return empty;
     }
     const json& view = all.at(GetParam().name);
-    EXPECT_TRUE(view.at("error").is_null())
-        << "Brian2 rejects the model:\n" << view.at("error").dump();
+    EXPECT_TRUE(view.at("error").is_null()) << "Brian2 rejects the model:\n"
+                                            << view.at("error").dump();
     return view;
   }
 };
@@ -185,8 +192,7 @@ TEST_P(GoodModelTest, VariablesKindsTypesAndUnitsMatchBrian2) {
     const int symbol = model->Find(name);
     ASSERT_GE(symbol, 0) << "cellfit does not define '" << name << "'";
     const Symbol& s = model->symbol(symbol);
-    EXPECT_EQ(KindName(s.kind), variable.at("type").get<std::string>())
-        << name;
+    EXPECT_EQ(KindName(s.kind), variable.at("type").get<std::string>()) << name;
     EXPECT_EQ(TypeName(s.type), variable.at("var_type").get<std::string>())
         << name;
     EXPECT_EQ(s.dimension, DimensionFromJson(variable.at("dims")))
@@ -277,8 +283,7 @@ TEST_P(GoodModelTest, OneStepOfTheIntegrationMethodMatchesBrian2) {
   }
   if (!GetParam().known_method_difference.empty() &&
       GetParam().method.empty()) {
-    GTEST_SKIP() << "different methods: "
-                 << GetParam().known_method_difference;
+    GTEST_SKIP() << "different methods: " << GetParam().known_method_difference;
   }
   for (const auto& eq : model.equations) {
     if (HasRandomCall(eq.rhs)) GTEST_SKIP() << "uses rand()";
@@ -306,8 +311,8 @@ TEST_P(GoodModelTest, OneStepOfTheIntegrationMethodMatchesBrian2) {
   for (size_t k = 0; k < model.equations.size(); ++k) {
     const std::string name = model.NameOf(model.equations[k].state);
     const double before = value_of(model.equations[k].state);
-    const double actual = Evaluate(model.Inline(update->new_values[k]),
-                                   value_of);
+    const double actual =
+        Evaluate(model.Inline(update->new_values[k]), value_of);
     const double expected = Number(view.at("after_step").at(name));
     ASSERT_TRUE(std::isfinite(expected)) << name;
     const double scale =
@@ -398,8 +403,8 @@ TEST(Brian2Units, EveryBrian2UnitIsKnownWithTheSameScaleAndDimension) {
         << unit.at("scale").get<std::string>();
     EXPECT_EQ(info->dimension, DimensionFromJson(unit.at("dims"))) << name;
   }
-  EXPECT_TRUE(missing.empty()) << "units cellfit does not know: "
-                               << absl::StrJoin(missing, " ");
+  EXPECT_TRUE(missing.empty())
+      << "units cellfit does not know: " << absl::StrJoin(missing, " ");
 }
 
 TEST(Brian2Units, EveryUnitCellfitKnowsIsABrian2Unit) {
@@ -408,19 +413,19 @@ TEST(Brian2Units, EveryUnitCellfitKnowsIsABrian2Unit) {
   // Every name cellfit could plausibly define: each prefix on each unit
   // name, with and without a power suffix, and Brian2's short forms.
   const std::vector<std::string> prefixes = {
-      "",  "y", "z", "a", "f", "p", "n", "u", "m", "c", "d",
+      "",   "y", "z", "a", "f", "p", "n", "u", "m", "c", "d",
       "da", "h", "k", "M", "G", "T", "P", "E", "Z", "Y"};
   const std::vector<std::string> bases = {
-      "metre",   "meter",   "gram",    "gramme",   "kilogram", "kilogramme",
-      "second",  "amp",     "ampere",  "kelvin",   "mole",     "mol",
-      "candle",  "candela", "radian",  "steradian", "hertz",   "newton",
-      "pascal",  "joule",   "watt",    "coulomb",  "volt",     "farad",
-      "ohm",     "siemens", "weber",   "tesla",    "henry",    "lumen",
-      "lux",     "becquerel", "gray",  "sievert",  "katal",    "molar",
-      "liter",   "litre",   "V",       "A",        "S",        "F",
-      "s",       "m",       "M",       "Hz",       "g",        "l",
-      "L",       "mol",     "K",       "C",        "J",        "W",
-      "N",       "Pa",      "ohm"};
+      "metre",  "meter",     "gram",   "gramme",    "kilogram", "kilogramme",
+      "second", "amp",       "ampere", "kelvin",    "mole",     "mol",
+      "candle", "candela",   "radian", "steradian", "hertz",    "newton",
+      "pascal", "joule",     "watt",   "coulomb",   "volt",     "farad",
+      "ohm",    "siemens",   "weber",  "tesla",     "henry",    "lumen",
+      "lux",    "becquerel", "gray",   "sievert",   "katal",    "molar",
+      "liter",  "litre",     "V",      "A",         "S",        "F",
+      "s",      "m",         "M",      "Hz",        "g",        "l",
+      "L",      "mol",       "K",      "C",         "J",        "W",
+      "N",      "Pa",        "ohm"};
   std::vector<std::string> invented;
   for (const std::string& prefix : prefixes) {
     for (const std::string& base : bases) {
@@ -430,8 +435,8 @@ TEST(Brian2Units, EveryUnitCellfitKnowsIsABrian2Unit) {
       }
     }
   }
-  EXPECT_TRUE(invented.empty()) << "units Brian2 does not define: "
-                                << absl::StrJoin(invented, " ");
+  EXPECT_TRUE(invented.empty())
+      << "units Brian2 does not define: " << absl::StrJoin(invented, " ");
 }
 
 }  // namespace
