@@ -543,6 +543,11 @@ std::vector<BadModel> BuildBadModels() {
            "dv/dt = -v/(10*ms) : " + std::string(100000, '(') + "volt" +
                std::string(100000, ')'))
           .Expect("model", 1, 222, "expression is nested too deeply"));
+  add(Case("deep_reset", leak)
+          .Threshold("v > 10*mV")
+          .Reset("v = 0*mV\nv = " + Repeat("abs(", 100000) + "v" +
+                 std::string(100000, ')'))
+          .Expect("reset", 2, 805, "expression is nested too deeply"));
   add(Case("deep_initial_value", leak)
           .Init("v",
                 std::string(100000, '(') + "0*mV" + std::string(100000, ')'))
