@@ -39,14 +39,20 @@ class FakeWorker : public WorkerChannel {
     return log_;
   }
 
-  ~FakeWorker() override {
-    std::vector<std::thread> answers;
-    {
-      absl::MutexLock lock(&mu_);
-      answers.swap(answers_);
+  // Waits for the answers in flight; call it while the dispatcher lives.
+  void Join() {
+    while (true) {
+      std::vector<std::thread> answers;
+      {
+        absl::MutexLock lock(&mu_);
+        answers.swap(answers_);
+      }
+      if (answers.empty()) return;
+      for (auto& t : answers) t.join();
     }
-    for (auto& t : answers) t.join();
   }
+
+  ~FakeWorker() override { Join(); }
 
  private:
   Dispatcher* dispatcher_;
@@ -56,6 +62,16 @@ class FakeWorker : public WorkerChannel {
   std::vector<v1::ServerMessage> log_;
   std::vector<std::thread> answers_;
 };
+
+// Ends a test's workers before its dispatcher: the dispatcher forgets them
+// and their answer threads finish while it still exists.
+void Finish(Dispatcher& dispatcher,
+            const std::vector<std::pair<std::string, std::shared_ptr<FakeWorker>>>& workers) {
+  for (const auto& [id, worker] : workers) {
+    dispatcher.RemoveWorker(id);
+    worker->Join();
+  }
+}
 
 std::shared_ptr<v1::JobData> Job(const std::string& id, bool standalone = false) {
   auto job = std::make_shared<v1::JobData>();
@@ -89,6 +105,7 @@ TEST(Dispatcher, SendsJobDataOnceAndReturnsResultsInOrder) {
   }
   EXPECT_EQ(job_messages, 1);
   EXPECT_EQ(batches, 7);
+  Finish(dispatcher, {{"w1", worker}});
 }
 
 TEST(Dispatcher, ALostWorkersBatchesGoToAnotherAndCountOnce) {
@@ -120,6 +137,8 @@ TEST(Dispatcher, ALostWorkersBatchesGoToAnotherAndCountOnce) {
   int batches = 0;
   for (const auto& m : healthy->log()) batches += m.has_batch();
   EXPECT_EQ(batches, 5);
+  Finish(dispatcher, {{"ok", healthy}});
+  silent->Join();
 }
 
 TEST(Dispatcher, JobsTakeTurns) {
@@ -146,6 +165,7 @@ TEST(Dispatcher, JobsTakeTurns) {
   }
   EXPECT_GE(last_small, 0);
   EXPECT_LE(last_small, 3) << "the small job waited behind the big one";
+  Finish(dispatcher, {{"w", worker}});
 }
 
 TEST(Dispatcher, StandaloneJobsGoOnlyToWorkersWithACompiler) {
@@ -159,6 +179,7 @@ TEST(Dispatcher, StandaloneJobsGoOnlyToWorkersWithACompiler) {
   auto results = dispatcher.RunBatches("sa", Batches(6));
   ASSERT_TRUE(results.ok());
   for (const auto& m : plain->log()) EXPECT_FALSE(m.has_batch());
+  Finish(dispatcher, {{"plain", plain}, {"cc", compiler}});
 }
 
 TEST(Dispatcher, AJobAWorkerCannotPrepareFailsItsRuns) {
@@ -177,6 +198,7 @@ TEST(Dispatcher, AJobAWorkerCannotPrepareFailsItsRuns) {
   fit.join();
   ASSERT_FALSE(results.ok());
   EXPECT_NE(results.status().message().find("compile error: x"), std::string::npos);
+  Finish(dispatcher, {{"w", silent}});
 }
 
 TEST(Dispatcher, CancellingStopsWaiting) {
