@@ -15,9 +15,9 @@ absl::Status FromGrpc(const grpc::Status& status, std::string_view what,
   if (status.ok()) return absl::OkStatus();
   auto code = static_cast<absl::StatusCode>(status.error_code());
   if (code == absl::StatusCode::kUnavailable) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot reach the cellfit server at ", std::string(address), " (",
-        status.error_message(), ")"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot reach the cellfit server at ",
+                     std::string(address), " (", status.error_message(), ")"));
   }
   if (code == absl::StatusCode::kDeadlineExceeded) {
     return absl::DeadlineExceededError(
@@ -50,9 +50,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
     // A refused connection means no server is there now; saying so at once
     // beats retrying until the timeout.
     if (state == GRPC_CHANNEL_TRANSIENT_FAILURE && options.fail_fast) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot reach the cellfit server at ", options.address,
-          " (connection failed)"));
+      return absl::UnavailableError(
+          absl::StrCat("cannot reach the cellfit server at ", options.address,
+                       " (connection failed)"));
     }
     if (!channel->WaitForStateChange(state, absl::ToChronoTime(deadline))) {
       return absl::UnavailableError(
@@ -83,8 +83,7 @@ absl::StatusOr<bool> Client::IsServing() {
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status status = health->Check(context.get(), request, &response);
   if (!status.ok()) return FromGrpc(status, "health check", address());
-  return response.status() ==
-         grpc::health::v1::HealthCheckResponse::SERVING;
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
 }
 
 absl::StatusOr<cellfit::v1::ServerStatus> Client::GetStatus() {

@@ -101,8 +101,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(
   }
   ScratchDirectory scratch;
   if (!scratch.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "cannot create a temporary directory: ", strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("cannot create a temporary directory: ", strerror(errno)));
   }
   const std::string token = RandomToken();
   const std::string token_file = scratch.File("tokens");
@@ -181,7 +181,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(
       server->address_ = std::string(absl::StripAsciiWhitespace(address));
       break;
     }
-    if (absl::Now() > deadline) return failed("did not start listening in time");
+    if (absl::Now() > deadline)
+      return failed("did not start listening in time");
     absl::SleepFor(absl::Milliseconds(20));
   }
 
@@ -189,30 +190,29 @@ absl::StatusOr<std::unique_ptr<EmbeddedServer>> EmbeddedServer::Start(
   ClientOptions client_options;
   client_options.address = server->address_;
   client_options.token = token;
-  client_options.connect_timeout = std::max(
-      absl::Seconds(1), deadline - absl::Now());
+  client_options.connect_timeout =
+      std::max(absl::Seconds(1), deadline - absl::Now());
   client_options.call_timeout = absl::Seconds(10);
   absl::StatusOr<std::unique_ptr<Client>> client =
       Client::Connect(client_options);
-  if (!client.ok()) return failed(absl::StrCat("cannot be reached: ",
-                                               client.status().message()));
+  if (!client.ok())
+    return failed(
+        absl::StrCat("cannot be reached: ", client.status().message()));
   size_t registered = 0;
   for (;;) {
     if (auto how = exited()) return failed(*how + " while starting");
     absl::StatusOr<bool> serving = (*client)->IsServing();
     if (serving.ok() && *serving) {
-      absl::StatusOr<cellfit::v1::ServerStatus> status =
-          (*client)->GetStatus();
+      absl::StatusOr<cellfit::v1::ServerStatus> status = (*client)->GetStatus();
       if (status.ok()) {
         registered = static_cast<size_t>(status->workers_size());
         if (registered >= static_cast<size_t>(workers)) break;
       }
     }
     if (absl::Now() > deadline) {
-      return failed(absl::StrCat(
-          "had ", registered, " of its ", workers,
-          " local workers registered after ",
-          absl::FormatDuration(options.start_timeout)));
+      return failed(absl::StrCat("had ", registered, " of its ", workers,
+                                 " local workers registered after ",
+                                 absl::FormatDuration(options.start_timeout)));
     }
     absl::SleepFor(absl::Milliseconds(25));
   }

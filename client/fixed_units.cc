@@ -47,8 +47,8 @@ absl::StatusOr<double> ParseFixedQuantity(std::string_view text,
         "'", std::string(text), "' is not a number with a unit, e.g. ",
         kind == FixedDimension::kTime ? "\"100*ms\"" : "\"-20*mV\""));
   }
-  std::string_view rest =
-      trim(std::string_view(end, number_text.data() + number_text.size() - end));
+  std::string_view rest = trim(
+      std::string_view(end, number_text.data() + number_text.size() - end));
   if (rest.empty()) return value;
   if (rest.front() == '*') rest = trim(rest.substr(1));
   absl::StatusOr<double> scale = SiPerUnit(rest, kind);

@@ -9,8 +9,7 @@ namespace {
 TEST(FixedUnitsTest, ConvertsTheAcceptedUnits) {
   EXPECT_DOUBLE_EQ(*ParseFixedQuantity("100*ms", FixedDimension::kTime), 0.1);
   EXPECT_DOUBLE_EQ(*ParseFixedQuantity(" 100 ms ", FixedDimension::kTime), 0.1);
-  EXPECT_DOUBLE_EQ(*ParseFixedQuantity("250us", FixedDimension::kTime),
-                   250e-6);
+  EXPECT_DOUBLE_EQ(*ParseFixedQuantity("250us", FixedDimension::kTime), 250e-6);
   EXPECT_DOUBLE_EQ(*ParseFixedQuantity("0.2", FixedDimension::kTime), 0.2);
   EXPECT_DOUBLE_EQ(*ParseFixedQuantity("-20*mV", FixedDimension::kVoltage),
                    -0.02);

@@ -46,9 +46,8 @@ std::string TypeName(const toml::node& node) {
 bool IsIdentifier(std::string_view name) {
   if (name.empty() || name.size() > 128) return false;
   if (!absl::ascii_isalpha(name[0]) && name[0] != '_') return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(c) || c == '_';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
 }
 
 // The shortest text that reads back as the same double.
@@ -75,9 +74,9 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 }
 
 std::string Join(std::string_view prefix, std::string_view name) {
-  return prefix.empty() ? std::string(name)
-                        : absl::StrCat(std::string(prefix), ".",
-                                       std::string(name));
+  return prefix.empty()
+             ? std::string(name)
+             : absl::StrCat(std::string(prefix), ".", std::string(name));
 }
 
 // Reads typed values out of the parsed document; every error names the file,
@@ -93,8 +92,7 @@ class Reader {
                   absl::string_view message) const {
     return absl::InvalidArgumentError(
         absl::StrCat(file_, ":", where.begin.line, ":", where.begin.column,
-                     ": error: key '", std::string(key),
-                     "': ", message));
+                     ": error: key '", std::string(key), "': ", message));
   }
 
   absl::Status Missing(std::string_view key, std::string_view hint) const {
@@ -111,8 +109,9 @@ class Reader {
   }
 
   // Every key of `table` must be one of `allowed`.
-  absl::Status CheckKeys(const toml::table& table, std::string_view prefix,
-                         std::initializer_list<std::string_view> allowed) const {
+  absl::Status CheckKeys(
+      const toml::table& table, std::string_view prefix,
+      std::initializer_list<std::string_view> allowed) const {
     for (auto&& [key, node] : table) {
       std::string_view name = key.str();
       if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) {
@@ -129,8 +128,7 @@ class Reader {
         }
       }
       if (!best.empty()) {
-        absl::StrAppend(&message, "; did you mean '",
-                        Join(prefix, best), "'?");
+        absl::StrAppend(&message, "; did you mean '", Join(prefix, best), "'?");
       } else {
         std::vector<std::string> names(allowed.begin(), allowed.end());
         absl::StrAppend(&message, "; expected one of ",
@@ -270,10 +268,10 @@ class JobParser {
   absl::Status Parse(const toml::table& root) {
     if (auto s = r_.CheckKeys(
             root, "",
-            {"kind", "dt", "n_samples", "n_rounds", "method", "backend",
-             "equations", "threshold", "reset", "refractory", "penalty",
-             "name", "use_units", "namespace", "param_init", "input",
-             "output", "bounds", "optimizer", "metric"});
+            {"kind",    "dt",        "n_samples", "n_rounds",  "method",
+             "backend", "equations", "threshold", "reset",     "refractory",
+             "penalty", "name",      "use_units", "namespace", "param_init",
+             "input",   "output",    "bounds",    "optimizer", "metric"});
         !s.ok()) {
       return s;
     }
@@ -463,17 +461,16 @@ class JobParser {
       return r_.At(where.source(), key,
                    absl::StrCat(shape.what, " has ", shape.n_traces,
                                 " traces of ", shape.n_steps, " steps, but ",
-                                reference_->what, " has ",
-                                reference_->n_traces, " traces of ",
-                                reference_->n_steps, " steps"));
+                                reference_->what, " has ", reference_->n_traces,
+                                " traces of ", reference_->n_steps, " steps"));
     }
     return absl::OkStatus();
   }
 
   absl::Status ParseInputs(const toml::table& root) {
-    absl::StatusOr<const toml::table*> inputs = Group(
-        root, "input",
-        "at least one input trace, e.g. [input.I] csv = \"input.csv\"");
+    absl::StatusOr<const toml::table*> inputs =
+        Group(root, "input",
+              "at least one input trace, e.g. [input.I] csv = \"input.csv\"");
     if (!inputs.ok()) return inputs.status();
     for (auto&& [key, node] : **inputs) {
       std::string name(key.str());
@@ -492,9 +489,9 @@ class JobParser {
       absl::StatusOr<std::optional<std::string>> unit =
           r_.String(table, "unit", prefix + ".unit");
       if (!unit.ok()) return unit.status();
-      if (auto s = CheckShape({traces->n_traces, traces->n_steps,
-                               "input '" + name + "'"},
-                              *csv->second, prefix + ".csv");
+      if (auto s = CheckShape(
+              {traces->n_traces, traces->n_steps, "input '" + name + "'"},
+              *csv->second, prefix + ".csv");
           !s.ok()) {
         return s;
       }
@@ -547,8 +544,8 @@ class JobParser {
           }
           seconds_per_unit = *scale;
         }
-        absl::StatusOr<std::vector<std::vector<double>>> trains = ReadSpikeCsv(
-            csv->first, reference_->n_traces, seconds_per_unit);
+        absl::StatusOr<std::vector<std::vector<double>>> trains =
+            ReadSpikeCsv(csv->first, reference_->n_traces, seconds_per_unit);
         if (!trains.ok()) {
           return r_.At(csv->second->source(), prefix + ".csv",
                        trains.status().message());
@@ -565,9 +562,9 @@ class JobParser {
         return r_.At(csv->second->source(), prefix + ".csv",
                      traces.status().message());
       }
-      if (auto s = CheckShape({traces->n_traces, traces->n_steps,
-                               "output '" + name + "'"},
-                              *csv->second, prefix + ".csv");
+      if (auto s = CheckShape(
+              {traces->n_traces, traces->n_steps, "output '" + name + "'"},
+              *csv->second, prefix + ".csv");
           !s.ok()) {
         return s;
       }
@@ -697,8 +694,8 @@ class JobParser {
         r_.Table(root, "optimizer", "optimizer");
     if (!table.ok()) return table.status();
     if (*table == nullptr) return absl::OkStatus();
-    if (auto s = r_.CheckKeys(**table, "optimizer",
-                              {"method", "seed", "options"});
+    if (auto s =
+            r_.CheckKeys(**table, "optimizer", {"method", "seed", "options"});
         !s.ok()) {
       return s;
     }
@@ -707,8 +704,8 @@ class JobParser {
         r_.String(**table, "method", "optimizer.method");
     if (!method.ok()) return method.status();
     if (method->has_value()) optimizer->set_method(**method);
-    absl::StatusOr<std::optional<int64_t>> seed = r_.Integer(
-        **table, "seed", "optimizer.seed", 0, INT64_MAX);
+    absl::StatusOr<std::optional<int64_t>> seed =
+        r_.Integer(**table, "seed", "optimizer.seed", 0, INT64_MAX);
     if (!seed.ok()) return seed.status();
     if (seed->has_value()) optimizer->set_seed(static_cast<uint64_t>(**seed));
     absl::StatusOr<const toml::table*> options =
@@ -749,10 +746,10 @@ class JobParser {
       }
       if (std::find(output_names_.begin(), output_names_.end(), output) ==
           output_names_.end()) {
-        return r_.At(key.source(), full,
-                     absl::StrCat("there is no [output.", output,
-                                  "]; outputs: ",
-                                  absl::StrJoin(output_names_, ", ")));
+        return r_.At(
+            key.source(), full,
+            absl::StrCat("there is no [output.", output,
+                         "]; outputs: ", absl::StrJoin(output_names_, ", ")));
       }
       if (auto s = ParseMetric(*node.as_table(), full, output); !s.ok()) {
         return s;
@@ -783,9 +780,8 @@ class JobParser {
     double norm = normalization->value_or(0);
 
     if (kind == "mse" || kind == "msemetric") {
-      if (auto s = r_.CheckKeys(table, prefix,
-                                {"type", "t_start", "t_weights",
-                                 "normalization"});
+      if (auto s = r_.CheckKeys(
+              table, prefix, {"type", "t_start", "t_weights", "normalization"});
           !s.ok()) {
         return s;
       }
@@ -815,9 +811,9 @@ class JobParser {
         }
       }
     } else if (kind == "gamma" || kind == "gammafactor") {
-      if (auto s = r_.CheckKeys(table, prefix,
-                                {"type", "delta", "time", "rate_correction",
-                                 "normalization"});
+      if (auto s = r_.CheckKeys(
+              table, prefix,
+              {"type", "delta", "time", "rate_correction", "normalization"});
           !s.ok()) {
         return s;
       }
@@ -842,10 +838,10 @@ class JobParser {
       gamma->set_no_rate_correction(!rate->value_or(true));
     } else if (kind == "features" || kind == "feature" ||
                kind == "featuremetric") {
-      if (auto s = r_.CheckKeys(table, prefix,
-                                {"type", "features", "weights", "stim_start",
-                                 "stim_end", "combine", "threshold",
-                                 "normalization"});
+      if (auto s = r_.CheckKeys(
+              table, prefix,
+              {"type", "features", "weights", "stim_start", "stim_end",
+               "combine", "threshold", "normalization"});
           !s.ok()) {
         return s;
       }
@@ -943,9 +939,8 @@ absl::StatusOr<Job> ParseJob(std::string_view toml_text,
     root = toml::parse(toml_text, file);
   } catch (const toml::parse_error& error) {
     return absl::InvalidArgumentError(absl::StrCat(
-        file, ":", error.source().begin.line, ":",
-        error.source().begin.column, ": error: ",
-        std::string(error.description())));
+        file, ":", error.source().begin.line, ":", error.source().begin.column,
+        ": error: ", std::string(error.description())));
   }
   Reader reader(file, path.parent_path());
   Job job;

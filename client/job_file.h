@@ -21,7 +21,7 @@
 namespace cellfit::client {
 
 struct Job {
-  std::filesystem::path path;   // the job file
+  std::filesystem::path path;    // the job file
   cellfit::v1::FitterSpec spec;  // for CreateFitter
   // For Fit: n_rounds, optimizer, metrics and bounds; fitter_id is left
   // empty (the fitter does not exist yet).

@@ -80,24 +80,47 @@ TEST(JobFileTest, TheHhExampleParsesToTheExpectedRequest) {
         name: "hh"
         use_units: true
         param_init { key: "v" value: "VT" }
-        namespace { name: "EK" quantity { text: "-90*mV" } }
-        namespace { name: "ENa" quantity { text: "50*mV" } }
-        namespace { name: "El" quantity { text: "-65*mV" } }
-        namespace { name: "VT" quantity { text: "-63*mV" } }
-        namespace { name: "area" quantity { text: "20000*umetre**2" } }
+        namespace {
+          name: "EK"
+          quantity { text: "-90*mV" }
+        }
+        namespace {
+          name: "ENa"
+          quantity { text: "50*mV" }
+        }
+        namespace {
+          name: "El"
+          quantity { text: "-65*mV" }
+        }
+        namespace {
+          name: "VT"
+          quantity { text: "-63*mV" }
+        }
+        namespace {
+          name: "area"
+          quantity { text: "20000*umetre**2" }
+        }
         inputs {
           variable: "I"
-          traces { n_traces: 5 n_steps: 1497 unit { text: "amp" } }
+          traces {
+            n_traces: 5
+            n_steps: 1497
+            unit { text: "amp" }
+          }
         }
         outputs {
           variable: "v"
-          traces { n_traces: 5 n_steps: 1497 unit { text: "mV" } }
+          traces {
+            n_traces: 5
+            n_steps: 1497
+            unit { text: "mV" }
+          }
         }
       )pb",
       &expected_spec));
   google::protobuf::util::MessageDifferencer differ;
-  differ.TreatAsSet(cellfit::v1::FitterSpec::descriptor()->FindFieldByName(
-      "namespace"));
+  differ.TreatAsSet(
+      cellfit::v1::FitterSpec::descriptor()->FindFieldByName("namespace"));
   std::string report;
   differ.ReportDifferencesToString(&report);
   EXPECT_TRUE(differ.Compare(expected_spec, spec)) << report;
@@ -215,20 +238,23 @@ TEST_F(JobDirectory, ErrorsNameTheFileLineAndKey) {
               HasSubstr("job.toml: error: key 'equations' is required"));
   EXPECT_THAT(Error(std::string(kMinimal) + "[input.J]\nunit = \"amp\"\n"),
               HasSubstr("key 'input.J.csv' is required"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "[input.J]\ncsv = \"v.csv\"\nfoo = 1\n"),
-              HasSubstr("job.toml:12:1: error: key 'input.J.foo': unknown key"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "[bounds]\ngl = [1, 2, \"logx\"]\n"),
-              HasSubstr("job.toml:11:13: error: key 'bounds.gl': the third "
-                        "element must be \"log\" or \"linear\""));
+  EXPECT_THAT(
+      Error(std::string(kMinimal) + "[input.J]\ncsv = \"v.csv\"\nfoo = 1\n"),
+      HasSubstr("job.toml:12:1: error: key 'input.J.foo': unknown key"));
+  EXPECT_THAT(
+      Error(std::string(kMinimal) + "[bounds]\ngl = [1, 2, \"logx\"]\n"),
+      HasSubstr("job.toml:11:13: error: key 'bounds.gl': the third "
+                "element must be \"log\" or \"linear\""));
   EXPECT_THAT(Error(std::string(kMinimal) + "[bounds]\ngl = [2, 1]\n"),
               HasSubstr("key 'bounds.gl': the lower bound must be below"));
   EXPECT_THAT(Error(std::string(kMinimal) + "[bounds]\ngl = 3\n"),
               HasSubstr("key 'bounds.gl': expected [lower, upper]"));
   EXPECT_THAT(Error(std::string(kMinimal) + "[metric.w]\ntype = \"mse\"\n"),
               HasSubstr("key 'metric.w': there is no [output.w]; outputs: v"));
-  EXPECT_THAT(Error(std::string(kMinimal) + "[metric]\ntype = \"l1\"\n"),
-              HasSubstr("job.toml:11:8: error: key 'metric.type': 'l1' is not a "
-                        "metric"));
+  EXPECT_THAT(
+      Error(std::string(kMinimal) + "[metric]\ntype = \"l1\"\n"),
+      HasSubstr("job.toml:11:8: error: key 'metric.type': 'l1' is not a "
+                "metric"));
   EXPECT_THAT(Error(std::string(kMinimal) +
                     "[metric]\ntype = \"mse\"\nt_start = \"5*ms\"\n"
                     "t_weights = [1, 1, 1]\n"),

@@ -32,8 +32,8 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' ||
-                        s.back() == '\r')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
     s.remove_suffix(1);
   }
   return s;
@@ -60,9 +60,9 @@ std::vector<Cell> SplitCells(std::string_view line) {
   size_t start = 0;
   for (;;) {
     size_t comma = line.find(',', start);
-    std::string_view raw = line.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos
-                                               : comma - start);
+    std::string_view raw = line.substr(start, comma == std::string_view::npos
+                                                  ? std::string_view::npos
+                                                  : comma - start);
     size_t lead = 0;
     while (lead < raw.size() && (raw[lead] == ' ' || raw[lead] == '\t')) {
       ++lead;
@@ -90,7 +90,8 @@ std::optional<int64_t> ParseIndex(std::string_view text) {
   int64_t value = 0;
   auto [end, error] =
       std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+  if (error != std::errc() || end != text.data() + text.size() ||
+      text.empty()) {
     // pandas may write an integer index as "3.0".
     std::optional<double> number = ParseNumber(text);
     if (number.has_value() && *number == std::floor(*number) &&
@@ -107,9 +108,9 @@ class CsvErrors {
   explicit CsvErrors(std::string_view name) : name_(name) {}
   absl::Status At(const Line& line, const Cell& cell, size_t field,
                   std::string_view message) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name_, ":", line.number, ":", cell.column, ": ", std::string(message),
-        " (field ", field, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_, ":", line.number, ":", cell.column, ": ",
+                     std::string(message), " (field ", field, ")"));
   }
   absl::Status AtLine(const Line& line, std::string_view message) const {
     return absl::InvalidArgumentError(
@@ -135,9 +136,9 @@ absl::StatusOr<double> Value(const CsvErrors& errors, const Line& line,
                                   "' is not a number"));
   }
   if (!std::isfinite(*value)) {
-    return errors.At(line, cell, field,
-                     absl::StrCat("'", std::string(cell.text),
-                                  "' is not a finite number"));
+    return errors.At(
+        line, cell, field,
+        absl::StrCat("'", std::string(cell.text), "' is not a finite number"));
   }
   return *value;
 }
@@ -186,7 +187,8 @@ absl::StatusOr<TraceTable> ParseTraceCsv(std::string_view text,
   }
   const size_t expected_cells = indexed ? first.size() : 0;
   const size_t header_line = lines[0].number;
-  if (data_start >= lines.size()) return errors.File("the file holds no traces");
+  if (data_start >= lines.size())
+    return errors.File("the file holds no traces");
 
   for (size_t row = data_start; row < lines.size(); ++row) {
     const Line& line = lines[row];
@@ -195,11 +197,11 @@ absl::StatusOr<TraceTable> ParseTraceCsv(std::string_view text,
     if (indexed) {
       if (cells.size() != expected_cells) {
         return errors.AtLine(
-            line, absl::StrCat("has ", cells.size(), " fields, expected ",
-                               expected_cells, " (a trace index and ",
-                               expected_cells - 1,
-                               " values, as the header on line ", header_line,
-                               ")"));
+            line,
+            absl::StrCat("has ", cells.size(), " fields, expected ",
+                         expected_cells, " (a trace index and ",
+                         expected_cells - 1, " values, as the header on line ",
+                         header_line, ")"));
       }
       std::optional<int64_t> index = ParseIndex(cells[0].text);
       int64_t expected_index = static_cast<int64_t>(row - data_start);
@@ -209,11 +211,11 @@ absl::StatusOr<TraceTable> ParseTraceCsv(std::string_view text,
                                       "' is not a trace index"));
       }
       if (*index != expected_index) {
-        return errors.At(line, cells[0], 1,
-                         absl::StrCat("trace index ", *index, " where ",
-                                      expected_index,
-                                      " was expected (rows must be traces 0, "
-                                      "1, 2, ... in order)"));
+        return errors.At(
+            line, cells[0], 1,
+            absl::StrCat("trace index ", *index, " where ", expected_index,
+                         " was expected (rows must be traces 0, "
+                         "1, 2, ... in order)"));
       }
       first_value = 1;
     } else if (row == data_start) {
@@ -268,8 +270,10 @@ absl::StatusOr<std::vector<std::vector<double>>> ParseSpikeCsv(
     }
     if (*trace >= static_cast<int64_t>(n_traces)) {
       return errors.At(line, cells[0], 1,
-                       absl::StrCat("trace ", *trace, " does not exist: the "
-                                    "inputs have ", n_traces, " traces"));
+                       absl::StrCat("trace ", *trace,
+                                    " does not exist: the "
+                                    "inputs have ",
+                                    n_traces, " traces"));
     }
     absl::StatusOr<double> time = Value(errors, line, cells[1], 2);
     if (!time.ok()) return time.status();

@@ -36,8 +36,7 @@ TEST(TraceCsvTest, ReadsPlainRowsWithOrWithoutAStepHeader) {
   EXPECT_THAT(plain->values, ElementsAre(1, 2, 3, 4, 5, 6));
 
   // pandas with index=False: a header of step indices, no index column.
-  absl::StatusOr<TraceTable> headed =
-      ParseTraceCsv("0,1,2\n7,8,9\n", "h.csv");
+  absl::StatusOr<TraceTable> headed = ParseTraceCsv("0,1,2\n7,8,9\n", "h.csv");
   ASSERT_TRUE(headed.ok()) << headed.status();
   EXPECT_EQ(headed->n_traces, 1u);
   EXPECT_THAT(headed->values, ElementsAre(7, 8, 9));
@@ -49,8 +48,8 @@ TEST(TraceCsvTest, ReadsPlainRowsWithOrWithoutAStepHeader) {
 }
 
 TEST(TraceCsvTest, ToleratesWindowsLineEndsBomSpacesAndBlankLines) {
-  absl::StatusOr<TraceTable> table = ParseTraceCsv(
-      "\xEF\xBB\xBF,0,1\r\n0, 1 ,+2\r\n\r\n1,3,4\r\n\n", "w.csv");
+  absl::StatusOr<TraceTable> table =
+      ParseTraceCsv("\xEF\xBB\xBF,0,1\r\n0, 1 ,+2\r\n\r\n1,3,4\r\n\n", "w.csv");
   ASSERT_TRUE(table.ok()) << table.status();
   EXPECT_EQ(table->n_traces, 2u);
   EXPECT_THAT(table->values, ElementsAre(1, 2, 3, 4));
@@ -72,8 +71,7 @@ TEST(TraceCsvTest, ErrorsNameTheFileLineAndColumn) {
               HasSubstr("v.csv:1:3: empty value (field 2)"));
   EXPECT_THAT(Error(ParseTraceCsv("\n\n", "v.csv")),
               HasSubstr("v.csv: the file holds no traces"));
-  EXPECT_THAT(Error(ParseTraceCsv(",0,1\n", "v.csv")),
-              HasSubstr("no traces"));
+  EXPECT_THAT(Error(ParseTraceCsv(",0,1\n", "v.csv")), HasSubstr("no traces"));
 }
 
 TEST(TraceCsvTest, ReadsTheHhExampleData) {
@@ -95,13 +93,13 @@ TEST(TraceCsvTest, AMissingFileIsNamed) {
 }
 
 TEST(SpikeCsvTest, ReadsTraceTimeRowsWithOptionalHeader) {
-  auto trains = ParseSpikeCsv("trace,time\n1,20\n0,5\n1,10\n", "s.csv", 3,
-                              1e-3);
+  auto trains =
+      ParseSpikeCsv("trace,time\n1,20\n0,5\n1,10\n", "s.csv", 3, 1e-3);
   ASSERT_TRUE(trains.ok()) << trains.status();
   ASSERT_EQ(trains->size(), 3u);
   EXPECT_THAT((*trains)[0], ElementsAre(0.005));
   EXPECT_THAT((*trains)[1], ElementsAre(0.01, 0.02));  // sorted
-  EXPECT_TRUE((*trains)[2].empty());  // a trace without spikes
+  EXPECT_TRUE((*trains)[2].empty());                   // a trace without spikes
 
   auto bare = ParseSpikeCsv("0,0.5\n", "s.csv", 1, 1);
   ASSERT_TRUE(bare.ok());
@@ -114,8 +112,9 @@ TEST(SpikeCsvTest, ErrorsNameTheFileLineAndColumn) {
     EXPECT_FALSE(trains.ok());
     return std::string(trains.status().message());
   };
-  EXPECT_THAT(error("0,1\n2,1\n"),
-              HasSubstr("s.csv:2:1: trace 2 does not exist: the inputs have 2"));
+  EXPECT_THAT(
+      error("0,1\n2,1\n"),
+      HasSubstr("s.csv:2:1: trace 2 does not exist: the inputs have 2"));
   EXPECT_THAT(error("0,1,2\n"), HasSubstr("s.csv:1: has 3 fields"));
   EXPECT_THAT(error("0,-1\n"), HasSubstr("s.csv:1:3: a spike time cannot be"));
   EXPECT_THAT(error("0,1\n0,abc\n"), HasSubstr("s.csv:2:3: 'abc' is not a"));

@@ -71,10 +71,9 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokenFile(
     std::string token(words[0]);
     std::string name(words[1]);
     if (token.size() < kMinTokenLength) {
-      return error(absl::StrCat("the token is ", token.size(),
-                                " characters long; use at least ",
-                                kMinTokenLength,
-                                " (e.g. `openssl rand -hex 32`)"));
+      return error(absl::StrCat(
+          "the token is ", token.size(), " characters long; use at least ",
+          kMinTokenLength, " (e.g. `openssl rand -hex 32`)"));
     }
     if (absl::StartsWith(name, "@") ? name != kWorkerName : !IsUserName(name)) {
       return error(absl::StrCat(
@@ -131,7 +130,8 @@ absl::StatusOr<Principal> Authenticator::Authenticate(
   if (authorization.has_value()) {
     absl::string_view value(authorization->data(), authorization->size());
     // RFC 6750: the scheme is case-insensitive.
-    if (value.size() > 7 && absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
+    if (value.size() > 7 &&
+        absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) {
       absl::string_view rest = absl::StripAsciiWhitespace(value.substr(7));
       token = std::string_view(rest.data(), rest.size());
     } else if (enabled()) {

@@ -45,7 +45,7 @@ absl::StatusOr<std::vector<TokenEntry>> LoadTokenFile(const std::string& path);
 std::string GenerateToken();
 
 struct Principal {
-  std::string user;           // the fitter owner; kWorkerName for workers
+  std::string user;  // the fitter owner; kWorkerName for workers
   bool may_use_fitting = false;
   bool may_connect_worker = false;
   bool local_worker = false;  // presented this server's local-worker token

@@ -38,8 +38,7 @@ TEST(TokenFileTest, ErrorsNameTheFileAndLine) {
   };
   EXPECT_THAT(bad("\nshort alice\n"), HasSubstr("t.txt:2: the token is 5"));
   EXPECT_THAT(bad("0123456789abcdef0123\n"), HasSubstr("t.txt:1: expected"));
-  EXPECT_THAT(bad("0123456789abcdef0123 al ice\n"),
-              HasSubstr("found 3 words"));
+  EXPECT_THAT(bad("0123456789abcdef0123 al ice\n"), HasSubstr("found 3 words"));
   EXPECT_THAT(bad("0123456789abcdef0123 @admin\n"),
               HasSubstr("'@admin' is neither @worker"));
   EXPECT_THAT(bad("0123456789abcdef0123 a/b\n"), HasSubstr("'a/b'"));
@@ -52,10 +51,9 @@ TEST(AuthenticatorTest, WithTokensEveryCallNeedsAKnownToken) {
   EXPECT_TRUE(auth.enabled());
   EXPECT_EQ(auth.Authenticate(std::nullopt).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(auth.Authenticate("Bearer not-a-known-token-at-all")
-                .status()
-                .code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      auth.Authenticate("Bearer not-a-known-token-at-all").status().code(),
+      absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(auth.Authenticate(kAlice).status().code(),
             absl::StatusCode::kUnauthenticated);  // no scheme
 

@@ -57,9 +57,8 @@ absl::Status LocalWorkers::Spawn(int count) {
   }
   // Everything the child needs is built here: between fork and exec a child
   // of a multi-threaded process may only make async-signal-safe calls.
-  std::vector<std::string> args = {options_.binary,
-                                   "--server=" + options_.server_address,
-                                   "--threads=1"};
+  std::vector<std::string> args = {
+      options_.binary, "--server=" + options_.server_address, "--threads=1"};
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
   std::vector<char*> argv;
@@ -98,7 +97,8 @@ absl::Status LocalWorkers::Spawn(int count) {
       // output belongs with the logs on stderr.
       dup2(STDERR_FILENO, STDOUT_FILENO);
       execve(argv[0], argv.data(), envp.data());
-      static constexpr char kMessage[] = "cellfit-server: cannot exec the worker\n";
+      static constexpr char kMessage[] =
+          "cellfit-server: cannot exec the worker\n";
       ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
       (void)ignored;
       _exit(127);
@@ -107,8 +107,8 @@ absl::Status LocalWorkers::Spawn(int count) {
     ++spawned_;
     VLOG(1) << "started local worker pid " << pid;
   }
-  LOG(INFO) << "started " << count << " local worker"
-            << (count == 1 ? "" : "s") << " (" << options_.binary << ")";
+  LOG(INFO) << "started " << count << " local worker" << (count == 1 ? "" : "s")
+            << " (" << options_.binary << ")";
   return absl::OkStatus();
 }
 

@@ -18,9 +18,9 @@
 namespace cellfit::server {
 
 struct LocalWorkerOptions {
-  std::string binary;          // the cellfit-worker executable
-  std::string server_address;  // where the workers connect
-  std::string token;           // handed over as CELLFIT_TOKEN
+  std::string binary;                   // the cellfit-worker executable
+  std::string server_address;           // where the workers connect
+  std::string token;                    // handed over as CELLFIT_TOKEN
   std::vector<std::string> extra_args;  // e.g. --log_level=warning
 };
 

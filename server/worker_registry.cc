@@ -112,8 +112,9 @@ absl::StatusOr<std::string> WorkerRegistry::Register(
   info.peer = std::move(entry.info.peer);
   entry.info = std::move(info);
   entry.last_seen = absl::Now();
-  LOG(INFO) << "worker " << Describe(id, entry.info) << " registered: "
-            << entry.info.cores << " cores, version " << entry.info.version
+  LOG(INFO) << "worker " << Describe(id, entry.info)
+            << " registered: " << entry.info.cores << " cores, version "
+            << entry.info.version
             << (entry.info.has_compiler ? ", has a C++ compiler" : "")
             << ", from " << entry.info.peer;
   return id;
@@ -160,8 +161,9 @@ std::vector<cellfit::v1::WorkerStatus> WorkerRegistry::Snapshot() const {
     status.set_local(entry.info.local);
     status.set_has_compiler(entry.info.has_compiler);
   }
-  std::sort(workers.begin(), workers.end(),
-            [](const auto& a, const auto& b) { return IdLess(a.id(), b.id()); });
+  std::sort(workers.begin(), workers.end(), [](const auto& a, const auto& b) {
+    return IdLess(a.id(), b.id());
+  });
   return workers;
 }
 
@@ -201,9 +203,8 @@ void WorkerRegistry::BeginShutdown(std::string_view reason) {
 
 bool WorkerRegistry::WaitUntilEmpty(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  auto empty = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return entries_.empty();
-  };
+  auto empty = [this]()
+                   ABSL_SHARED_LOCKS_REQUIRED(mu_) { return entries_.empty(); };
   return mu_.AwaitWithDeadline(absl::Condition(&empty), deadline);
 }
 

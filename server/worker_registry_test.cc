@@ -111,10 +111,9 @@ TEST(WorkerRegistryTest, ShutdownAsksLocalWorkersAndCancelsOthers) {
   EXPECT_EQ(local->cancels, 0);
   EXPECT_EQ(remote->shutdowns, 0);
   EXPECT_EQ(remote->cancels, 1);
-  EXPECT_EQ(registry.Open(std::make_shared<FakeConnection>(), "x")
-                .status()
-                .code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      registry.Open(std::make_shared<FakeConnection>(), "x").status().code(),
+      absl::StatusCode::kUnavailable);
   EXPECT_FALSE(registry.WaitUntilEmpty(absl::Now() + absl::Milliseconds(10)));
   registry.Close(local_key, "left");
   registry.Close(remote_key, "left");

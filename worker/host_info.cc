@@ -29,7 +29,8 @@ std::optional<std::string> ResolveProgram(std::string_view name) {
   const char* path = std::getenv("PATH");
   if (path == nullptr) return std::nullopt;
   for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-    std::filesystem::path candidate = std::filesystem::path(std::string(dir)) / name;
+    std::filesystem::path candidate =
+        std::filesystem::path(std::string(dir)) / name;
     if (IsExecutableFile(candidate)) return candidate.string();
   }
   return std::nullopt;
@@ -64,7 +65,8 @@ std::optional<std::string> FindCxxCompiler() {
     std::vector<absl::string_view> words =
         absl::StrSplit(cxx, ' ', absl::SkipEmpty());
     if (!words.empty()) {
-      return ResolveProgram(std::string_view(words.front().data(), words.front().size()));
+      return ResolveProgram(
+          std::string_view(words.front().data(), words.front().size()));
     }
     return std::nullopt;
   }

@@ -31,9 +31,8 @@ absl::Status FromGrpc(const grpc::Status& status) {
 // allows one outstanding write at a time, hence the mutex.
 class WorkerClient::Session {
  public:
-  using Stream =
-      grpc::ClientReaderWriter<cellfit::v1::WorkerMessage,
-                               cellfit::v1::ServerMessage>;
+  using Stream = grpc::ClientReaderWriter<cellfit::v1::WorkerMessage,
+                                          cellfit::v1::ServerMessage>;
 
   Session(grpc::ClientContext* context, Stream* stream)
       : context_(context), stream_(stream) {}
@@ -159,8 +158,7 @@ class WorkerClient::Executor {
           LOG(WARNING) << "cannot prepare job " << job.job_id() << ": "
                        << status.message();
         }
-        ready->set_prepare_seconds(
-            absl::ToDoubleSeconds(absl::Now() - start));
+        ready->set_prepare_seconds(absl::ToDoubleSeconds(absl::Now() - start));
         session_->Send(reply);
         break;
       }
@@ -245,14 +243,15 @@ absl::Status WorkerClient::Run() {
   args.SetMaxSendMessageSize(options_.max_message_bytes);
   // Reconnect timing is ours (Backoff): keep gRPC's own reconnect attempts
   // from waiting much longer than we would between sessions.
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff)));
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-              static_cast<int>(
-                  absl::ToInt64Milliseconds(options_.initial_backoff)));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-              static_cast<int>(
-                  absl::ToInt64Milliseconds(options_.initial_backoff)));
+  args.SetInt(
+      GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options_.max_backoff)));
+  args.SetInt(
+      GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options_.initial_backoff)));
+  args.SetInt(
+      GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options_.initial_backoff)));
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       options_.server, grpc::InsecureChannelCredentials(), args);
   std::unique_ptr<cellfit::v1::WorkerPool::Stub> stub =
@@ -276,7 +275,8 @@ absl::Status WorkerClient::Run() {
     // attempt starts the backoff sequence afresh.
     if (registered) backoff.Reset();
     absl::Duration delay = absl::Trunc(backoff.Next(), absl::Milliseconds(1));
-    LOG(WARNING) << (registered ? "lost the server at " : "cannot reach the server at ")
+    LOG(WARNING) << (registered ? "lost the server at "
+                                : "cannot reach the server at ")
                  << options_.server << " (" << status.message()
                  << "); retrying in " << absl::FormatDuration(delay);
     absl::MutexLock lock(&mu_);
@@ -373,9 +373,9 @@ WorkerClient::SessionEnd WorkerClient::RunSession(
     case grpc::StatusCode::PERMISSION_DENIED:
     case grpc::StatusCode::INVALID_ARGUMENT:
       *status = absl::Status(
-          status->code(), absl::StrCat("the server at ", options_.server,
-                                       " refused this worker: ",
-                                       finish.error_message()));
+          status->code(),
+          absl::StrCat("the server at ", options_.server,
+                       " refused this worker: ", finish.error_message()));
       return SessionEnd::kRejected;
     default:
       if (finish.ok()) {

@@ -20,8 +20,8 @@
 namespace cellfit::worker {
 
 struct WorkerOptions {
-  std::string server;  // HOST:PORT of the cellfit-server
-  std::string token;   // sent as `authorization: Bearer <token>`; empty: none
+  std::string server;    // HOST:PORT of the cellfit-server
+  std::string token;     // sent as `authorization: Bearer <token>`; empty: none
   unsigned threads = 1;  // the cores this worker offers (Register.cores)
   bool has_compiler = false;
   absl::Duration initial_backoff = absl::Milliseconds(250);

@@ -100,8 +100,8 @@ ServerMessage Registered(const std::string& id, double heartbeat_seconds) {
 }
 
 // Reads until a message of `kind` arrives; counts heartbeats on the way.
-bool ReadUntil(Stream* stream, WorkerMessage::KindCase kind,
-               WorkerMessage* out, int* heartbeats = nullptr) {
+bool ReadUntil(Stream* stream, WorkerMessage::KindCase kind, WorkerMessage* out,
+               int* heartbeats = nullptr) {
   while (stream->Read(out)) {
     if (out->has_heartbeat() && heartbeats != nullptr) ++*heartbeats;
     if (out->kind_case() == kind) return true;
@@ -126,8 +126,7 @@ TEST(WorkerClientTest, RegistersHeartbeatsRefusesJobsAndObeysShutdown) {
     batch.mutable_batch()->set_job_id("job-1");
     batch.mutable_batch()->set_batch_id(42);
     stream->Write(batch);
-    if (!ReadUntil(stream, WorkerMessage::kBatchResult, &result,
-                   &heartbeats)) {
+    if (!ReadUntil(stream, WorkerMessage::kBatchResult, &result, &heartbeats)) {
       return grpc::Status::CANCELLED;
     }
     // Heartbeats keep coming while nothing else happens.
@@ -210,24 +209,25 @@ TEST(WorkerClientTest, ARejectedTokenEndsRun) {
 
 TEST(WorkerClientTest, ReconnectsAfterALossAndAsksForItsOldId) {
   WorkerMessage second_hello;
-  Harness harness(
-      {[](grpc::ServerContext*, Stream* stream) {
-         WorkerMessage message;
-         stream->Read(&message);
-         stream->Write(Registered("w3", 1));
-         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "server going away");
-       },
-       [&](grpc::ServerContext*, Stream* stream) {
-         if (!stream->Read(&second_hello)) return grpc::Status::CANCELLED;
-         stream->Write(Registered("w3", 1));
-         ServerMessage shutdown;
-         shutdown.mutable_shutdown()->set_reason("done");
-         stream->Write(shutdown);
-         WorkerMessage rest;
-         while (stream->Read(&rest)) {
-         }
-         return grpc::Status::OK;
-       }});
+  Harness harness({[](grpc::ServerContext*, Stream* stream) {
+                     WorkerMessage message;
+                     stream->Read(&message);
+                     stream->Write(Registered("w3", 1));
+                     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                         "server going away");
+                   },
+                   [&](grpc::ServerContext*, Stream* stream) {
+                     if (!stream->Read(&second_hello))
+                       return grpc::Status::CANCELLED;
+                     stream->Write(Registered("w3", 1));
+                     ServerMessage shutdown;
+                     shutdown.mutable_shutdown()->set_reason("done");
+                     stream->Write(shutdown);
+                     WorkerMessage rest;
+                     while (stream->Read(&rest)) {
+                     }
+                     return grpc::Status::OK;
+                   }});
   WorkerClient client(harness.Options(), Unavailable());
   EXPECT_TRUE(client.Run().ok());
   EXPECT_EQ(second_hello.register_().requested_id(), "w3");
@@ -237,9 +237,8 @@ TEST(WorkerClientTest, KeepsRetryingAnAbsentServerUntilStopped) {
   // Nothing listens on this port: every attempt fails at once.
   int port;
   {
-    Harness harness({[](grpc::ServerContext*, Stream*) {
-      return grpc::Status::OK;
-    }});
+    Harness harness(
+        {[](grpc::ServerContext*, Stream*) { return grpc::Status::OK; }});
     port = std::stoi(harness.Options().server.substr(10));
   }
   WorkerOptions options;

@@ -21,7 +21,8 @@ void ArgParser::AddInt(std::string name, int* target, std::string value_name,
 }
 
 void ArgParser::AddFlag(std::string name, bool* target, std::string help) {
-  options_.push_back({std::move(name), Kind::kFlag, target, "", std::move(help)});
+  options_.push_back(
+      {std::move(name), Kind::kFlag, target, "", std::move(help)});
 }
 
 void ArgParser::AddPositional(std::string name, std::string* target,
@@ -66,9 +67,9 @@ absl::Status ArgParser::Set(const Option& option, const std::string& value) {
       } else if (value == "false" || value == "0") {
         *static_cast<bool*>(option.target) = false;
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--", option.name, " takes no value or true/false, not '", value,
-            "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", option.name,
+                         " takes no value or true/false, not '", value, "'"));
       }
       return absl::OkStatus();
   }
@@ -155,7 +156,8 @@ std::string ArgParser::OptionsHelp() const {
   }
   for (const Option& option : options_) {
     std::string left = "--" + option.name;
-    if (option.kind != Kind::kFlag) absl::StrAppend(&left, " ", option.value_name);
+    if (option.kind != Kind::kFlag)
+      absl::StrAppend(&left, " ", option.value_name);
     absl::StrAppendFormat(&help, "  %-24s %s\n", left, option.help);
   }
   return help;

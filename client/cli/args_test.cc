@@ -33,9 +33,9 @@ ArgParser Make(Parsed& p, bool repeated) {
 TEST(ArgParserTest, ParsesBothOptionFormsFlagsAndPositionals) {
   Parsed p;
   ArgParser args = Make(p, false);
-  ASSERT_TRUE(args.Parse({"--server", "h:1", "job.toml", "--workers=3",
-                          "--json"})
-                  .ok());
+  ASSERT_TRUE(
+      args.Parse({"--server", "h:1", "job.toml", "--workers=3", "--json"})
+          .ok());
   EXPECT_EQ(p.server, "h:1");
   EXPECT_EQ(p.workers, 3);
   EXPECT_TRUE(p.json);

@@ -15,12 +15,12 @@ namespace cellfit::client::cli {
 
 // Options every verb accepts.
 struct CommonOptions {
-  std::string server;      // HOST:PORT; empty: CELLFIT_SERVER, else embedded
-  std::string token_file;  // empty: CELLFIT_TOKEN, else no token
+  std::string server;        // HOST:PORT; empty: CELLFIT_SERVER, else embedded
+  std::string token_file;    // empty: CELLFIT_TOKEN, else no token
   int timeout_seconds = 60;  // per call
   // The embedded server only:
   std::string db = "cellfit.db";
-  int workers = -1;  // local workers; -1: one per core
+  int workers = -1;      // local workers; -1: one per core
   bool verbose = false;  // the embedded server logs at info level
 };
 

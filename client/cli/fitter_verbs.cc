@@ -53,17 +53,18 @@ class ListVerb final : public Verb {
       context.out() << "no fitters\n";
       return absl::OkStatus();
     }
-    std::vector<std::vector<std::string>> rows = {
-        {"ID", "NAME", "KIND", "STATE", "RUN", "ROUNDS", "BEST ERROR",
-         "CREATED"}};
+    std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "KIND",
+                                                   "STATE", "RUN", "ROUNDS",
+                                                   "BEST ERROR", "CREATED"}};
     for (const cellfit::v1::FitterInfo& fitter : *fitters) {
       absl::Time created = absl::FromUnixSeconds(fitter.created().seconds());
       rows.push_back(
           {fitter.id(), fitter.name().empty() ? "-" : fitter.name(),
            KindName(fitter.kind()), StateName(fitter.state()),
            std::to_string(fitter.run()), std::to_string(fitter.rounds_done()),
-           fitter.rounds_done() > 0 ? absl::StrFormat("%.6g", fitter.best_error())
-                                    : "-",
+           fitter.rounds_done() > 0
+               ? absl::StrFormat("%.6g", fitter.best_error())
+               : "-",
            absl::FormatTime("%Y-%m-%d %H:%M", created, absl::LocalTimeZone())});
     }
     PrintTable(context.out(), rows);
@@ -100,6 +101,8 @@ class RemoveVerb final : public Verb {
 }  // namespace
 
 std::unique_ptr<Verb> MakeListVerb() { return std::make_unique<ListVerb>(); }
-std::unique_ptr<Verb> MakeRemoveVerb() { return std::make_unique<RemoveVerb>(); }
+std::unique_ptr<Verb> MakeRemoveVerb() {
+  return std::make_unique<RemoveVerb>();
+}
 
 }  // namespace cellfit::client::cli

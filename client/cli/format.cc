@@ -9,8 +9,7 @@
 namespace cellfit::client::cli {
 
 void PrintTable(std::ostream& out,
-                const std::vector<std::vector<std::string>>& rows,
-                int indent) {
+                const std::vector<std::vector<std::string>>& rows, int indent) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     if (widths.size() < row.size()) widths.resize(row.size(), 0);
@@ -22,7 +21,8 @@ void PrintTable(std::ostream& out,
     std::string line(static_cast<size_t>(indent), ' ');
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size())
+        line += std::string(widths[i] - row[i].size() + 2, ' ');
     }
     out << line << "\n";
   }
@@ -32,7 +32,8 @@ std::string HumanDuration(double seconds) {
   if (!(seconds >= 0)) return "?";
   if (seconds < 60) return absl::StrFormat("%.1f s", seconds);
   auto whole = static_cast<long long>(std::floor(seconds));
-  if (whole < 3600) return absl::StrFormat("%d min %d s", whole / 60, whole % 60);
+  if (whole < 3600)
+    return absl::StrFormat("%d min %d s", whole / 60, whole % 60);
   if (whole < 86400) {
     return absl::StrFormat("%d h %d min", whole / 3600, whole % 3600 / 60);
   }

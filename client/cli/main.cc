@@ -103,16 +103,16 @@ int main(int argc, char** argv) {
     }
     Verb* verb = find(args[1]);
     if (verb == nullptr) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("unknown verb '", args[1], "'; `cellfit help` lists them")));
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "unknown verb '", args[1], "'; `cellfit help` lists them")));
     }
     PrintVerbHelp(std::cout, *verb);
     return 0;
   }
   Verb* verb = find(args[0]);
   if (verb == nullptr) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat("unknown verb '", args[0], "'; `cellfit help` lists them")));
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "unknown verb '", args[0], "'; `cellfit help` lists them")));
   }
 
   ArgParser parser;
@@ -135,8 +135,7 @@ int main(int argc, char** argv) {
   if (absl::Status parsed = parser.Parse(verb_args); !parsed.ok()) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat(parsed.message(), " (see `cellfit help ",
-                     std::string(verb->name()),
-                     "`)")));
+                     std::string(verb->name()), "`)")));
   }
   if (options.timeout_seconds <= 0) {
     return Fail(absl::InvalidArgumentError("--timeout must be positive"));

@@ -48,8 +48,8 @@ class ParseVerb final : public Verb {
         << "method: " << (spec.method().empty() ? "(automatic)" : spec.method())
         << "\n"
         << "backend: " << cellfit::v1::Backend_Name(spec.backend()) << "\n"
-        << "equations: " << std::count(spec.model().begin(),
-                                       spec.model().end(), '\n') + 1
+        << "equations: "
+        << std::count(spec.model().begin(), spec.model().end(), '\n') + 1
         << " lines\n";
     for (const cellfit::v1::Input& input : spec.inputs()) {
       out << "input " << input.variable() << ": " << Shape(input.traces())
@@ -82,7 +82,8 @@ class ParseVerb final : public Verb {
     }
     const cellfit::v1::OptimizerSpec& optimizer = job->fit.optimizer();
     out << "optimizer: "
-        << (optimizer.method().empty() ? "(server default)" : optimizer.method())
+        << (optimizer.method().empty() ? "(server default)"
+                                       : optimizer.method())
         << ", seed " << optimizer.seed() << "\n";
     for (const cellfit::v1::MetricSpec& metric : job->fit.metrics()) {
       out << "metric" << (metric.output().empty() ? "" : " " + metric.output())
@@ -95,8 +96,7 @@ class ParseVerb final : public Verb {
       } else if (metric.has_gamma()) {
         out << "gamma, delta " << Text(metric.gamma().delta());
       } else if (metric.has_features()) {
-        out << "features "
-            << absl::StrJoin(metric.features().features(), ", ");
+        out << "features " << absl::StrJoin(metric.features().features(), ", ");
       }
       out << "\n";
     }

@@ -67,6 +67,8 @@ class StatusVerb final : public Verb {
 
 }  // namespace
 
-std::unique_ptr<Verb> MakeStatusVerb() { return std::make_unique<StatusVerb>(); }
+std::unique_ptr<Verb> MakeStatusVerb() {
+  return std::make_unique<StatusVerb>();
+}
 
 }  // namespace cellfit::client::cli

@@ -46,16 +46,15 @@ class AuthProcessTest : public ::testing::Test {
       ASSERT_TRUE(created.ok()) << created.status();
     }
     database->reset();
-    absl::StatusOr<ServerHandle> server =
-        StartServer(dir_, dir_ + "/cellfit.db", 1,
-                    {"--token_file=" + token_file_});
+    absl::StatusOr<ServerHandle> server = StartServer(
+        dir_, dir_ + "/cellfit.db", 1, {"--token_file=" + token_file_});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
   }
 
   std::unique_ptr<client::Client> As(const std::string& token) {
-    auto client = client::Client::Connect(
-        {.address = server_.address, .token = token});
+    auto client =
+        client::Client::Connect({.address = server_.address, .token = token});
     EXPECT_TRUE(client.ok()) << client.status();
     return client.ok() ? std::move(*client) : nullptr;
   }
@@ -131,9 +130,10 @@ TEST_F(AuthProcessTest, UsersSeeOnlyTheirOwnFitters) {
 
 TEST_F(AuthProcessTest, RemoteWorkersNeedAWorkerToken) {
   ASSERT_TRUE(PollUntil(
-      [&] { return StatusWorkers(server_.address,
-                                 {"--token_file", TokenFile("a", kAlice)}) ==
-                   1; },
+      [&] {
+        return StatusWorkers(server_.address,
+                             {"--token_file", TokenFile("a", kAlice)}) == 1;
+      },
       kDeadline));
   // A user's token cannot connect a worker: the worker gives up (exit 1).
   ProcessOptions user_worker;
@@ -150,8 +150,7 @@ TEST_F(AuthProcessTest, RemoteWorkersNeedAWorkerToken) {
 
   // The worker token joins the pool as a remote worker.
   ProcessOptions remote;
-  remote.argv = {kWorkerBinary, "--server=" + server_.address,
-                 "--threads=3"};
+  remote.argv = {kWorkerBinary, "--server=" + server_.address, "--threads=3"};
   remote.env["CELLFIT_TOKEN"] = kWorker;
   remote.stderr_path = dir_ + "/remote-worker.log";
   auto worker = Process::Start(remote);

@@ -51,8 +51,8 @@ TEST(CliProcessTest, TheEmbeddedDefaultRunsAPrivateServerForOneCommand) {
   EXPECT_THAT(result.out, HasSubstr("database: " + dir + "/cellfit.db"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/cellfit.db"));
   // The server and its workers ran in this directory and are gone.
-  EXPECT_TRUE(PollUntil([&] { return ProcessesIn(dir).empty(); },
-                        absl::Seconds(10)));
+  EXPECT_TRUE(
+      PollUntil([&] { return ProcessesIn(dir).empty(); }, absl::Seconds(10)));
   // A second command reuses the same database.
   RunResult list = Cli({"ls", "--workers", "1"}, options);
   EXPECT_EQ(list.exit_code, 0) << list.err;

@@ -39,7 +39,8 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(
     }
   }
   std::vector<std::string> env_strings;
-  for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
+  for (const auto& [name, value] : env)
+    env_strings.push_back(name + "=" + value);
   std::vector<char*> envp;
   for (std::string& entry : env_strings) envp.push_back(entry.data());
   envp.push_back(nullptr);

@@ -41,9 +41,9 @@ absl::StatusOr<ServerHandle> StartServer(const std::string& dir,
       },
       absl::Seconds(60));
   if (!listening) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "cellfit-server did not listen within 60 s; its log:\n",
-        ReadFile(server.log)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("cellfit-server did not listen within 60 s; its log:\n",
+                     ReadFile(server.log)));
   }
   return server;
 }

@@ -38,8 +38,8 @@ TEST(ServerProcessTest, TwoLocalWorkersOneKilledThenACleanShutdown) {
       << ReadFile(server->stdout_path);
 
   // `cellfit status` (the real CLI) sees both local workers.
-  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == 2; },
-                        kDeadline))
+  ASSERT_TRUE(
+      PollUntil([&] { return StatusWorkers(server->address) == 2; }, kDeadline))
       << ReadFile(server->log);
   RunResult status = Cli({"status", "--server", server->address});
   ASSERT_EQ(status.exit_code, 0) << status.err;
@@ -54,8 +54,8 @@ TEST(ServerProcessTest, TwoLocalWorkersOneKilledThenACleanShutdown) {
   std::vector<pid_t> workers = ChildrenOf(server->process->pid());
   ASSERT_EQ(workers.size(), 2u);
   kill(workers[0], SIGKILL);
-  EXPECT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == 1; },
-                        kDeadline))
+  EXPECT_TRUE(
+      PollUntil([&] { return StatusWorkers(server->address) == 1; }, kDeadline))
       << ReadFile(server->log);
   EXPECT_THAT(ReadFile(server->log),
               HasSubstr(absl::StrCat("local worker pid ", workers[0],
@@ -96,8 +96,8 @@ TEST(ServerProcessTest, ARestartOnTheSameDatabaseFindsItIntactAndUnmigrated) {
 
   absl::StatusOr<ServerHandle> first = StartServer(dir, db, 1);
   ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(first->address) == 1; },
-                        kDeadline));
+  ASSERT_TRUE(
+      PollUntil([&] { return StatusWorkers(first->address) == 1; }, kDeadline));
   first->process->Signal(SIGTERM);
   ASSERT_TRUE(ExitedCleanly(first->process->Wait(kDeadline)));
   EXPECT_THAT(ReadFile(first->log), HasSubstr("applied migrations"));
@@ -114,8 +114,8 @@ TEST(ServerProcessTest, ARestartOnTheSameDatabaseFindsItIntactAndUnmigrated) {
     schema_version = (*database)->schema_version();
     migrations = *(*database)->MigrationLog();
     ASSERT_EQ(static_cast<int>(migrations.size()), schema_version);
-    absl::StatusOr<storage::NewFitter> fitter =
-        ExampleFitter("kept-across-restarts", "local");  // an open server's user
+    absl::StatusOr<storage::NewFitter> fitter = ExampleFitter(
+        "kept-across-restarts", "local");  // an open server's user
     ASSERT_TRUE(fitter.ok()) << fitter.status();
     ASSERT_TRUE((*database)->CreateFitter(*fitter).ok());
   }

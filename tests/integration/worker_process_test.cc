@@ -25,8 +25,8 @@ TEST(WorkerProcessTest, ReconnectsToARestartedServerAndStopsOnSigterm) {
   options.stderr_path = dir + "/worker.log";
   auto worker = Process::Start(options);
   ASSERT_TRUE(worker.ok());
-  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(first->address) == 1; },
-                        kDeadline));
+  ASSERT_TRUE(
+      PollUntil([&] { return StatusWorkers(first->address) == 1; }, kDeadline));
 
   // The server goes away; a remote worker is not told to exit, it waits.
   first->process->Signal(SIGTERM);
@@ -43,8 +43,8 @@ TEST(WorkerProcessTest, ReconnectsToARestartedServerAndStopsOnSigterm) {
   absl::StatusOr<ServerHandle> second =
       StartServer(dir, dir + "/w.db", 0, {}, first->address);
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_TRUE(PollUntil([&] { return StatusWorkers(second->address) == 1; },
-                        kDeadline))
+  EXPECT_TRUE(
+      PollUntil([&] { return StatusWorkers(second->address) == 1; }, kDeadline))
       << ReadFile(dir + "/worker.log");
   RunResult status = Cli({"status", "--server", second->address});
   EXPECT_THAT(status.out, ::testing::HasSubstr("w1  "));
