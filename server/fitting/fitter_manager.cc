@@ -864,11 +864,6 @@ absl::Status FitterManager::Refine(const std::string& owner,
     return absl::FailedPreconditionError(
         "refine works on trace fitters with one output (as TraceFitter.refine)");
   }
-  if (request.calc_gradient()) {
-    return absl::UnimplementedError(
-        "calc_gradient (sensitivity equations) is not built yet; refine with "
-        "finite differences (calc_gradient = false)");
-  }
   auto record = database_->GetFitter(request.fitter_id());
   if (!record.ok()) return record.status();
   v1::FitRequest run_config;
@@ -989,6 +984,51 @@ absl::Status FitterManager::Refine(const std::string& owner,
     }
     return residuals;
   };
+  if (request.calc_gradient()) {
+    // One simulation gives the trace and its sensitivity to every parameter
+    // (the variables S_<output>_<parameter>), as brian2modelfitting's
+    // calc_gradient does.
+    problem.residuals_and_gradient = [&](const std::vector<double>& point)
+        -> absl::StatusOr<std::pair<Eigen::VectorXd, Eigen::MatrixXd>> {
+      v1::Batch batch;
+      batch.set_n_samples(1);
+      batch.set_iteration(iteration);
+      batch.set_sensitivities(true);
+      batch.add_record(output.variable);
+      for (const std::string& p : m.parameters) {
+        batch.add_record(absl::StrCat("S_", output.variable, "_", p));
+      }
+      batch.mutable_params()->Add(point.begin(), point.end());
+      auto result = RecordOnWorkers(job_id, batch);
+      if (!result.ok()) return result.status();
+      const int kept = weights.empty() ? n_steps - first_step : n_steps;
+      const int n_params = static_cast<int>(m.parameters.size());
+      Eigen::VectorXd residuals(static_cast<Eigen::Index>(kept) * n_traces);
+      Eigen::MatrixXd jacobian(residuals.size(), n_params);
+      for (const v1::RecordedTrace& trace : result->traces()) {
+        const int t = static_cast<int>(trace.neuron());
+        int column = -1;  // -1: the output itself
+        for (int p = 0; p < n_params; ++p) {
+          if (trace.variable() == absl::StrCat("S_", output.variable, "_", m.parameters[p])) {
+            column = p;
+          }
+        }
+        const double* want = target.row(t);
+        for (int k = weights.empty() ? first_step : 0, row = 0; k < n_steps; ++k, ++row) {
+          double value = column < 0 ? trace.values(k) - want[k] : trace.values(k);
+          value *= scale;
+          if (!weights.empty()) value *= weights[k];
+          const Eigen::Index index = static_cast<Eigen::Index>(t) * kept + row;
+          if (column < 0) {
+            residuals(index) = value;
+          } else {
+            jacobian(index, column) = value;
+          }
+        }
+      }
+      return std::make_pair(residuals, jacobian);
+    };
+  }
   bool client_here = true;
   problem.progress = [&](int step, const std::vector<double>& point, double error) {
     v1::RefineUpdate update;

@@ -398,3 +398,30 @@ TEST_F(FittingTest, SpikeFitterRecoversAdExParametersWithinTenPercent) {
 
 }  // namespace
 }  // namespace cellfit::fitting
+
+namespace cellfit::fitting {
+namespace {
+
+// calc_gradient: the Jacobian from the sensitivity equations, one simulation
+// per evaluation; it must lower the error as the finite differences do.
+TEST_F(FittingTest, RefineWithSensitivityEquations) {
+  const std::string id = CreateHh();
+  std::vector<v1::FitRound> rounds;
+  ASSERT_TRUE(RunFit(HhFit(id, 3), &rounds).ok());
+  v1::RefineRequest refine;
+  refine.set_fitter_id(id);
+  refine.set_max_iterations(15);
+  refine.set_calc_gradient(true);
+  std::vector<v1::RefineUpdate> updates;
+  absl::Status status = manager_->Refine("alice", refine, [&](const v1::RefineUpdate& u) {
+    updates.push_back(u);
+    return true;
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_GE(updates.size(), 2u);
+  EXPECT_LT(updates.back().error(), 0.5 * rounds.back().best_error())
+      << updates.back().message();
+}
+
+}  // namespace
+}  // namespace cellfit::fitting

@@ -75,6 +75,19 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
   const double step_scale = std::sqrt(std::numeric_limits<double>::epsilon());
   auto residuals_and_jacobian = [&](const Eigen::VectorXd& at, Eigen::VectorXd* r,
                                     Eigen::MatrixXd* jacobian) -> absl::Status {
+    if (problem.residuals_and_gradient) {
+      const Eigen::VectorXd x = physical(at);
+      auto both = problem.residuals_and_gradient(std::vector<double>(x.data(), x.data() + n));
+      if (!both.ok()) return both.status();
+      ++result.evaluations;
+      *r = both->first;
+      // Chain rule through the bounds transformation.
+      *jacobian = both->second;
+      for (int j = 0; j < n; ++j) {
+        jacobian->col(j) *= std::cos(at(j)) * (problem.upper[j] - problem.lower[j]) / 2.0;
+      }
+      return absl::OkStatus();
+    }
     Eigen::MatrixXd points(n, n + 1);
     points.col(0) = at;
     std::vector<double> steps(n);

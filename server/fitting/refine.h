@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "Eigen/Core"
@@ -23,6 +24,12 @@ struct RefineProblem {
   int max_iterations = 100;
   // Residuals of each row of `points` (physical values): one column per point.
   std::function<absl::StatusOr<Eigen::MatrixXd>(const Eigen::MatrixXd& points)> residuals;
+  // When set (calc_gradient), the residuals at one point together with their
+  // derivatives with respect to the physical parameters (one column each),
+  // used instead of forward differences.
+  std::function<absl::StatusOr<std::pair<Eigen::VectorXd, Eigen::MatrixXd>>(
+      const std::vector<double>& point)>
+      residuals_and_gradient;
   // Called after each accepted or rejected evaluation with the point and its
   // error (the mean squared residual); returning false stops the refinement.
   std::function<bool(int iteration, const std::vector<double>& point, double error)> progress;

@@ -46,6 +46,32 @@ def load_traces(spec, case_dir, namespace):
     return values * unit
 
 
+def sensitivity_equations(eqs, parameters, namespace, dt):
+    """brian2modelfitting's sensitivity system for `eqs` (its
+    get_sensitivity_equations, restated): dS_x_p/dt = J S_p + df/dp."""
+    import sympy
+    from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
+    probe = NeuronGroup(1, eqs, namespace=namespace, dt=dt)
+    equations = probe.equations
+    diff_eqs = equations.get_substituted_expressions(probe.variables)
+    names = [name for name, _ in diff_eqs]
+    system = sympy.Matrix([str_to_sympy(expr.code) for _, expr in diff_eqs])
+    jacobian = system.jacobian([str_to_sympy(name) for name in names])
+    lines = []
+    for parameter in parameters:
+        forcing = system.jacobian([str_to_sympy(parameter)])
+        symbols = [str_to_sympy(f'S_{name}_{parameter}') for name in names]
+        rhs = jacobian * sympy.Matrix(symbols) + forcing
+        for symbol, expr, name in zip(symbols, rhs, names):
+            dim = equations[name].dim / probe.variables[parameter].dim
+            unit = '1' if dim.is_dimensionless else repr(dim)
+            code = sympy_to_str(expr)
+            if code == '0':
+                code = '0*' + unit + '/second'
+            lines.append(f'd{sympy_to_str(symbol)}/dt = {code} : {unit}')
+    return '\n'.join(lines)
+
+
 def main():
     case_path, out_path = sys.argv[1], sys.argv[2]
     with open(case_path) as f:
@@ -83,6 +109,10 @@ def main():
         eqs += f'\n{name}_target = target_{name}_ta(t, i % n_traces) : {unit}'
         group_namespace[f'target_{name}_ta'] = TimedArray(traces.T, dt=dt)
     eqs += '\niteration : integer (constant, shared)'
+
+    if case.get('sensitivities'):
+        eqs += '\n' + sensitivity_equations(eqs, case['param_names'],
+                                             group_namespace, dt)
 
     kwargs = {}
     for key in ('threshold', 'reset', 'refractory', 'method'):

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "model/checker.h"
+#include "model/sensitivity.h"
 #include "model/step_program.h"
 #include "worker/runtime/simulator.h"
 #include "worker/standalone/standalone_backend.h"
@@ -121,6 +122,11 @@ absl::StatusOr<Simulated> SimulateCase(const std::string& name,
   }
   auto checked = model::CheckModel(spec);
   if (!checked.model) return checked.diagnostics.ToStatus();
+  if (reference.value("sensitivities", false)) {
+    if (absl::Status added = model::AddSensitivities(*checked.model); !added.ok()) {
+      return added;
+    }
+  }
   model::LoweringOptions options;
   for (const json& v : reference.value("record", json::array())) {
     options.record.push_back(v.get<std::string>());

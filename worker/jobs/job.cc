@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "model/sensitivity.h"
 
 namespace cellfit::jobs {
 
@@ -265,6 +266,13 @@ absl::StatusOr<v1::BatchResult> Job::Record(const v1::Batch& batch) const {
     auto checked = model::CheckModel(spec);
     if (!checked.model) return checked.diagnostics.ToStatus();
     overridden = std::move(*checked.model);
+    model = &*overridden;
+  }
+  if (batch.sensitivities()) {
+    if (!overridden) overridden = *model;
+    if (absl::Status added = model::AddSensitivities(*overridden); !added.ok()) {
+      return added;
+    }
     model = &*overridden;
   }
   model::LoweringOptions lowering;

@@ -111,3 +111,63 @@ TEST(Job, SpecProblemsAreAllReported) {
 
 }  // namespace
 }  // namespace cellfit::jobs
+
+namespace cellfit::jobs {
+namespace {
+
+// The sensitivity variables are the derivatives of the trace: S_v_p(t)
+// against a central difference of v(t) in p, for every parameter. S is the
+// continuous-time sensitivity integrated by the model's method (as Brian2
+// integrates brian2modelfitting's sensitivity equations), so it differs from
+// the derivative of the discrete trace by the method's O(dt) error: here at
+// most 2.5% (at the first step, where the input drives v fastest); a wrong
+// term or a wrong parameter gives differences of order one. The exact values
+// are checked against Brian2 in the reference suite.
+TEST(Job, SensitivityTracesAreTheTracesDerivatives) {
+  auto job = Job::Prepare(HhJob("VT"), {});
+  ASSERT_TRUE(job.ok()) << job.status();
+  const std::vector<std::string> names = {"gl", "g_na", "g_kd", "Cm"};
+  const std::vector<double> point = {10e-9, 20e-6, 6e-6, 200e-12};
+  v1::Batch batch;
+  batch.set_n_samples(1);
+  batch.set_sensitivities(true);
+  batch.add_record("v");
+  for (const auto& p : names) batch.add_record("S_v_" + p);
+  batch.mutable_params()->Add(point.begin(), point.end());
+  auto result = (*job)->Run(batch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  for (size_t p = 0; p < names.size(); ++p) {
+    auto shifted = [&](double factor) {
+      v1::Batch plain;
+      plain.set_n_samples(1);
+      plain.add_record("v");
+      for (size_t q = 0; q < point.size(); ++q) {
+        plain.add_params(q == p ? point[q] * factor : point[q]);
+      }
+      return (*job)->Run(plain);
+    };
+    const double h = 1e-6;
+    auto up = shifted(1 + h);
+    auto down = shifted(1 - h);
+    ASSERT_TRUE(up.ok() && down.ok());
+    // Trace 2 of the sensitivity S_v_p, over the first millisecond.
+    const int kSteps = 100;
+    const v1::RecordedTrace* s = nullptr;
+    for (const auto& trace : result->traces()) {
+      if (trace.variable() == "S_v_" + names[p] && trace.neuron() == 2) s = &trace;
+    }
+    ASSERT_NE(s, nullptr);
+    double worst = 0, scale = 0;
+    for (int k = 0; k < kSteps; ++k) {
+      const double numeric =
+          (up->traces(2).values(k) - down->traces(2).values(k)) / (2 * h * point[p]);
+      worst = std::max(worst, std::fabs(numeric - s->values(k)));
+      scale = std::max(scale, std::fabs(numeric));
+    }
+    EXPECT_LE(worst, 0.03 * scale) << names[p] << ": largest difference " << worst
+                                   << " of " << scale;
+  }
+}
+
+}  // namespace
+}  // namespace cellfit::jobs
