@@ -117,8 +117,11 @@ def test_refine_improves_on_the_fit(connection, hh_data):
                                  callback=None,
                                  gl=[1e-9 * siemens, 2e-7 * siemens])
     assert float(info2['error']) <= float(info['error']) * (1 + 1e-9)
-    with pytest.raises(NotImplementedError, match='calc_gradient'):
-        fitter.refine(calc_gradient=True, callback=None)
+    # calc_gradient: the Jacobian from the sensitivity equations.
+    grad_params, grad_info = fitter.refine(calc_gradient=True, max_iterations=4,
+                                           callback=None)
+    assert set(grad_params) == set(BOUNDS)
+    assert float(grad_info['error']) < float(fit_error)
     with pytest.raises(TypeError, match='MSEMetric'):
         fitter.refine(metric=cellfit.GammaFactor(1 * ms, 1 * ms))
     print(f"refine: {float(fit_error) / 1e-6:.1f} -> "
