@@ -929,6 +929,67 @@ class JobParser {
   bool has_traces_ = false;
 };
 
+// Where each spec field's value starts in the file (Job::origins). toml++
+// places a string at its opening quote; the text itself starts after it, and
+// a multi-line string drops the newline right after its opening delimiter.
+class OriginRecorder {
+ public:
+  OriginRecorder(std::string_view text, Job& job) : job_(job) {
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string_view::npos) end = text.size();
+      lines_.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+
+  void Record(const toml::table& root) {
+    for (const auto& [key, field] :
+         {std::pair{"equations", "model"}, std::pair{"threshold", "threshold"},
+          std::pair{"reset", "reset"}, std::pair{"refractory", "refractory"},
+          std::pair{"penalty", "penalty"}, std::pair{"dt", "dt"}}) {
+      if (const toml::node* node = root.get(key)) Add(field, *node);
+    }
+    for (const auto& [table, prefix] :
+         {std::pair{"param_init", "param_init."},
+          std::pair{"namespace", "namespace."}, std::pair{"input", "inputs."},
+          std::pair{"output", "outputs."}}) {
+      const toml::table* entries =
+          root.get(table) != nullptr ? root.get(table)->as_table() : nullptr;
+      if (entries == nullptr) continue;
+      for (auto&& [key, node] : *entries) {
+        Add(absl::StrCat(prefix, std::string(key.str())), node);
+      }
+    }
+  }
+
+ private:
+  void Add(const std::string& field, const toml::node& node) {
+    FieldOrigin origin{static_cast<int>(node.source().begin.line),
+                       static_cast<int>(node.source().begin.column)};
+    if (node.is_string() && origin.line >= 1 &&
+        origin.line <= static_cast<int>(lines_.size())) {
+      std::string_view rest = lines_[origin.line - 1];
+      rest.remove_prefix(
+          std::min(rest.size(), static_cast<size_t>(origin.column - 1)));
+      const bool triple =
+          rest.substr(0, 3) == "'''" || rest.substr(0, 3) == "\"\"\"";
+      const size_t delimiter = triple ? 3 : 1;
+      rest.remove_prefix(std::min(rest.size(), delimiter));
+      if (triple && (rest.empty() || rest == "\r")) {
+        origin = {origin.line + 1, 1};
+      } else {
+        origin.column += static_cast<int>(delimiter);
+      }
+    }
+    job_.origins[field] = origin;
+  }
+
+  Job& job_;
+  std::vector<std::string_view> lines_;
+};
+
 }  // namespace
 
 absl::StatusOr<Job> ParseJob(std::string_view toml_text,
@@ -947,6 +1008,7 @@ absl::StatusOr<Job> ParseJob(std::string_view toml_text,
   job.path = path;
   JobParser parser(reader, job);
   if (absl::Status status = parser.Parse(root); !status.ok()) return status;
+  OriginRecorder(toml_text, job).Record(root);
   return job;
 }
 
@@ -954,6 +1016,20 @@ absl::StatusOr<Job> ReadJobFile(const std::filesystem::path& path) {
   absl::StatusOr<std::string> text = ReadWholeFile(path);
   if (!text.ok()) return text.status();
   return ParseJob(*text, path);
+}
+
+std::string JobFilePosition(const Job& job, std::string_view field, int line,
+                            int column) {
+  const std::string file = job.path.string();
+  auto found = job.origins.find(std::string(field));
+  if (found == job.origins.end()) return file;
+  const FieldOrigin& origin = found->second;
+  if (line <= 0)
+    return absl::StrCat(file, ":", origin.line, ":", origin.column);
+  // Lines after the first start at column 1 of their line in the file.
+  return absl::StrCat(file, ":", origin.line + line - 1, ":",
+                      line == 1 ? origin.column + std::max(column, 1) - 1
+                                : std::max(column, 1));
 }
 
 }  // namespace cellfit::client

@@ -13,6 +13,8 @@
 #define CELLFIT_CLIENT_JOB_FILE_H_
 
 #include <filesystem>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -20,12 +22,24 @@
 
 namespace cellfit::client {
 
+// Where a spec field's value starts in the job file (1-based): for text, the
+// first character inside the quotes (the line after an opening ''' or """
+// that ends its line); for tables such as [input.I], the header.
+struct FieldOrigin {
+  int line = 0;
+  int column = 0;
+};
+
 struct Job {
   std::filesystem::path path;    // the job file
   cellfit::v1::FitterSpec spec;  // for CreateFitter
   // For Fit: n_rounds, optimizer, metrics and bounds; fitter_id is left
   // empty (the fitter does not exist yet).
   cellfit::v1::FitRequest fit;
+  // By the field names the server's diagnostics use: "model" (the
+  // equations), "threshold", "reset", "refractory", "penalty", "dt",
+  // "param_init.v", "namespace.El", "inputs.I", "outputs.v".
+  std::map<std::string, FieldOrigin> origins;
 };
 
 absl::StatusOr<Job> ReadJobFile(const std::filesystem::path& path);
@@ -34,6 +48,12 @@ absl::StatusOr<Job> ReadJobFile(const std::filesystem::path& path);
 // its directory, and errors name it).
 absl::StatusOr<Job> ParseJob(std::string_view toml_text,
                              const std::filesystem::path& path);
+
+// "FILE:LINE:COLUMN" for a position the server reports within a spec field
+// (`line` and `column` 1-based within the field's text; line 0: the field as
+// a whole, shown at its start), or "FILE" when the field is not in the file.
+std::string JobFilePosition(const Job& job, std::string_view field, int line,
+                            int column);
 
 }  // namespace cellfit::client
 

@@ -128,28 +128,32 @@ TEST(JobFileTest, TheHhExampleParsesToTheExpectedRequest) {
   cellfit::v1::FitRequest expected_fit;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
       R"pb(
-        n_rounds: 10
+        n_rounds: 60
         optimizer { method: "DE" seed: 1 }
         metrics { mse { t_start { text: "5*ms" } } }
         bounds {
           parameter: "Cm"
           lower { text: "0.1*uF*cm**-2*area" }
           upper { text: "2*uF*cm**-2*area" }
+          log_scale: true
         }
         bounds {
           parameter: "g_kd"
           lower { text: "6e-7*siemens" }
           upper { text: "6e-5*siemens" }
+          log_scale: true
         }
         bounds {
           parameter: "g_na"
           lower { text: "2e-6*siemens" }
           upper { text: "2e-4*siemens" }
+          log_scale: true
         }
         bounds {
           parameter: "gl"
           lower { text: "1e-9*siemens" }
           upper { text: "1e-7*siemens" }
+          log_scale: true
         }
       )pb",
       &expected_fit));

@@ -231,8 +231,10 @@ int RunServer(const ServerOptions& options) {
   if (!registry->WaitUntilEmpty(deadline)) {
     LOG(WARNING) << "workers still connected at the end of the grace period";
   }
-  // Calls still in flight get until the deadline, then are cancelled.
-  server->Shutdown(absl::ToChronoTime(deadline));
+  // The fits have stopped and the workers left, so the calls still in flight
+  // are short ones: give them a moment, not the whole grace period (gRPC's
+  // shutdown would otherwise also wait for idle client connections to go).
+  server->Shutdown(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Milliseconds(500))));
   int killed = local_workers.WaitAll(deadline);
   server.reset();
   manager.reset();

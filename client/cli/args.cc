@@ -1,5 +1,6 @@
 #include "client/cli/args.h"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -38,9 +39,22 @@ void ArgParser::AddRepeatedPositional(std::string name,
       {std::move(name), nullptr, target, std::move(help), required});
 }
 
+namespace {
+
+// Options are spelled with dashes or underscores alike (--param-init,
+// --param_init), as users of both conventions will type them.
+std::string Canonical(std::string_view name) {
+  std::string canonical(name);
+  std::replace(canonical.begin(), canonical.end(), '_', '-');
+  return canonical;
+}
+
+}  // namespace
+
 const ArgParser::Option* ArgParser::Find(std::string_view name) const {
+  const std::string wanted = Canonical(name);
   for (const Option& option : options_) {
-    if (option.name == name) return &option;
+    if (Canonical(option.name) == wanted) return &option;
   }
   return nullptr;
 }
@@ -155,7 +169,7 @@ std::string ArgParser::OptionsHelp() const {
                           positional.help);
   }
   for (const Option& option : options_) {
-    std::string left = "--" + option.name;
+    std::string left = "--" + Canonical(option.name);
     if (option.kind != Kind::kFlag)
       absl::StrAppend(&left, " ", option.value_name);
     absl::StrAppendFormat(&help, "  %-24s %s\n", left, option.help);

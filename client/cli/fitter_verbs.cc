@@ -1,4 +1,4 @@
-// cellfit ls and cellfit rm: the caller's fitters.
+// cellfit ls, cellfit cancel and cellfit rm: the caller's fitters.
 #include <ostream>
 
 #include "absl/strings/str_format.h"
@@ -98,8 +98,37 @@ class RemoveVerb final : public Verb {
   std::vector<std::string> ids_;
 };
 
+class CancelVerb final : public Verb {
+ public:
+  std::string_view name() const override { return "cancel"; }
+  std::string_view summary() const override {
+    return "stop a running fit (at the end of the batch in progress)";
+  }
+  void DefineArgs(ArgParser& args) override {
+    args.AddRepeatedPositional("ID", &ids_, "the fitters to stop");
+  }
+
+  absl::Status Run(Context& context) override {
+    absl::StatusOr<Client*> client = context.client();
+    if (!client.ok()) return client.status();
+    for (const std::string& id : ids_) {
+      absl::StatusOr<cellfit::v1::FitterInfo> info = (*client)->CancelFit(id);
+      if (!info.ok()) return info.status();
+      context.out() << "cancelled " << id << " (" << StateName(info->state())
+                    << ", " << info->rounds_done() << " rounds done)\n";
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string> ids_;
+};
+
 }  // namespace
 
+std::unique_ptr<Verb> MakeCancelVerb() {
+  return std::make_unique<CancelVerb>();
+}
 std::unique_ptr<Verb> MakeListVerb() { return std::make_unique<ListVerb>(); }
 std::unique_ptr<Verb> MakeRemoveVerb() {
   return std::make_unique<RemoveVerb>();

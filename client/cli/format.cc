@@ -30,6 +30,7 @@ void PrintTable(std::ostream& out,
 
 std::string HumanDuration(double seconds) {
   if (!(seconds >= 0)) return "?";
+  if (seconds < 1) return absl::StrFormat("%.0f ms", seconds * 1e3);
   if (seconds < 60) return absl::StrFormat("%.1f s", seconds);
   auto whole = static_cast<long long>(std::floor(seconds));
   if (whole < 3600)

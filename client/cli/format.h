@@ -14,7 +14,7 @@ void PrintTable(std::ostream& out,
                 const std::vector<std::vector<std::string>>& rows,
                 int indent = 0);
 
-// "4.2 s", "3 min 12 s", "2 h 5 min", "3 d 4 h".
+// "250 ms", "4.2 s", "3 min 12 s", "2 h 5 min", "3 d 4 h".
 std::string HumanDuration(double seconds);
 
 }  // namespace cellfit::client::cli

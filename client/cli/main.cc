@@ -73,7 +73,16 @@ void PrintVerbHelp(std::ostream& out, Verb& verb) {
 }
 
 int Fail(const absl::Status& status) {
-  std::cerr << "cellfit: error: " << status.message() << "\n";
+  // Problems already placed in a file ("job.toml:3:7: error: ...") are
+  // printed as they are, one per line, as a compiler prints them.
+  const std::string message(status.message());
+  const size_t first_line_end = std::min(message.find('\n'), message.size());
+  if (message.substr(0, first_line_end).find(": error: ") !=
+      std::string::npos) {
+    std::cerr << message << "\n";
+  } else {
+    std::cerr << "cellfit: error: " << message << "\n";
+  }
   return cellfit::client::cli::ExitCodeFor(status);
 }
 

@@ -675,6 +675,7 @@ absl::Status FitterManager::StreamRecording(const v1::BatchResult& result,
         *chunk.mutable_dimension() = jobs::FromDimension(model::Dimension::Of(0, 0, 1, 0));
         chunk.set_unit("s");
         chunk.set_n_traces(n_traces);
+        chunk.set_dt(converted.dt);
         chunk.set_trace(t);
         *chunk.mutable_spikes() = result.spikes(t);
         if (!sink(chunk)) return absl::CancelledError("the client went away");
@@ -696,6 +697,7 @@ absl::Status FitterManager::StreamRecording(const v1::BatchResult& result,
         chunk.set_unit(dimension.DisplayUnit());
         chunk.set_n_traces(n_traces);
         chunk.set_n_steps(n_steps);
+        chunk.set_dt(converted.dt);
         chunk.set_trace(trace.neuron());
         chunk.set_step_offset(offset);
         const int end = std::min(trace.values_size(), offset + options_.chunk_values);
@@ -750,8 +752,51 @@ absl::Status FitterManager::Generate(const std::string& owner,
   auto result = RecordOnWorkers(job_id, batch);
   if (!result.ok()) return result.status();
   jobs::CheckedSpec checked = jobs::CheckSpec(**spec);
-  return StreamRecording(*result, variables, (*model)->converted,
-                         checked.check.model ? &*checked.check.model : nullptr, sink);
+  absl::Status streamed =
+      StreamRecording(*result, variables, (*model)->converted,
+                      checked.check.model ? &*checked.check.model : nullptr, sink);
+  if (!streamed.ok() || !request.include_targets()) return streamed;
+  return StreamTargets((*model)->converted, sink);
+}
+
+absl::Status FitterManager::StreamTargets(const jobs::ConvertedSpec& converted,
+                                          const Sink<v1::GenerateChunk>& sink) {
+  for (const jobs::ConvertedSpec::OutputInfo& output : converted.outputs) {
+    v1::GenerateChunk header;
+    header.set_variable(absl::StrCat(output.variable, "_target"));
+    header.set_n_traces(converted.n_traces);
+    header.set_dt(converted.dt);
+    if (output.spikes) {
+      *header.mutable_dimension() = jobs::FromDimension(model::Dimension::Of(0, 0, 1, 0));
+      header.set_unit("s");
+      for (int t = 0; t < converted.n_traces &&
+                      t < static_cast<int>(converted.spike_trains.size());
+           ++t) {
+        v1::GenerateChunk chunk = header;
+        chunk.set_trace(t);
+        chunk.mutable_spikes()->mutable_times()->Add(converted.spike_trains[t].begin(),
+                                                     converted.spike_trains[t].end());
+        if (!sink(chunk)) return absl::CancelledError("the client went away");
+      }
+      continue;
+    }
+    const runtime::TraceTable& table = converted.data.targets[output.target_index];
+    *header.mutable_dimension() = jobs::FromDimension(output.dimension);
+    header.set_unit(output.dimension.DisplayUnit());
+    header.set_n_steps(table.n_steps);
+    for (int t = 0; t < table.n_traces; ++t) {
+      const double* row = table.row(t);
+      for (int offset = 0; offset < table.n_steps; offset += options_.chunk_values) {
+        v1::GenerateChunk chunk = header;
+        chunk.set_trace(t);
+        chunk.set_step_offset(offset);
+        const int end = std::min(table.n_steps, offset + options_.chunk_values);
+        chunk.mutable_values()->Add(row + offset, row + end);
+        if (!sink(chunk)) return absl::CancelledError("the client went away");
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status FitterManager::Simulate(const std::string& owner,

@@ -123,6 +123,9 @@ class FitterManager {
   // Simulates one parameter set in record mode on the workers.
   absl::StatusOr<v1::BatchResult> RecordOnWorkers(const std::string& job_id,
                                                   const v1::Batch& batch);
+  // The data each output was fitted to (GenerateRequest.include_targets).
+  absl::Status StreamTargets(const jobs::ConvertedSpec& converted,
+                             const Sink<v1::GenerateChunk>& sink);
   absl::Status StreamRecording(const v1::BatchResult& result,
                                const std::vector<std::string>& variables,
                                const jobs::ConvertedSpec& converted,

@@ -1,0 +1,107 @@
+// cellfit refine ID: brian2modelfitting's refine (bounded Levenberg-Marquardt
+// from the best parameters of the fit, or given ones), run by the server.
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/cli/assignments.h"
+#include "client/cli/format.h"
+#include "client/cli/round_report.h"
+#include "client/cli/units.h"
+#include "client/cli/verbs.h"
+
+namespace cellfit::client::cli {
+namespace {
+
+class RefineVerb final : public Verb {
+ public:
+  std::string_view name() const override { return "refine"; }
+  std::string_view summary() const override {
+    return "refine a fit locally (Levenberg-Marquardt) from its best "
+           "parameters";
+  }
+  void DefineArgs(ArgParser& args) override {
+    args.AddPositional("ID", &fitter_, "the fitter");
+    args.AddString("params", &params_, "NAME=QUANTITY,...",
+                   "start here (default: the best of the current run)");
+    args.AddInt("max_iterations", &max_iterations_, "N",
+                "iterations at most (default 100)");
+    args.AddFlag("calc_gradient", &calc_gradient_,
+                 "Jacobian from the sensitivity equations instead of finite "
+                 "differences");
+    args.AddString("callback", &callback_, "text|none",
+                   "text shows each iteration (default); none only the "
+                   "result");
+  }
+
+  absl::Status Run(Context& context) override {
+    if (callback_ != "text" && callback_ != "none") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--callback: '", callback_, "' is not text or none"));
+    }
+    if (max_iterations_ < 0) {
+      return absl::InvalidArgumentError("--max-iterations must be positive");
+    }
+    cellfit::v1::RefineRequest request;
+    request.set_fitter_id(fitter_);
+    request.set_max_iterations(static_cast<uint32_t>(max_iterations_));
+    request.set_calc_gradient(calc_gradient_);
+    if (!params_.empty()) {
+      auto params = ParseParameterRow(params_, "params");
+      if (!params.ok()) return params.status();
+      *request.mutable_params() = *params;
+    }
+    absl::StatusOr<Client*> client = context.client();
+    if (!client.ok()) return client.status();
+    absl::StatusOr<cellfit::v1::FitterInfo> info =
+        (*client)->GetFitter(fitter_);
+    if (!info.ok()) return info.status();
+    std::unique_ptr<grpc::ClientContext> call = (*client)->NewContext();
+    auto reader = (*client)->stub().Refine(call.get(), request);
+    cellfit::v1::RefineUpdate update;
+    std::optional<cellfit::v1::RefineUpdate> last;
+    while (reader->Read(&update)) {
+      if (callback_ == "text") {
+        context.out() << "iteration " << update.iteration() << ": error "
+                      << FormatError(update.error(), info->error_dimension())
+                      << " | " << FormatParameterRow(update.params()) << "\n";
+        context.out().flush();
+      }
+      last = update;
+    }
+    absl::Status status =
+        FromGrpc(reader->Finish(), "Refine", (*client)->address());
+    if (!status.ok()) return status;
+    if (!last) return absl::InternalError("the server sent no refine result");
+    context.out() << "refined error: "
+                  << FormatError(last->error(), info->error_dimension())
+                  << "\nrefined parameters:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const cellfit::v1::Column& column : last->params().columns()) {
+      if (column.values_size() == 0) continue;
+      rows.push_back(
+          {column.name(), FormatQuantity(column.values(0),
+                                         ExponentsOf(column.dimension()), 6)});
+    }
+    PrintTable(context.out(), rows, 2);
+    if (!last->message().empty()) {
+      context.out() << "stopped: " << last->message() << "\n";
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string fitter_;
+  std::string params_;
+  int max_iterations_ = 100;
+  bool calc_gradient_ = false;
+  std::string callback_ = "text";
+};
+
+}  // namespace
+
+std::unique_ptr<Verb> MakeRefineVerb() {
+  return std::make_unique<RefineVerb>();
+}
+
+}  // namespace cellfit::client::cli
