@@ -2,7 +2,8 @@
 """cellfit side of the fit-round benchmark: rounds of the HH example through
 a real cellfit-server, its worker processes and SQLite, timed at the client.
 
-usage: fit_round_bench.py BUILD_DIR EXAMPLE_DIR WORKERS N_SAMPLES ROUNDS
+usage: fit_round_bench.py BUILD_DIR EXAMPLE_DIR WORKERS N_SAMPLES ROUNDS [BACKEND]
+BACKEND: runtime (default) or standalone (compiled before the timed rounds).
 prints: seconds_per_round=... neuron_steps_per_s=...
 """
 import os
@@ -15,6 +16,7 @@ import numpy as np
 
 build, example, workers, n_samples, rounds = (
     sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+backend = sys.argv[6] if len(sys.argv) > 6 else 'runtime'
 sys.path.insert(0, os.path.join(build, 'python'))
 import grpc  # noqa: E402
 from cellfit.v1 import common_pb2 as c, fitting_pb2 as f, fitting_pb2_grpc as fg  # noqa: E402
@@ -58,6 +60,8 @@ def main():
         spec = c.FitterSpec(
             kind=c.FITTER_KIND_TRACE, model=MODEL, dt=c.Quantity(text='0.01*ms'),
             n_samples=n_samples, method='exponential_euler', param_init={'v': 'VT'},
+            backend=(c.BACKEND_STANDALONE if backend == 'standalone'
+                     else c.BACKEND_RUNTIME),
             namespace=[c.NamedQuantity(name=k, quantity=c.Quantity(text=v)) for k, v in
                        [('area', '20000*umetre**2'), ('El', '-65*mV'), ('EK', '-90*mV'),
                         ('ENa', '50*mV'), ('VT', '-63*mV')]],

@@ -2,8 +2,8 @@
 # Fit-round benchmark, side by side with Brian2 in one run: one round of the
 # HH example (20 samples x 5 traces) end to end through cellfit-server, its
 # workers and SQLite, against the same round done as brian2modelfitting's
-# runtime simulator does it; then the throughput of 1 and 2 workers on larger
-# rounds.
+# runtime simulator does it, for cellfit's two backends with 1 and 2 workers;
+# then the throughput of 1 and 2 workers on larger rounds.
 #
 # usage: bench/run_fit_round.sh [BUILD_DIR]
 set -euo pipefail
@@ -14,13 +14,20 @@ rounds=${ROUNDS:-20}
 
 peer=$(/usr/bin/python3 "$here/brian2_fit_round.py" "$example" 20 5 2>/dev/null |
        sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p')
-ours=$(/usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" 1 20 "$rounds" |
-       sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p')
+round() {  # seconds per round: WORKERS BACKEND
+  /usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" "$1" 20 "$rounds" "$2" |
+    sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p'
+}
 printf 'HH round, 20 samples x 5 traces x 1497 steps\n'
-printf '  Brian2 runtime (as brian2modelfitting)  %8.4f s/round\n' "$peer"
-printf '  cellfit (server, 1 worker, SQLite)      %8.4f s/round\n' "$ours"
-printf '  speed-up                                 %8.1fx (target >= 20x)\n' \
-  "$(python3 -c "print($peer/$ours)")"
+printf '  Brian2 runtime (as brian2modelfitting, one core)  %8.4f s/round\n' "$peer"
+for backend in runtime standalone; do
+  for workers in 1 2; do
+    ours=$(round "$workers" "$backend")
+    printf '  cellfit %-10s %d worker(s), SQLite          %8.4f s/round  %5.1fx\n' \
+      "$backend" "$workers" "$ours" "$(python3 -c "print($peer/$ours)")"
+  done
+done
+printf '  (target: >= 20x brian2modelfitting)\n'
 
 one=$(/usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" 1 400 5 |
       sed -nE 's/.*neuron_steps_per_s=([0-9.e+-]+).*/\1/p')

@@ -25,6 +25,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:0",
 ABSL_FLAG(std::string, address_file, "",
           "also write the bound HOST:PORT to this file once listening");
 ABSL_FLAG(std::string, db, "cellfit.db", "the SQLite database file");
+ABSL_FLAG(bool, durable, false,
+          "fsync the database at every round (SQLite synchronous=FULL), so "
+          "that recorded rounds survive a power cut; without it they survive "
+          "any crash of the server, and the database is consistent either "
+          "way");
 ABSL_FLAG(int32_t, local_workers, -1,
           "worker processes to start on this machine; -1: one per core, 0: "
           "none (remote workers only)");
@@ -86,6 +91,7 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.address_file = absl::GetFlag(FLAGS_address_file);
   options.database = absl::GetFlag(FLAGS_db);
+  options.durable = absl::GetFlag(FLAGS_durable);
   options.local_workers = absl::GetFlag(FLAGS_local_workers);
   options.token_file = absl::GetFlag(FLAGS_token_file);
   options.worker_binary = absl::GetFlag(FLAGS_worker_binary);

@@ -130,8 +130,10 @@ int RunServer(const ServerOptions& options) {
           : std::filesystem::absolute(options.database, path_error)
                 .lexically_normal()
                 .string();
+  storage::DatabaseOptions database_options;
+  database_options.durable = options.durable;
   absl::StatusOr<std::unique_ptr<storage::Database>> database =
-      storage::Database::Open(database_path);
+      storage::Database::Open(database_path, database_options);
   if (!database.ok()) {
     LOG(ERROR) << "cannot open the database " << database_path << ": "
                << database.status().message();

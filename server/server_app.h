@@ -16,6 +16,10 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // HOST:PORT; port 0 picks a free one
   std::string address_file;  // where to write the bound HOST:PORT; optional
   std::string database = "cellfit.db";
+  // fsync every commit (SQLite synchronous=FULL) so that recorded rounds
+  // survive a power cut; otherwise (NORMAL) they survive any crash of the
+  // server process, and the database stays consistent either way.
+  bool durable = false;
   int local_workers = -1;  // -1: one per core
   std::string token_file;  // empty: an open server
   std::string worker_binary;  // empty: cellfit-worker next to this program
