@@ -78,6 +78,32 @@ struct TraceOptions {
     return value;
   }
 
+  // The fields GenerateRequest and SimulateRequest share; `asked` gets the
+  // variables named with --vars.
+  template <typename Request>
+  absl::Status Fill(Request& request, std::vector<std::string>& asked) const {
+    if (!params.empty()) {
+      auto row = ParseParameterRow(params, "params");
+      if (!row.ok()) return row.status();
+      *request.mutable_params() = *row;
+    }
+    if (!param_init.empty()) {
+      auto init = ParseParamInit(param_init, "param-init");
+      if (!init.ok()) return init.status();
+      request.mutable_param_init()->insert(init->begin(), init->end());
+    }
+    if (!vars.empty()) {
+      auto names = ParseNameList(vars, "vars");
+      if (!names.ok()) return names.status();
+      asked = *names;
+      for (const std::string& name : asked) request.add_variables(name);
+    }
+    auto parsed_backend = ParsedBackend();
+    if (!parsed_backend.ok()) return parsed_backend.status();
+    request.set_backend(*parsed_backend);
+    return absl::OkStatus();
+  }
+
   absl::Status CheckOut() const {
     if (out.empty() && plot.empty()) {
       return absl::InvalidArgumentError(
@@ -268,26 +294,10 @@ class GenerateVerb final : public Verb {
     if (absl::Status status = options_.CheckOut(); !status.ok()) return status;
     cellfit::v1::GenerateRequest request;
     request.set_fitter_id(fitter_);
-    if (!options_.params.empty()) {
-      auto params = ParseParameterRow(options_.params, "params");
-      if (!params.ok()) return params.status();
-      *request.mutable_params() = *params;
-    }
-    if (!options_.param_init.empty()) {
-      auto init = ParseParamInit(options_.param_init, "param-init");
-      if (!init.ok()) return init.status();
-      request.mutable_param_init()->insert(init->begin(), init->end());
-    }
     std::vector<std::string> asked;
-    if (!options_.vars.empty()) {
-      auto names = ParseNameList(options_.vars, "vars");
-      if (!names.ok()) return names.status();
-      asked = *names;
-      for (const std::string& name : asked) request.add_variables(name);
+    if (absl::Status filled = options_.Fill(request, asked); !filled.ok()) {
+      return filled;
     }
-    auto backend = options_.ParsedBackend();
-    if (!backend.ok()) return backend.status();
-    request.set_backend(*backend);
     auto iteration = options_.ParsedIteration();
     if (!iteration.ok()) return iteration.status();
     if (iteration->has_value()) {
@@ -334,24 +344,10 @@ class SimulateVerb final : public Verb {
       return absl::InvalidArgumentError(
           "give every parameter's value with --params NAME=QUANTITY,...");
     }
-    auto params = ParseParameterRow(options_.params, "params");
-    if (!params.ok()) return params.status();
-    *request.mutable_params() = *params;
-    if (!options_.param_init.empty()) {
-      auto init = ParseParamInit(options_.param_init, "param-init");
-      if (!init.ok()) return init.status();
-      request.mutable_param_init()->insert(init->begin(), init->end());
-    }
     std::vector<std::string> asked;
-    if (!options_.vars.empty()) {
-      auto names = ParseNameList(options_.vars, "vars");
-      if (!names.ok()) return names.status();
-      asked = *names;
-      for (const std::string& name : asked) request.add_variables(name);
+    if (absl::Status filled = options_.Fill(request, asked); !filled.ok()) {
+      return filled;
     }
-    auto backend = options_.ParsedBackend();
-    if (!backend.ok()) return backend.status();
-    request.set_backend(*backend);
     auto iteration = options_.ParsedIteration();
     if (!iteration.ok()) return iteration.status();
     request.set_iteration(iteration->value_or(0));

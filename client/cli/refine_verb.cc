@@ -76,14 +76,7 @@ class RefineVerb final : public Verb {
     context.out() << "refined error: "
                   << FormatError(last->error(), info->error_dimension())
                   << "\nrefined parameters:\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const cellfit::v1::Column& column : last->params().columns()) {
-      if (column.values_size() == 0) continue;
-      rows.push_back(
-          {column.name(), FormatQuantity(column.values(0),
-                                         ExponentsOf(column.dimension()), 6)});
-    }
-    PrintTable(context.out(), rows, 2);
+    PrintParameterTable(context.out(), last->params());
     if (!last->message().empty()) {
       context.out() << "stopped: " << last->message() << "\n";
     }

@@ -32,6 +32,18 @@ std::string FormatParameterRow(const cellfit::v1::ParameterTable& table,
   return text;
 }
 
+void PrintParameterTable(std::ostream& out,
+                         const cellfit::v1::ParameterTable& table) {
+  std::vector<std::vector<std::string>> rows;
+  for (const cellfit::v1::Column& column : table.columns()) {
+    if (column.values_size() == 0) continue;
+    rows.push_back(
+        {column.name(),
+         FormatQuantity(column.values(0), ExponentsOf(column.dimension()), 6)});
+  }
+  PrintTable(out, rows, 2);
+}
+
 std::string FormatError(double error, const cellfit::v1::Dimension& dimension) {
   return FormatQuantity(error, ExponentsOf(dimension), 4);
 }
@@ -81,14 +93,7 @@ void RoundReporter::Finish(std::string_view reason_override) {
   out_ << "best error: "
        << FormatError(last.best_error(), last.error_dimension()) << "\n";
   out_ << "best parameters:\n";
-  std::vector<std::vector<std::string>> rows;
-  for (const cellfit::v1::Column& column : last.best_params().columns()) {
-    if (column.values_size() == 0) continue;
-    rows.push_back(
-        {column.name(),
-         FormatQuantity(column.values(0), ExponentsOf(column.dimension()), 6)});
-  }
-  PrintTable(out_, rows, 2);
+  PrintParameterTable(out_, last.best_params());
   const std::string reason = !reason_override.empty()
                                  ? std::string(reason_override)
                              : last.stop_reason().empty() ? "ended"

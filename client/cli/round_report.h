@@ -26,6 +26,10 @@ absl::StatusOr<Callback> ParseCallback(std::string_view text);
 std::string FormatParameterRow(const cellfit::v1::ParameterTable& table,
                                int row = 0, std::string_view separator = ", ");
 
+// One row of parameters as an indented two-column table, 6 digits each.
+void PrintParameterTable(std::ostream& out,
+                         const cellfit::v1::ParameterTable& table);
+
 // An error value with its dimension: "12.3 mV^2", "0.52".
 std::string FormatError(double error, const cellfit::v1::Dimension& dimension);
 
