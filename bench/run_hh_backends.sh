@@ -29,6 +29,13 @@ best() {  # best neuron_steps_per_s over $repeat runs of a command
   echo "$top"
 }
 
+build=$(cd "$build" && pwd)
+peer=$(cd "$(dirname "$peer")" && pwd)/$(basename "$peer")
+# cpp_standalone writes its project to ./output: keep it out of the tree.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+cd "$scratch"
+
 # Brian2 compiles its code on the first run; warm its caches first.
 taskset -c 0 /usr/bin/python3 "$peer" cython 100 100 >/dev/null 2>&1 || true
 cython=$(best taskset -c 0 /usr/bin/python3 "$peer" cython "$n" "$steps")
