@@ -161,8 +161,12 @@ TEST_F(CliFitTest, FitResultsAndGenerateWithTheEmbeddedServer) {
     }
   }
   EXPECT_NEAR(sum / count, best, 1e-9 * best);
+  // A whole SVG document with one panel per input trace.
   const std::string svg = ReadFile(dir_ + "/fitted.svg");
-  EXPECT_THAT(svg, HasSubstr("<svg"));
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_EQ(svg.substr(svg.find_last_not_of(" \n") - 5, 6), "</svg>");
+  EXPECT_EQ(CountMatches(svg, "<g class=\"panel\""), 5);
+  EXPECT_EQ(CountMatches(svg, "<g[ >]"), CountMatches(svg, "</g>"));
   EXPECT_THAT(svg, HasSubstr("trace 4"));
   EXPECT_THAT(svg, HasSubstr("v (mV)"));
   EXPECT_THAT(svg, HasSubstr("recorded"));
@@ -185,8 +189,8 @@ TEST_F(CliFitTest, FitResultsAndGenerateWithTheEmbeddedServer) {
   RunResult refine = Run({"refine", id, "--max-iterations", "3"});
   ASSERT_EQ(refine.exit_code, 0) << refine.err;
   std::smatch refined;
-  ASSERT_TRUE(std::regex_search(
-      refine.out, refined, std::regex("refined error: ([0-9.]+) mV\\^2")))
+  ASSERT_TRUE(std::regex_search(refine.out, refined,
+                                std::regex("refined error: ([0-9.]+) mV\\^2")))
       << refine.out;
   EXPECT_LE(std::stod(refined[1]) * 1e-6, best * (1 + 1e-3));
   EXPECT_THAT(refine.out, HasSubstr("iteration 1: error "));
