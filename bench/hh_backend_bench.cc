@@ -4,8 +4,8 @@
 // Prints a line in the format of ../shared/bench/brian2_hh_bench.py.
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include "bench/hh_model.h"
@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   const int n_steps = std::atoi(argv[3]);
   auto checked = model::CheckModel(bench::HhModelSpec());
   if (!checked.model) {
-    std::fprintf(stderr, "%s\n", checked.diagnostics.ToStatus().ToString().c_str());
+    std::fprintf(stderr, "%s\n",
+                 checked.diagnostics.ToStatus().ToString().c_str());
     return 1;
   }
   model::LoweringOptions options;
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
   auto result = run(request);
   const double cpu = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (!result.ok()) {
     std::fprintf(stderr, "%s\n", result.status().ToString().c_str());
     return 1;
@@ -76,9 +78,10 @@ int main(int argc, char** argv) {
       ++count;
     }
   }
-  std::printf("%s N=%d steps=%d wall=%.3fs cpu=%.3fs neuron_steps_per_s=%.3e "
-              "v_mean=%.6e\n",
-              backend.c_str(), n, n_steps, wall, cpu, double(n) * n_steps / wall,
-              sum / count);
+  std::printf(
+      "%s N=%d steps=%d wall=%.3fs cpu=%.3fs neuron_steps_per_s=%.3e "
+      "v_mean=%.6e\n",
+      backend.c_str(), n, n_steps, wall, cpu, double(n) * n_steps / wall,
+      sum / count);
   return 0;
 }

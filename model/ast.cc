@@ -9,21 +9,36 @@ namespace cellfit::model {
 
 const char* BinaryOpSymbol(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSub: return "-";
-    case BinaryOp::kMul: return "*";
-    case BinaryOp::kDiv: return "/";
-    case BinaryOp::kFloorDiv: return "//";
-    case BinaryOp::kMod: return "%";
-    case BinaryOp::kPow: return "**";
-    case BinaryOp::kLess: return "<";
-    case BinaryOp::kLessEqual: return "<=";
-    case BinaryOp::kGreater: return ">";
-    case BinaryOp::kGreaterEqual: return ">=";
-    case BinaryOp::kEqual: return "==";
-    case BinaryOp::kNotEqual: return "!=";
-    case BinaryOp::kAnd: return "and";
-    case BinaryOp::kOr: return "or";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSub:
+      return "-";
+    case BinaryOp::kMul:
+      return "*";
+    case BinaryOp::kDiv:
+      return "/";
+    case BinaryOp::kFloorDiv:
+      return "//";
+    case BinaryOp::kMod:
+      return "%";
+    case BinaryOp::kPow:
+      return "**";
+    case BinaryOp::kLess:
+      return "<";
+    case BinaryOp::kLessEqual:
+      return "<=";
+    case BinaryOp::kGreater:
+      return ">";
+    case BinaryOp::kGreaterEqual:
+      return ">=";
+    case BinaryOp::kEqual:
+      return "==";
+    case BinaryOp::kNotEqual:
+      return "!=";
+    case BinaryOp::kAnd:
+      return "and";
+    case BinaryOp::kOr:
+      return "or";
   }
   return "?";
 }
@@ -56,9 +71,12 @@ std::string AstToString(const AstNode& node) {
     case AstNode::Kind::kUnary: {
       const std::string operand = AstToString(*node.children[0]);
       switch (node.unary_op) {
-        case UnaryOp::kNegate: return absl::StrCat("-", operand);
-        case UnaryOp::kPlus: return absl::StrCat("+", operand);
-        case UnaryOp::kNot: return absl::StrCat("not ", operand);
+        case UnaryOp::kNegate:
+          return absl::StrCat("-", operand);
+        case UnaryOp::kPlus:
+          return absl::StrCat("+", operand);
+        case UnaryOp::kNot:
+          return absl::StrCat("not ", operand);
       }
       return operand;
     }
@@ -73,7 +91,8 @@ std::string AstToString(const AstNode& node) {
     }
     case AstNode::Kind::kCall: {
       std::vector<std::string> args;
-      for (const auto& child : node.children) args.push_back(AstToString(*child));
+      for (const auto& child : node.children)
+        args.push_back(AstToString(*child));
       return absl::StrCat(node.name, "(", absl::StrJoin(args, ", "), ")");
     }
   }

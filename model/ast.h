@@ -15,9 +15,21 @@ namespace cellfit::model {
 enum class UnaryOp { kNegate, kPlus, kNot };
 
 enum class BinaryOp {
-  kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow,
-  kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual,
-  kAnd, kOr,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kFloorDiv,
+  kMod,
+  kPow,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kEqual,
+  kNotEqual,
+  kAnd,
+  kOr,
 };
 
 // The operator as written ("+", "<=", "and").
@@ -37,9 +49,9 @@ struct AstNode {
   // Levels of operators below and including this node (1 for a leaf); the
   // parser rejects trees higher than kMaxExpressionDepth.
   int height = 1;
-  double number = 0;          // kNumber
+  double number = 0;             // kNumber
   bool integer_literal = false;  // kNumber written without '.' or exponent
-  std::string name;           // kName; the function for kCall
+  std::string name;              // kName; the function for kCall
   UnaryOp unary_op = UnaryOp::kNegate;
   BinaryOp binary_op = BinaryOp::kAdd;
   std::vector<std::unique_ptr<AstNode>> children;  // operands or arguments
@@ -63,13 +75,13 @@ enum class EquationKind { kDifferential, kSubexpression, kParameter };
 struct EquationAst {
   EquationKind kind = EquationKind::kParameter;
   std::string name;
-  SourceLocation location;       // start of the equation
-  std::unique_ptr<AstNode> expr; // right-hand side; null for parameters
-  std::unique_ptr<AstNode> unit; // null for the special units below
-  std::string special_unit;      // "1", "boolean" or "integer" when used
+  SourceLocation location;        // start of the equation
+  std::unique_ptr<AstNode> expr;  // right-hand side; null for parameters
+  std::unique_ptr<AstNode> unit;  // null for the special units below
+  std::string special_unit;       // "1", "boolean" or "integer" when used
   SourceLocation unit_location;
   std::vector<std::string> flags;
-  SourceLocation flags_location;                // the '(' before the flags
+  SourceLocation flags_location;               // the '(' before the flags
   std::vector<SourceLocation> flag_locations;  // one per flag
 };
 

@@ -24,17 +24,25 @@ namespace {
 // Names
 
 constexpr std::string_view kPythonKeywords[] = {
-    "False", "None",   "True",    "and",      "as",     "assert", "async",
-    "await", "break",  "class",   "continue", "def",    "del",    "elif",
-    "else",  "except", "finally", "for",      "from",   "global", "if",
-    "import", "in",    "is",      "lambda",   "nonlocal", "not",  "or",
-    "pass",  "raise",  "return",  "try",      "while",  "with",   "yield"};
+    "False",  "None",   "True",    "and",      "as",       "assert", "async",
+    "await",  "break",  "class",   "continue", "def",      "del",    "elif",
+    "else",   "except", "finally", "for",      "from",     "global", "if",
+    "import", "in",     "is",      "lambda",   "nonlocal", "not",    "or",
+    "pass",   "raise",  "return",  "try",      "while",    "with",   "yield"};
 
 // Names with a meaning of their own in Brian2 and brian2modelfitting.
-constexpr std::string_view kReservedNames[] = {
-    "t",          "dt",          "t_in_timesteps", "xi",
-    "i",          "N",           "not_refractory", "lastspike",
-    "refractory", "refractory_until", "iteration",  "spikes"};
+constexpr std::string_view kReservedNames[] = {"t",
+                                               "dt",
+                                               "t_in_timesteps",
+                                               "xi",
+                                               "i",
+                                               "N",
+                                               "not_refractory",
+                                               "lastspike",
+                                               "refractory",
+                                               "refractory_until",
+                                               "iteration",
+                                               "spikes"};
 
 struct FunctionInfo {
   std::string_view name;
@@ -141,8 +149,7 @@ struct Typed {
 
 // Resolves a name in some context. Returns the typed value, or nullopt after
 // reporting why the name is not usable.
-using NameResolver =
-    std::function<std::optional<Typed>(const AstNode& node)>;
+using NameResolver = std::function<std::optional<Typed>(const AstNode& node)>;
 
 class ExpressionConverter {
  public:
@@ -210,9 +217,10 @@ class ExpressionConverter {
         return operand;
       case UnaryOp::kNot:
         if (!operand->dimension.is_dimensionless()) {
-          UnitError(node, absl::StrCat("'not' needs a boolean operand, but '",
-                                   AstToString(*node.children[0]),
-                                   "' has unit ", DimText(operand->dimension)));
+          UnitError(node,
+                    absl::StrCat("'not' needs a boolean operand, but '",
+                                 AstToString(*node.children[0]), "' has unit ",
+                                 DimText(operand->dimension)));
           return std::nullopt;
         }
         return Typed{Unary(Op::kNot, operand->expr), Dimension(),
@@ -229,14 +237,15 @@ class ExpressionConverter {
     const auto left_text = [&] { return AstToString(*node.children[0]); };
     const auto right_text = [&] { return AstToString(*node.children[1]); };
     auto mismatch = [&](const char* symbol) {
-      UnitError(node, absl::StrCat("Expression '", left_text(), " ", symbol, " ",
-                               right_text(), "' uses inconsistent units ('",
-                               left_text(), "' has unit ",
-                               DimText(lhs->dimension), "; '", right_text(),
-                               "' has unit ", DimText(rhs->dimension), ")."));
+      UnitError(node,
+                absl::StrCat("Expression '", left_text(), " ", symbol, " ",
+                             right_text(), "' uses inconsistent units ('",
+                             left_text(), "' has unit ",
+                             DimText(lhs->dimension), "; '", right_text(),
+                             "' has unit ", DimText(rhs->dimension), ")."));
     };
-    const bool both_integer = lhs->type != ValueType::kFloat &&
-                              rhs->type != ValueType::kFloat;
+    const bool both_integer =
+        lhs->type != ValueType::kFloat && rhs->type != ValueType::kFloat;
     const ValueType numeric_type =
         both_integer ? ValueType::kInteger : ValueType::kFloat;
     switch (node.binary_op) {
@@ -254,44 +263,46 @@ class ExpressionConverter {
                      numeric_type};
       }
       case BinaryOp::kMul:
-        return Typed{Mul(lhs->expr, rhs->expr),
-                     lhs->dimension * rhs->dimension, numeric_type};
+        return Typed{Mul(lhs->expr, rhs->expr), lhs->dimension * rhs->dimension,
+                     numeric_type};
       case BinaryOp::kDiv:
-        return Typed{Div(lhs->expr, rhs->expr),
-                     lhs->dimension / rhs->dimension, ValueType::kFloat};
+        return Typed{Div(lhs->expr, rhs->expr), lhs->dimension / rhs->dimension,
+                     ValueType::kFloat};
       case BinaryOp::kFloorDiv:
         if (!lhs->dimension.is_dimensionless() ||
             !rhs->dimension.is_dimensionless()) {
-          UnitError(node, "Floor division can only be used on dimensionless "
-                          "values.");
+          UnitError(node,
+                    "Floor division can only be used on dimensionless "
+                    "values.");
           return std::nullopt;
         }
         return Typed{Binary(Op::kFloorDiv, lhs->expr, rhs->expr), Dimension(),
                      numeric_type};
       case BinaryOp::kPow: {
         if (!rhs->dimension.is_dimensionless()) {
-          UnitErrorAtStart(*node.children[1],
-                       absl::StrCat("The exponent '", right_text(),
-                                   "' must be dimensionless, but it has unit ",
-                                   DimText(rhs->dimension), "."));
+          UnitErrorAtStart(
+              *node.children[1],
+              absl::StrCat("The exponent '", right_text(),
+                           "' must be dimensionless, but it has unit ",
+                           DimText(rhs->dimension), "."));
           return std::nullopt;
         }
         Dimension result;
         if (!lhs->dimension.is_dimensionless()) {
           if (!IsConst(rhs->expr)) {
             UnitErrorAtStart(*node.children[1],
-                         absl::StrCat("The exponent '", right_text(),
-                                     "' of a quantity with units (",
-                                     DimText(lhs->dimension),
-                                     ") must be a constant number."));
+                             absl::StrCat("The exponent '", right_text(),
+                                          "' of a quantity with units (",
+                                          DimText(lhs->dimension),
+                                          ") must be a constant number."));
             return std::nullopt;
           }
           auto exponent = Rational::FromDouble(rhs->expr->value);
           if (!exponent) {
             UnitErrorAtStart(*node.children[1],
-                         absl::StrCat("The exponent ", rhs->expr->value,
-                                     " of a quantity with units must be a "
-                                     "simple fraction."));
+                             absl::StrCat("The exponent ", rhs->expr->value,
+                                          " of a quantity with units must be a "
+                                          "simple fraction."));
             return std::nullopt;
           }
           result = lhs->dimension.Power(*exponent);
@@ -306,13 +317,13 @@ class ExpressionConverter {
       case BinaryOp::kEqual:
       case BinaryOp::kNotEqual: {
         if (!(lhs->dimension == rhs->dimension)) {
-          UnitError(node, absl::StrCat("Comparison of expressions with different "
-                                   "units. Expression '",
-                                   left_text(), "' has unit (",
-                                   DimText(lhs->dimension),
-                                   "), while expression '", right_text(),
-                                   "' has units (", DimText(rhs->dimension),
-                                   ")."));
+          UnitError(
+              node,
+              absl::StrCat("Comparison of expressions with different "
+                           "units. Expression '",
+                           left_text(), "' has unit (", DimText(lhs->dimension),
+                           "), while expression '", right_text(),
+                           "' has units (", DimText(rhs->dimension), ")."));
           return std::nullopt;
         }
         static const std::map<BinaryOp, Op> kOps = {
@@ -330,17 +341,18 @@ class ExpressionConverter {
         for (const auto* operand : {&*lhs, &*rhs}) {
           if (!operand->is_boolean()) {
             const bool left = operand == &*lhs;
-            ErrorAtStart(*node.children[left ? 0 : 1], absl::StrCat("'", BinaryOpSymbol(node.binary_op),
-                                     "' needs boolean operands, but '",
-                                     left ? left_text() : right_text(),
-                                     "' is not a boolean expression."));
+            ErrorAtStart(*node.children[left ? 0 : 1],
+                         absl::StrCat("'", BinaryOpSymbol(node.binary_op),
+                                      "' needs boolean operands, but '",
+                                      left ? left_text() : right_text(),
+                                      "' is not a boolean expression."));
             return std::nullopt;
           }
         }
-        return Typed{Binary(node.binary_op == BinaryOp::kAnd ? Op::kAnd
-                                                             : Op::kOr,
-                            lhs->expr, rhs->expr),
-                     Dimension(), ValueType::kBoolean};
+        return Typed{
+            Binary(node.binary_op == BinaryOp::kAnd ? Op::kAnd : Op::kOr,
+                   lhs->expr, rhs->expr),
+            Dimension(), ValueType::kBoolean};
       }
     }
     return std::nullopt;
@@ -351,8 +363,8 @@ class ExpressionConverter {
     const size_t n_args = node.children.size();
     if (name == "timestep") {
       if (n_args != 2) {
-        Error(node, absl::StrCat("Function 'timestep' was called with ",
-                                 n_args, " parameters, needs 2."));
+        Error(node, absl::StrCat("Function 'timestep' was called with ", n_args,
+                                 " parameters, needs 2."));
         return std::nullopt;
       }
       auto time = Convert(*node.children[0]);
@@ -364,10 +376,10 @@ class ExpressionConverter {
         return std::nullopt;
       }
       // Brian2 shifts by 1e-3*dt so that multiples of dt land on their step.
-      return Typed{Call(Func::kInt, {Div(Add(time->expr,
-                                             Mul(Const(1e-3), step->expr)),
-                                         step->expr)}),
-                   Dimension(), ValueType::kInteger};
+      return Typed{
+          Call(Func::kInt, {Div(Add(time->expr, Mul(Const(1e-3), step->expr)),
+                                step->expr)}),
+          Dimension(), ValueType::kInteger};
     }
     auto func = LookupFunction(name);
     if (!func) {
@@ -380,8 +392,8 @@ class ExpressionConverter {
     }
     const int arity = FuncArity(*func);
     if (static_cast<int>(n_args) != arity) {
-      Error(node, absl::StrCat("Function '", name, "' was called with ",
-                               n_args, " parameters, needs ", arity, "."));
+      Error(node, absl::StrCat("Function '", name, "' was called with ", n_args,
+                               " parameters, needs ", arity, "."));
       return std::nullopt;
     }
     std::vector<Typed> args;
@@ -397,7 +409,8 @@ class ExpressionConverter {
       case Func::kRandn:
         return Typed{Call(*func, {}), Dimension(), ValueType::kFloat};
       case Func::kSqrt:
-        return Typed{Call(*func, exprs), args[0].dimension.Power(Rational(1, 2)),
+        return Typed{Call(*func, exprs),
+                     args[0].dimension.Power(Rational(1, 2)),
                      ValueType::kFloat};
       case Func::kAbs:
       case Func::kFloor:
@@ -409,38 +422,41 @@ class ExpressionConverter {
       case Func::kClip:
         for (int k = 1; k < 3; ++k) {
           if (!(args[k].dimension == args[0].dimension)) {
-            UnitErrorAtStart(*node.children[k],
-                  absl::StrCat("Argument number ", k + 1,
-                               " for function clip was supposed to have the "
-                               "same units as argument number 1, but '",
-                               AstToString(*node.children[k]), "' has unit ",
-                               DimText(args[k].dimension), ", while '",
-                               AstToString(*node.children[0]), "' has unit ",
-                               DimText(args[0].dimension)));
+            UnitErrorAtStart(
+                *node.children[k],
+                absl::StrCat("Argument number ", k + 1,
+                             " for function clip was supposed to have the "
+                             "same units as argument number 1, but '",
+                             AstToString(*node.children[k]), "' has unit ",
+                             DimText(args[k].dimension), ", while '",
+                             AstToString(*node.children[0]), "' has unit ",
+                             DimText(args[0].dimension)));
             return std::nullopt;
           }
         }
         return Typed{Call(*func, exprs), args[0].dimension, ValueType::kFloat};
       case Func::kInt:
         if (!args[0].dimension.is_dimensionless()) {
-          UnitErrorAtStart(*node.children[0],
-                       absl::StrCat("Argument number 1 for function int does "
-                                   "not have the correct units. Expression '",
-                                   AstToString(*node.children[0]),
-                                   "' has units (", DimText(args[0].dimension),
-                                   "), but should be (1)."));
+          UnitErrorAtStart(
+              *node.children[0],
+              absl::StrCat("Argument number 1 for function int does "
+                           "not have the correct units. Expression '",
+                           AstToString(*node.children[0]), "' has units (",
+                           DimText(args[0].dimension),
+                           "), but should be (1)."));
           return std::nullopt;
         }
         return Typed{Call(*func, exprs), Dimension(), ValueType::kInteger};
       default:
         if (!args[0].dimension.is_dimensionless()) {
-          UnitErrorAtStart(*node.children[0],
-                       absl::StrCat("Argument number 1 for function ", name,
-                                   " does not have the correct units. "
-                                   "Expression '",
-                                   AstToString(*node.children[0]),
-                                   "' has units (", DimText(args[0].dimension),
-                                   "), but should be (1)."));
+          UnitErrorAtStart(
+              *node.children[0],
+              absl::StrCat("Argument number 1 for function ", name,
+                           " does not have the correct units. "
+                           "Expression '",
+                           AstToString(*node.children[0]), "' has units (",
+                           DimText(args[0].dimension),
+                           "), but should be (1)."));
           return std::nullopt;
         }
         return Typed{Call(*func, exprs), Dimension(), ValueType::kFloat};
@@ -485,8 +501,9 @@ class NamespaceTable {
     const std::string field = absl::StrCat("namespace.", name);
     if (entry.text.empty()) {
       if (!entry.quantity) {
-        diagnostics_.Add(field, {}, absl::StrCat("namespace constant '", name,
-                                                 "' has no value"));
+        diagnostics_.Add(
+            field, {},
+            absl::StrCat("namespace constant '", name, "' has no value"));
         failed_.insert(name);
         return std::nullopt;
       }
@@ -626,15 +643,17 @@ class Checker {
       const ExprPtr inlined = model_.Inline(e);
       if (inlined->height > kMaxInlinedHeight) {
         Error(field, location,
-              absl::StrCat(what, " is nested too deeply once its "
-                                 "subexpressions are substituted (more than ",
+              absl::StrCat(what,
+                           " is nested too deeply once its "
+                           "subexpressions are substituted (more than ",
                            kMaxInlinedHeight, " levels)"));
         return false;
       }
       if (inlined->tree_size > kMaxInlinedTreeSize) {
         Error(field, location,
-              absl::StrCat(what, " is too large once its subexpressions are "
-                                 "substituted (more than ",
+              absl::StrCat(what,
+                           " is too large once its subexpressions are "
+                           "substituted (more than ",
                            kMaxInlinedTreeSize, " operations)"));
         return false;
       }
@@ -653,9 +672,8 @@ class Checker {
       }
       if (eq.kind == EquationKind::kDifferential) {
         for (const DifferentialEquation& de : model_.equations) {
-          if (de.state == symbol &&
-              !check(de.rhs, "model", eq.location,
-                     absl::StrCat(kind, eq.name, "'"))) {
+          if (de.state == symbol && !check(de.rhs, "model", eq.location,
+                                           absl::StrCat(kind, eq.name, "'"))) {
             return;
           }
         }
@@ -747,8 +765,7 @@ class Checker {
           }
           if (!rational) {
             Error("model", node.children[1]->start,
-                  absl::StrCat("the exponent '",
-                               AstToString(*node.children[1]),
+                  absl::StrCat("the exponent '", AstToString(*node.children[1]),
                                "' of a unit must be an integer or a simple "
                                "fraction"));
             return std::nullopt;
@@ -778,10 +795,10 @@ class Checker {
   // The base unit (or base-unit expression) Brian2 suggests for a dimension.
   static std::string BaseUnitFor(const Dimension& dimension) {
     static constexpr std::string_view kBaseUnits[] = {
-        "volt",   "amp",   "siemens", "farad",  "ohm",    "hertz",
-        "coulomb", "joule", "watt",   "newton", "pascal", "weber",
-        "tesla",  "henry", "metre",   "kilogram", "second", "kelvin",
-        "mole",   "candle", "mmolar", "katal",  "gray",   "lux"};
+        "volt",    "amp",    "siemens", "farad",    "ohm",    "hertz",
+        "coulomb", "joule",  "watt",    "newton",   "pascal", "weber",
+        "tesla",   "henry",  "metre",   "kilogram", "second", "kelvin",
+        "mole",    "candle", "mmolar",  "katal",    "gray",   "lux"};
     for (std::string_view name : kBaseUnits) {
       auto unit = LookupUnit(name);
       if (unit && unit->dimension == dimension) return std::string(name);
@@ -809,8 +826,7 @@ class Checker {
       }
       if (!names.insert(eq.name).second) {
         Error("model", eq.location,
-              absl::StrCat("Duplicate definition of variable '", eq.name,
-                           "'"));
+              absl::StrCat("Duplicate definition of variable '", eq.name, "'"));
         continue;
       }
       Symbol symbol;
@@ -900,11 +916,11 @@ class Checker {
               absl::StrCat("Equations of type '", type,
                            "' cannot have any flags (found '", flag, "')."));
       } else {
-        Error("model", at,
-              absl::StrCat("Equations of type '", type,
-                           "' cannot have a flag '", flag,
-                           "', only the following flags are allowed: '",
-                           absl::StrJoin(allowed, "', '"), "'"));
+        Error(
+            "model", at,
+            absl::StrCat("Equations of type '", type, "' cannot have a flag '",
+                         flag, "', only the following flags are allowed: '",
+                         absl::StrJoin(allowed, "', '"), "'"));
       }
     }
   }
@@ -922,9 +938,10 @@ class Checker {
     };
     model_.time = add("t", SymbolKind::kTime, second, ValueType::kFloat);
     model_.dt = add("dt", SymbolKind::kDt, second, ValueType::kFloat);
-    model_.index = add("i", SymbolKind::kIndex, Dimension(), ValueType::kInteger);
-    model_.iteration =
-        add("iteration", SymbolKind::kIteration, Dimension(), ValueType::kInteger);
+    model_.index =
+        add("i", SymbolKind::kIndex, Dimension(), ValueType::kInteger);
+    model_.iteration = add("iteration", SymbolKind::kIteration, Dimension(),
+                           ValueType::kInteger);
     if (HasText(spec_.refractory)) {
       model_.lastspike =
           add("lastspike", SymbolKind::kLastspike, second, ValueType::kFloat);
@@ -955,8 +972,8 @@ class Checker {
         continue;
       }
       if (!seen.insert(input.name).second) {
-        Error(field, {}, absl::StrCat("input '", input.name,
-                                      "' is given twice"));
+        Error(field, {},
+              absl::StrCat("input '", input.name, "' is given twice"));
         continue;
       }
       Symbol s;
@@ -1007,11 +1024,11 @@ class Checker {
   // Which names an expression may refer to.
   struct Context {
     std::string field;
-    bool allow_noise = false;     // xi in differential equations
+    bool allow_noise = false;  // xi in differential equations
     // param_init: evaluated once before the first step, as brian2modelfitting
     // sets each variable in turn; input and target traces have no value yet.
     bool initial_value = false;
-    std::string what;             // for messages: "the threshold", ...
+    std::string what;                // for messages: "the threshold", ...
     std::string subexpression = {};  // the subexpression being defined
     std::string unit_context = {};   // prefix of unit errors (Brian2's)
   };
@@ -1054,10 +1071,9 @@ class Checker {
           Error(ctx.field, node.location,
                 absl::StrCat(
                     ctx.what, " refers to '", name, "'",
-                    trace == symbol
-                        ? ""
-                        : absl::StrCat(", which depends on '",
-                                       model_.NameOf(trace), "'"),
+                    trace == symbol ? ""
+                                    : absl::StrCat(", which depends on '",
+                                                   model_.NameOf(trace), "'"),
                     ", but input and target traces have no value before the "
                     "first time step"));
           return std::nullopt;
@@ -1105,8 +1121,8 @@ class Checker {
     if ((name == "lastspike" || name == "not_refractory") &&
         !HasText(spec_.refractory)) {
       Error(ctx.field, node.location,
-            absl::StrCat("The identifier '", name,
-                         "' could not be resolved: '", name,
+            absl::StrCat("The identifier '", name, "' could not be resolved: '",
+                         name,
                          "' is only defined when the model has a refractory "
                          "period (set 'refractory')"));
       return std::nullopt;
@@ -1136,9 +1152,13 @@ class Checker {
       const EquationAst& eq = equations_[k];
       if (eq.kind != EquationKind::kSubexpression) continue;
       const int symbol = equation_symbol_.at(k);
-      Context ctx{"model", false, false, "", eq.name,
-                  absl::StrCat("Inconsistent units in subexpression ", eq.name,
-                               ": ")};
+      Context ctx{
+          "model",
+          false,
+          false,
+          "",
+          eq.name,
+          absl::StrCat("Inconsistent units in subexpression ", eq.name, ": ")};
       auto typed = ConvertExpression(*eq.expr, ctx);
       if (!typed) continue;
       const Symbol& s = model_.symbol(symbol);
@@ -1192,21 +1212,19 @@ class Checker {
     if (s.type == ValueType::kBoolean) {
       if (!typed.is_boolean()) {
         Error("model", eq.expr->start,
-              absl::StrCat("The ", what, " '", eq.name,
-                           "' is declared boolean, but '",
-                           AstToString(*eq.expr),
-                           "' is not a boolean expression"));
+              absl::StrCat(
+                  "The ", what, " '", eq.name, "' is declared boolean, but '",
+                  AstToString(*eq.expr), "' is not a boolean expression"));
         return false;
       }
       return true;
     }
     if (!(typed.dimension == s.dimension)) {
       Error("model", eq.expr->start,
-            absl::StrCat("Inconsistent units in ", what, " ", eq.name,
-                         ": Expression '", AstToString(*eq.expr),
-                         "' has unit ", DimText(typed.dimension),
-                         ", but the declared unit is ",
-                         DimText(s.dimension), "."));
+            absl::StrCat(
+                "Inconsistent units in ", what, " ", eq.name, ": Expression '",
+                AstToString(*eq.expr), "' has unit ", DimText(typed.dimension),
+                ", but the declared unit is ", DimText(s.dimension), "."));
       return false;
     }
     return true;
@@ -1218,7 +1236,11 @@ class Checker {
       const EquationAst& eq = equations_[k];
       if (eq.kind != EquationKind::kDifferential) continue;
       const int symbol = equation_symbol_.at(k);
-      Context ctx{"model", true, false, "", "",
+      Context ctx{"model",
+                  true,
+                  false,
+                  "",
+                  "",
                   absl::StrCat("Inconsistent units in differential equation "
                                "defining variable '",
                                eq.name, "': ")};
@@ -1347,9 +1369,14 @@ class Checker {
       }
       ExprPtr rhs = value->expr;
       switch (st.op) {
-        case AssignOp::kSet: break;
-        case AssignOp::kAdd: rhs = Add(Sym(target), rhs); break;
-        case AssignOp::kSub: rhs = Sub(Sym(target), rhs); break;
+        case AssignOp::kSet:
+          break;
+        case AssignOp::kAdd:
+          rhs = Add(Sym(target), rhs);
+          break;
+        case AssignOp::kSub:
+          rhs = Sub(Sym(target), rhs);
+          break;
         case AssignOp::kMul:
         case AssignOp::kDiv:
           if (!value->dimension.is_dimensionless()) {
@@ -1358,8 +1385,7 @@ class Checker {
                                          : s.dimension / value->dimension;
             Error("reset", st.value->start,
                   absl::StrCat("The right-hand side of '", st.target, " ",
-                               AssignSymbol(st.op), " ",
-                               AstToString(*st.value),
+                               AssignSymbol(st.op), " ", AstToString(*st.value),
                                "' does not have the expected unit ",
                                DimText(s.dimension), " (unit is ",
                                DimText(result), "); '", AssignSymbol(st.op),
@@ -1376,11 +1402,16 @@ class Checker {
 
   static const char* AssignSymbol(AssignOp op) {
     switch (op) {
-      case AssignOp::kSet: return "=";
-      case AssignOp::kAdd: return "+=";
-      case AssignOp::kSub: return "-=";
-      case AssignOp::kMul: return "*=";
-      case AssignOp::kDiv: return "/=";
+      case AssignOp::kSet:
+        return "=";
+      case AssignOp::kAdd:
+        return "+=";
+      case AssignOp::kSub:
+        return "-=";
+      case AssignOp::kMul:
+        return "*=";
+      case AssignOp::kDiv:
+        return "/=";
     }
     return "=";
   }
@@ -1404,8 +1435,9 @@ class Checker {
         continue;
       }
       const int symbol = model_.Find(name);
-      if (symbol < 0 || (model_.symbol(symbol).kind != SymbolKind::kState &&
-                         model_.symbol(symbol).kind != SymbolKind::kParameter)) {
+      if (symbol < 0 ||
+          (model_.symbol(symbol).kind != SymbolKind::kState &&
+           model_.symbol(symbol).kind != SymbolKind::kParameter)) {
         Error(field, {},
               absl::StrCat(name,
                            " is not a model variable or a parameter in the "
@@ -1422,9 +1454,8 @@ class Checker {
       if (!(typed->dimension == s.dimension)) {
         Error(field, ast->start,
               absl::StrCat("The initial value '", text, "' of '", name,
-                           "' has unit ", DimText(typed->dimension),
-                           ", but '", name, "' has unit ",
-                           DimText(s.dimension), "."));
+                           "' has unit ", DimText(typed->dimension), ", but '",
+                           name, "' has unit ", DimText(s.dimension), "."));
         continue;
       }
       model_.initial_values.push_back({symbol, typed->expr});
@@ -1434,9 +1465,10 @@ class Checker {
   void ConvertPenalty() {
     if (!HasText(spec_.penalty)) return;
     const int symbol = model_.Find(spec_.penalty);
-    if (symbol < 0 || (model_.symbol(symbol).kind != SymbolKind::kState &&
-                       model_.symbol(symbol).kind != SymbolKind::kSubexpression &&
-                       model_.symbol(symbol).kind != SymbolKind::kParameter)) {
+    if (symbol < 0 ||
+        (model_.symbol(symbol).kind != SymbolKind::kState &&
+         model_.symbol(symbol).kind != SymbolKind::kSubexpression &&
+         model_.symbol(symbol).kind != SymbolKind::kParameter)) {
       Error("penalty", {},
             absl::StrCat("the penalty '", spec_.penalty,
                          "' is not a variable of the model"));
@@ -1467,7 +1499,8 @@ absl::StatusOr<Quantity> ParseQuantity(
   auto ast = ParseExpression(text, field_name, diagnostics);
   if (!ast) return diagnostics.ToStatus();
   ExpressionConverter converter(
-      field_name, diagnostics, [&](const AstNode& node) -> std::optional<Typed> {
+      field_name, diagnostics,
+      [&](const AstNode& node) -> std::optional<Typed> {
         return table.ResolveConstantName(node, field_name, diagnostics);
       });
   auto typed = converter.Convert(*ast);

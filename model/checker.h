@@ -25,8 +25,8 @@ struct Quantity {
 // constants) or as a value with dimension.
 struct NamespaceEntry {
   std::string name;
-  std::string text;                 // used when non-empty
-  std::optional<Quantity> quantity; // used when text is empty
+  std::string text;                  // used when non-empty
+  std::optional<Quantity> quantity;  // used when text is empty
 };
 
 struct InputSpec {
@@ -51,7 +51,7 @@ struct ModelSpec {
 };
 
 struct CheckResult {
-  std::optional<Model> model;   // set when there are no diagnostics
+  std::optional<Model> model;  // set when there are no diagnostics
   Diagnostics diagnostics;
   // Namespace names the model text used (resolved), and names that could not
   // be resolved at all (what a client should look up in its own namespace).

@@ -24,9 +24,10 @@ void Diagnostics::Append(const Diagnostics& other) {
 
 absl::Status Diagnostics::ToStatus() const {
   if (items_.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrJoin(
-      items_, "\n",
-      [](std::string* out, const Diagnostic& d) { out->append(d.ToString()); }));
+  return absl::InvalidArgumentError(
+      absl::StrJoin(items_, "\n", [](std::string* out, const Diagnostic& d) {
+        out->append(d.ToString());
+      }));
 }
 
 }  // namespace cellfit::model

@@ -93,8 +93,8 @@ Dimension Dimension::Power(Rational p) const {
 
 namespace {
 
-constexpr const char* kBaseSymbols[kNumBaseDimensions] = {
-    "m", "kg", "s", "A", "K", "mol", "cd"};
+constexpr const char* kBaseSymbols[kNumBaseDimensions] = {"m", "kg",  "s", "A",
+                                                          "K", "mol", "cd"};
 constexpr const char* kBaseNames[kNumBaseDimensions] = {
     "metre", "kilogram", "second", "amp", "kelvin", "mole", "candle"};
 

@@ -71,40 +71,67 @@ bool IsLogicalOp(Op op) {
 
 const char* FuncName(Func func) {
   switch (func) {
-    case Func::kExp: return "exp";
-    case Func::kLog: return "log";
-    case Func::kLog10: return "log10";
-    case Func::kSqrt: return "sqrt";
-    case Func::kAbs: return "abs";
-    case Func::kSin: return "sin";
-    case Func::kCos: return "cos";
-    case Func::kTan: return "tan";
-    case Func::kSinh: return "sinh";
-    case Func::kCosh: return "cosh";
-    case Func::kTanh: return "tanh";
-    case Func::kArcsin: return "arcsin";
-    case Func::kArccos: return "arccos";
-    case Func::kArctan: return "arctan";
-    case Func::kFloor: return "floor";
-    case Func::kCeil: return "ceil";
-    case Func::kClip: return "clip";
-    case Func::kExprel: return "exprel";
-    case Func::kSign: return "sign";
-    case Func::kInt: return "int";
-    case Func::kExpm1: return "expm1";
-    case Func::kLog1p: return "log1p";
-    case Func::kRand: return "rand";
-    case Func::kRandn: return "randn";
+    case Func::kExp:
+      return "exp";
+    case Func::kLog:
+      return "log";
+    case Func::kLog10:
+      return "log10";
+    case Func::kSqrt:
+      return "sqrt";
+    case Func::kAbs:
+      return "abs";
+    case Func::kSin:
+      return "sin";
+    case Func::kCos:
+      return "cos";
+    case Func::kTan:
+      return "tan";
+    case Func::kSinh:
+      return "sinh";
+    case Func::kCosh:
+      return "cosh";
+    case Func::kTanh:
+      return "tanh";
+    case Func::kArcsin:
+      return "arcsin";
+    case Func::kArccos:
+      return "arccos";
+    case Func::kArctan:
+      return "arctan";
+    case Func::kFloor:
+      return "floor";
+    case Func::kCeil:
+      return "ceil";
+    case Func::kClip:
+      return "clip";
+    case Func::kExprel:
+      return "exprel";
+    case Func::kSign:
+      return "sign";
+    case Func::kInt:
+      return "int";
+    case Func::kExpm1:
+      return "expm1";
+    case Func::kLog1p:
+      return "log1p";
+    case Func::kRand:
+      return "rand";
+    case Func::kRandn:
+      return "randn";
   }
   return "?";
 }
 
 int FuncArity(Func func) {
   switch (func) {
-    case Func::kClip: return 3;
+    case Func::kClip:
+      return 3;
     case Func::kRand:
-    case Func::kRandn: return 0;
-    default: return 1;
+    case Func::kRandn:
+      return 0;
+    default:
+      return 1;
   }
 }
 
@@ -112,61 +139,98 @@ bool IsRandom(Func func) { return func == Func::kRand || func == Func::kRandn; }
 
 double ApplyBinary(Op op, double a, double b) {
   switch (op) {
-    case Op::kAdd: return a + b;
-    case Op::kSub: return a - b;
-    case Op::kMul: return a * b;
-    case Op::kDiv: return a / b;
-    case Op::kPow: return std::pow(a, b);
+    case Op::kAdd:
+      return a + b;
+    case Op::kSub:
+      return a - b;
+    case Op::kMul:
+      return a * b;
+    case Op::kDiv:
+      return a / b;
+    case Op::kPow:
+      return std::pow(a, b);
     case Op::kMod: {
       // Python's modulo: the result has the sign of the divisor.
       double r = std::fmod(a, b);
       if (r != 0 && ((r < 0) != (b < 0))) r += b;
       return r;
     }
-    case Op::kFloorDiv: return std::floor(a / b);
-    case Op::kLess: return a < b ? 1.0 : 0.0;
-    case Op::kLessEqual: return a <= b ? 1.0 : 0.0;
-    case Op::kGreater: return a > b ? 1.0 : 0.0;
-    case Op::kGreaterEqual: return a >= b ? 1.0 : 0.0;
-    case Op::kEqual: return a == b ? 1.0 : 0.0;
-    case Op::kNotEqual: return a != b ? 1.0 : 0.0;
-    case Op::kAnd: return (a != 0 && b != 0) ? 1.0 : 0.0;
-    case Op::kOr: return (a != 0 || b != 0) ? 1.0 : 0.0;
-    default: return std::numeric_limits<double>::quiet_NaN();
+    case Op::kFloorDiv:
+      return std::floor(a / b);
+    case Op::kLess:
+      return a < b ? 1.0 : 0.0;
+    case Op::kLessEqual:
+      return a <= b ? 1.0 : 0.0;
+    case Op::kGreater:
+      return a > b ? 1.0 : 0.0;
+    case Op::kGreaterEqual:
+      return a >= b ? 1.0 : 0.0;
+    case Op::kEqual:
+      return a == b ? 1.0 : 0.0;
+    case Op::kNotEqual:
+      return a != b ? 1.0 : 0.0;
+    case Op::kAnd:
+      return (a != 0 && b != 0) ? 1.0 : 0.0;
+    case Op::kOr:
+      return (a != 0 || b != 0) ? 1.0 : 0.0;
+    default:
+      return std::numeric_limits<double>::quiet_NaN();
   }
 }
 
 double ApplyFunc(Func func, const double* args) {
   const double x = args[0];
   switch (func) {
-    case Func::kExp: return std::exp(x);
-    case Func::kLog: return std::log(x);
-    case Func::kLog10: return std::log10(x);
-    case Func::kSqrt: return std::sqrt(x);
-    case Func::kAbs: return std::fabs(x);
-    case Func::kSin: return std::sin(x);
-    case Func::kCos: return std::cos(x);
-    case Func::kTan: return std::tan(x);
-    case Func::kSinh: return std::sinh(x);
-    case Func::kCosh: return std::cosh(x);
-    case Func::kTanh: return std::tanh(x);
-    case Func::kArcsin: return std::asin(x);
-    case Func::kArccos: return std::acos(x);
-    case Func::kArctan: return std::atan(x);
-    case Func::kFloor: return std::floor(x);
-    case Func::kCeil: return std::ceil(x);
-    case Func::kClip: return x < args[1] ? args[1] : (x > args[2] ? args[2] : x);
+    case Func::kExp:
+      return std::exp(x);
+    case Func::kLog:
+      return std::log(x);
+    case Func::kLog10:
+      return std::log10(x);
+    case Func::kSqrt:
+      return std::sqrt(x);
+    case Func::kAbs:
+      return std::fabs(x);
+    case Func::kSin:
+      return std::sin(x);
+    case Func::kCos:
+      return std::cos(x);
+    case Func::kTan:
+      return std::tan(x);
+    case Func::kSinh:
+      return std::sinh(x);
+    case Func::kCosh:
+      return std::cosh(x);
+    case Func::kTanh:
+      return std::tanh(x);
+    case Func::kArcsin:
+      return std::asin(x);
+    case Func::kArccos:
+      return std::acos(x);
+    case Func::kArctan:
+      return std::atan(x);
+    case Func::kFloor:
+      return std::floor(x);
+    case Func::kCeil:
+      return std::ceil(x);
+    case Func::kClip:
+      return x < args[1] ? args[1] : (x > args[2] ? args[2] : x);
     case Func::kExprel:
       // Brian2's exprel: 1 near 0, expm1(x)/x elsewhere.
       if (std::fabs(x) < 1e-16) return 1.0;
       if (x > 717) return std::numeric_limits<double>::infinity();
       return std::expm1(x) / x;
-    case Func::kSign: return static_cast<double>((0 < x) - (x < 0));
-    case Func::kInt: return std::trunc(x);
-    case Func::kExpm1: return std::expm1(x);
-    case Func::kLog1p: return std::log1p(x);
+    case Func::kSign:
+      return static_cast<double>((0 < x) - (x < 0));
+    case Func::kInt:
+      return std::trunc(x);
+    case Func::kExpm1:
+      return std::expm1(x);
+    case Func::kLog1p:
+      return std::log1p(x);
     case Func::kRand:
-    case Func::kRandn: return std::numeric_limits<double>::quiet_NaN();
+    case Func::kRandn:
+      return std::numeric_limits<double>::quiet_NaN();
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
@@ -203,7 +267,8 @@ ExprPtr Unary(Op op, ExprPtr a) {
 }
 
 ExprPtr Binary(Op op, ExprPtr a, ExprPtr b) {
-  if (IsConst(a) && IsConst(b)) return Const(ApplyBinary(op, a->value, b->value));
+  if (IsConst(a) && IsConst(b))
+    return Const(ApplyBinary(op, a->value, b->value));
   switch (op) {
     case Op::kAdd:
       if (IsConst(a, 0)) return b;
@@ -437,8 +502,8 @@ ExprPtr Differentiator::Compute(const ExprPtr& e) {
         return Mul(Mul(b, Binary(Op::kPow, a, Sub(b, Const(1)))), d(a));
       }
       // (a**b)' = a**b*(b'*log(a) + b*a'/a)
-      return Mul(e, Add(Mul(d(b), Call(Func::kLog, {a})),
-                        Div(Mul(b, d(a)), a)));
+      return Mul(e,
+                 Add(Mul(d(b), Call(Func::kLog, {a})), Div(Mul(b, d(a)), a)));
     }
     case Op::kMod: {
       // a % b = a - b*floor(a/b): (a % b)' = a' - b'*floor(a/b)
@@ -452,31 +517,42 @@ ExprPtr Differentiator::Compute(const ExprPtr& e) {
     case Op::kCall: {
       const ExprPtr& x = e->args.empty() ? nullptr : e->args[0];
       switch (e->func) {
-        case Func::kExp: return Mul(e, d(x));
-        case Func::kLog: return Div(d(x), x);
+        case Func::kExp:
+          return Mul(e, d(x));
+        case Func::kLog:
+          return Div(d(x), x);
         case Func::kLog10:
           return Div(d(x), Mul(x, Const(std::log(10.0))));
-        case Func::kSqrt: return Div(d(x), Mul(Const(2), e));
-        case Func::kAbs: return Mul(Call(Func::kSign, {x}), d(x));
-        case Func::kSin: return Mul(Call(Func::kCos, {x}), d(x));
-        case Func::kCos: return Neg(Mul(Call(Func::kSin, {x}), d(x)));
+        case Func::kSqrt:
+          return Div(d(x), Mul(Const(2), e));
+        case Func::kAbs:
+          return Mul(Call(Func::kSign, {x}), d(x));
+        case Func::kSin:
+          return Mul(Call(Func::kCos, {x}), d(x));
+        case Func::kCos:
+          return Neg(Mul(Call(Func::kSin, {x}), d(x)));
         case Func::kTan:
           return Div(d(x), Binary(Op::kPow, Call(Func::kCos, {x}), Const(2)));
-        case Func::kSinh: return Mul(Call(Func::kCosh, {x}), d(x));
-        case Func::kCosh: return Mul(Call(Func::kSinh, {x}), d(x));
+        case Func::kSinh:
+          return Mul(Call(Func::kCosh, {x}), d(x));
+        case Func::kCosh:
+          return Mul(Call(Func::kSinh, {x}), d(x));
         case Func::kTanh:
           return Mul(Sub(Const(1), Binary(Op::kPow, e, Const(2))), d(x));
         case Func::kArcsin:
-          return Div(d(x), Call(Func::kSqrt,
-                                {Sub(Const(1), Binary(Op::kPow, x, Const(2)))}));
+          return Div(d(x),
+                     Call(Func::kSqrt,
+                          {Sub(Const(1), Binary(Op::kPow, x, Const(2)))}));
         case Func::kArccos:
-          return Neg(Div(d(x), Call(Func::kSqrt, {Sub(Const(1),
-                                                      Binary(Op::kPow, x,
-                                                             Const(2)))})));
+          return Neg(
+              Div(d(x), Call(Func::kSqrt,
+                             {Sub(Const(1), Binary(Op::kPow, x, Const(2)))})));
         case Func::kArctan:
           return Div(d(x), Add(Const(1), Binary(Op::kPow, x, Const(2))));
-        case Func::kExpm1: return Mul(Call(Func::kExp, {x}), d(x));
-        case Func::kLog1p: return Div(d(x), Add(Const(1), x));
+        case Func::kExpm1:
+          return Mul(Call(Func::kExp, {x}), d(x));
+        case Func::kLog1p:
+          return Div(d(x), Add(Const(1), x));
         case Func::kExprel: {
           // exprel'(x) = (x*exp(x) - exp(x) + 1)/x**2
           const ExprPtr ex = Call(Func::kExp, {x});
@@ -612,22 +688,38 @@ namespace {
 
 const char* OpSymbol(Op op) {
   switch (op) {
-    case Op::kAdd: return " + ";
-    case Op::kSub: return " - ";
-    case Op::kMul: return "*";
-    case Op::kDiv: return "/";
-    case Op::kPow: return "**";
-    case Op::kMod: return " % ";
-    case Op::kFloorDiv: return "//";
-    case Op::kLess: return " < ";
-    case Op::kLessEqual: return " <= ";
-    case Op::kGreater: return " > ";
-    case Op::kGreaterEqual: return " >= ";
-    case Op::kEqual: return " == ";
-    case Op::kNotEqual: return " != ";
-    case Op::kAnd: return " and ";
-    case Op::kOr: return " or ";
-    default: return " ? ";
+    case Op::kAdd:
+      return " + ";
+    case Op::kSub:
+      return " - ";
+    case Op::kMul:
+      return "*";
+    case Op::kDiv:
+      return "/";
+    case Op::kPow:
+      return "**";
+    case Op::kMod:
+      return " % ";
+    case Op::kFloorDiv:
+      return "//";
+    case Op::kLess:
+      return " < ";
+    case Op::kLessEqual:
+      return " <= ";
+    case Op::kGreater:
+      return " > ";
+    case Op::kGreaterEqual:
+      return " >= ";
+    case Op::kEqual:
+      return " == ";
+    case Op::kNotEqual:
+      return " != ";
+    case Op::kAnd:
+      return " and ";
+    case Op::kOr:
+      return " or ";
+    default:
+      return " ? ";
   }
 }
 

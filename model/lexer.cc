@@ -62,10 +62,10 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
   std::vector<Token> tokens;
   const std::string field_name(field);
   if (source.size() > kMaxSourceBytes) {
-    diagnostics.Add(field_name, {1, 1},
-                    absl::StrCat("text is ", source.size(),
-                                 " bytes long; at most ", kMaxSourceBytes,
-                                 " bytes are accepted"));
+    diagnostics.Add(
+        field_name, {1, 1},
+        absl::StrCat("text is ", source.size(), " bytes long; at most ",
+                     kMaxSourceBytes, " bytes are accepted"));
     tokens.push_back({TokenKind::kEnd, source.substr(0, 0), {1, 1}});
     return tokens;
   }
@@ -83,9 +83,9 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
     const char c = source[i];
     if (i - line_start >= static_cast<size_t>(kMaxLineLength) &&
         !line_reported && c != '\n') {
-      diagnostics.Add(field_name, {line, kMaxLineLength + 1},
-                      absl::StrCat("line is longer than ", kMaxLineLength,
-                                   " characters"));
+      diagnostics.Add(
+          field_name, {line, kMaxLineLength + 1},
+          absl::StrCat("line is longer than ", kMaxLineLength, " characters"));
       line_reported = true;
     }
     if (c == '\n') {
@@ -139,8 +139,8 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
       add(TokenKind::kName, start, i - start);
       continue;
     }
-    if (IsDigit(c) || (c == '.' && i + 1 < source.size() &&
-                       IsDigit(source[i + 1]))) {
+    if (IsDigit(c) ||
+        (c == '.' && i + 1 < source.size() && IsDigit(source[i + 1]))) {
       const size_t start = i;
       while (i < source.size() && IsDigit(source[i])) ++i;
       if (i < source.size() && source[i] == '.') {
@@ -154,10 +154,11 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
           i = j;
           while (i < source.size() && IsDigit(source[i])) ++i;
         } else {
-          diagnostics.Add(field_name, location(start),
-                          absl::StrCat("malformed number '",
-                                       Av(source.substr(start, j - start)),
-                                       "': expected digits after the exponent"));
+          diagnostics.Add(
+              field_name, location(start),
+              absl::StrCat("malformed number '",
+                           Av(source.substr(start, j - start)),
+                           "': expected digits after the exponent"));
           i = j;
           continue;
         }
@@ -167,7 +168,8 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
         while (end < source.size() && IsIdentifierChar(source[end])) ++end;
         diagnostics.Add(
             field_name, location(start),
-            absl::StrCat("malformed number '", Av(source.substr(start, end - start)),
+            absl::StrCat("malformed number '",
+                         Av(source.substr(start, end - start)),
                          "': a number cannot run into a name (write '",
                          Av(source.substr(start, i - start)), "*",
                          Av(source.substr(i, end - i)), "')"));
@@ -188,8 +190,12 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
       i += 1;
     };
     switch (c) {
-      case '+': next == '=' ? two(TokenKind::kPlusAssign) : one(TokenKind::kPlus); break;
-      case '-': next == '=' ? two(TokenKind::kMinusAssign) : one(TokenKind::kMinus); break;
+      case '+':
+        next == '=' ? two(TokenKind::kPlusAssign) : one(TokenKind::kPlus);
+        break;
+      case '-':
+        next == '=' ? two(TokenKind::kMinusAssign) : one(TokenKind::kMinus);
+        break;
       case '*':
         if (next == '*') {
           two(TokenKind::kPower);
@@ -208,15 +214,33 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
           one(TokenKind::kSlash);
         }
         break;
-      case '%': one(TokenKind::kPercent); break;
-      case '(': one(TokenKind::kLParen); break;
-      case ')': one(TokenKind::kRParen); break;
-      case ',': one(TokenKind::kComma); break;
-      case ':': one(TokenKind::kColon); break;
-      case ';': one(TokenKind::kSemicolon); break;
-      case '<': next == '=' ? two(TokenKind::kLessEqual) : one(TokenKind::kLess); break;
-      case '>': next == '=' ? two(TokenKind::kGreaterEqual) : one(TokenKind::kGreater); break;
-      case '=': next == '=' ? two(TokenKind::kEqualEqual) : one(TokenKind::kAssign); break;
+      case '%':
+        one(TokenKind::kPercent);
+        break;
+      case '(':
+        one(TokenKind::kLParen);
+        break;
+      case ')':
+        one(TokenKind::kRParen);
+        break;
+      case ',':
+        one(TokenKind::kComma);
+        break;
+      case ':':
+        one(TokenKind::kColon);
+        break;
+      case ';':
+        one(TokenKind::kSemicolon);
+        break;
+      case '<':
+        next == '=' ? two(TokenKind::kLessEqual) : one(TokenKind::kLess);
+        break;
+      case '>':
+        next == '=' ? two(TokenKind::kGreaterEqual) : one(TokenKind::kGreater);
+        break;
+      case '=':
+        next == '=' ? two(TokenKind::kEqualEqual) : one(TokenKind::kAssign);
+        break;
       case '!':
         if (next == '=') {
           two(TokenKind::kNotEqual);
@@ -229,9 +253,9 @@ std::vector<Token> Tokenize(std::string_view source, std::string_view field,
         break;
       default:
         if (std::isprint(static_cast<unsigned char>(c))) {
-          diagnostics.Add(field_name, location(start),
-                          absl::StrCat("unexpected character '",
-                                       std::string(1, c), "'"));
+          diagnostics.Add(
+              field_name, location(start),
+              absl::StrCat("unexpected character '", std::string(1, c), "'"));
         } else {
           diagnostics.Add(field_name, location(start),
                           absl::StrFormat("unexpected control character 0x%02X",

@@ -13,31 +13,31 @@
 namespace cellfit::model {
 
 enum class TokenKind {
-  kNumber,      // 1, 2.5, .5, 1e-3
-  kName,        // identifiers and keywords (and, or, not, True, False)
-  kPlus,        // +
-  kMinus,       // -
-  kStar,        // *
-  kSlash,       // /
-  kDoubleSlash, // //
-  kPercent,     // %
-  kPower,       // **
-  kLParen,      // (
-  kRParen,      // )
-  kComma,       // ,
-  kColon,       // :
-  kSemicolon,   // ;
-  kLess,        // <
-  kLessEqual,   // <=
-  kGreater,     // >
-  kGreaterEqual,// >=
-  kEqualEqual,  // ==
-  kNotEqual,    // !=
-  kAssign,      // =
-  kPlusAssign,  // +=
-  kMinusAssign, // -=
-  kStarAssign,  // *=
-  kSlashAssign, // /=
+  kNumber,        // 1, 2.5, .5, 1e-3
+  kName,          // identifiers and keywords (and, or, not, True, False)
+  kPlus,          // +
+  kMinus,         // -
+  kStar,          // *
+  kSlash,         // /
+  kDoubleSlash,   // //
+  kPercent,       // %
+  kPower,         // **
+  kLParen,        // (
+  kRParen,        // )
+  kComma,         // ,
+  kColon,         // :
+  kSemicolon,     // ;
+  kLess,          // <
+  kLessEqual,     // <=
+  kGreater,       // >
+  kGreaterEqual,  // >=
+  kEqualEqual,    // ==
+  kNotEqual,      // !=
+  kAssign,        // =
+  kPlusAssign,    // +=
+  kMinusAssign,   // -=
+  kStarAssign,    // *=
+  kSlashAssign,   // /=
   kNewline,
   kEnd,
 };

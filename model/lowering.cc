@@ -19,54 +19,97 @@ namespace {
 
 OpCode OpCodeFor(Op op) {
   switch (op) {
-    case Op::kAdd: return OpCode::kAdd;
-    case Op::kSub: return OpCode::kSub;
-    case Op::kMul: return OpCode::kMul;
-    case Op::kDiv: return OpCode::kDiv;
-    case Op::kPow: return OpCode::kPow;
-    case Op::kMod: return OpCode::kMod;
-    case Op::kFloorDiv: return OpCode::kFloorDiv;
-    case Op::kNeg: return OpCode::kNeg;
-    case Op::kLess: return OpCode::kLess;
-    case Op::kLessEqual: return OpCode::kLessEqual;
-    case Op::kGreater: return OpCode::kGreater;
-    case Op::kGreaterEqual: return OpCode::kGreaterEqual;
-    case Op::kEqual: return OpCode::kEqual;
-    case Op::kNotEqual: return OpCode::kNotEqual;
-    case Op::kAnd: return OpCode::kAnd;
-    case Op::kOr: return OpCode::kOr;
-    case Op::kNot: return OpCode::kNot;
-    case Op::kSelect: return OpCode::kSelect;
-    default: return OpCode::kCopy;
+    case Op::kAdd:
+      return OpCode::kAdd;
+    case Op::kSub:
+      return OpCode::kSub;
+    case Op::kMul:
+      return OpCode::kMul;
+    case Op::kDiv:
+      return OpCode::kDiv;
+    case Op::kPow:
+      return OpCode::kPow;
+    case Op::kMod:
+      return OpCode::kMod;
+    case Op::kFloorDiv:
+      return OpCode::kFloorDiv;
+    case Op::kNeg:
+      return OpCode::kNeg;
+    case Op::kLess:
+      return OpCode::kLess;
+    case Op::kLessEqual:
+      return OpCode::kLessEqual;
+    case Op::kGreater:
+      return OpCode::kGreater;
+    case Op::kGreaterEqual:
+      return OpCode::kGreaterEqual;
+    case Op::kEqual:
+      return OpCode::kEqual;
+    case Op::kNotEqual:
+      return OpCode::kNotEqual;
+    case Op::kAnd:
+      return OpCode::kAnd;
+    case Op::kOr:
+      return OpCode::kOr;
+    case Op::kNot:
+      return OpCode::kNot;
+    case Op::kSelect:
+      return OpCode::kSelect;
+    default:
+      return OpCode::kCopy;
   }
 }
 
 OpCode OpCodeFor(Func func) {
   switch (func) {
-    case Func::kExp: return OpCode::kExp;
-    case Func::kLog: return OpCode::kLog;
-    case Func::kLog10: return OpCode::kLog10;
-    case Func::kSqrt: return OpCode::kSqrt;
-    case Func::kAbs: return OpCode::kAbs;
-    case Func::kSin: return OpCode::kSin;
-    case Func::kCos: return OpCode::kCos;
-    case Func::kTan: return OpCode::kTan;
-    case Func::kSinh: return OpCode::kSinh;
-    case Func::kCosh: return OpCode::kCosh;
-    case Func::kTanh: return OpCode::kTanh;
-    case Func::kArcsin: return OpCode::kArcsin;
-    case Func::kArccos: return OpCode::kArccos;
-    case Func::kArctan: return OpCode::kArctan;
-    case Func::kFloor: return OpCode::kFloor;
-    case Func::kCeil: return OpCode::kCeil;
-    case Func::kClip: return OpCode::kClip;
-    case Func::kExprel: return OpCode::kExprel;
-    case Func::kSign: return OpCode::kSign;
-    case Func::kInt: return OpCode::kInt;
-    case Func::kExpm1: return OpCode::kExpm1;
-    case Func::kLog1p: return OpCode::kLog1p;
-    case Func::kRand: return OpCode::kRand;
-    case Func::kRandn: return OpCode::kRandn;
+    case Func::kExp:
+      return OpCode::kExp;
+    case Func::kLog:
+      return OpCode::kLog;
+    case Func::kLog10:
+      return OpCode::kLog10;
+    case Func::kSqrt:
+      return OpCode::kSqrt;
+    case Func::kAbs:
+      return OpCode::kAbs;
+    case Func::kSin:
+      return OpCode::kSin;
+    case Func::kCos:
+      return OpCode::kCos;
+    case Func::kTan:
+      return OpCode::kTan;
+    case Func::kSinh:
+      return OpCode::kSinh;
+    case Func::kCosh:
+      return OpCode::kCosh;
+    case Func::kTanh:
+      return OpCode::kTanh;
+    case Func::kArcsin:
+      return OpCode::kArcsin;
+    case Func::kArccos:
+      return OpCode::kArccos;
+    case Func::kArctan:
+      return OpCode::kArctan;
+    case Func::kFloor:
+      return OpCode::kFloor;
+    case Func::kCeil:
+      return OpCode::kCeil;
+    case Func::kClip:
+      return OpCode::kClip;
+    case Func::kExprel:
+      return OpCode::kExprel;
+    case Func::kSign:
+      return OpCode::kSign;
+    case Func::kInt:
+      return OpCode::kInt;
+    case Func::kExpm1:
+      return OpCode::kExpm1;
+    case Func::kLog1p:
+      return OpCode::kLog1p;
+    case Func::kRand:
+      return OpCode::kRand;
+    case Func::kRandn:
+      return OpCode::kRandn;
   }
   return OpCode::kCopy;
 }
@@ -99,9 +142,8 @@ class Lowerer {
     for (const std::string& name : options_.record) {
       const int symbol = model.Find(name);
       if (symbol < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot record '", name,
-                         "': it is not a variable of the model"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot record '", name, "': it is not a variable of the model"));
       }
       const ExprPtr value = model.Inline(Sym(symbol));
       program_.record_registers.push_back(LowerInto(value, true));
@@ -152,7 +194,8 @@ class Lowerer {
   int ConstantRegister(double value) {
     uint64_t bits;
     std::memcpy(&bits, &value, sizeof bits);
-    if (auto it = constants_.find(bits); it != constants_.end()) return it->second;
+    if (auto it = constants_.find(bits); it != constants_.end())
+      return it->second;
     RegisterInfo info;
     info.role = RegisterRole::kConstant;
     info.constant = value;
@@ -174,32 +217,37 @@ class Lowerer {
       return reg;
     };
     for (int p : model.parameters) {
-      const int reg = add_symbol(p, RegisterRole::kParameter, Level::kInvariant);
+      const int reg =
+          add_symbol(p, RegisterRole::kParameter, Level::kInvariant);
       program_.registers[reg].model_index = model.symbol(p).index;
       program_.parameter_registers.push_back(reg);
     }
     for (const DifferentialEquation& eq : model.equations) {
-      const int reg = add_symbol(eq.state, RegisterRole::kState, Level::kVarying);
+      const int reg =
+          add_symbol(eq.state, RegisterRole::kState, Level::kVarying);
       program_.state_registers.push_back(reg);
       program_.state_defaults.push_back({reg, 0.0});
     }
-    program_.time = add_symbol(model.time, RegisterRole::kTime, Level::kVarying);
+    program_.time =
+        add_symbol(model.time, RegisterRole::kTime, Level::kVarying);
     program_.dt = add_symbol(model.dt, RegisterRole::kDt, Level::kInvariant);
-    program_.index = add_symbol(model.index, RegisterRole::kIndex, Level::kInvariant);
-    program_.iteration =
-        add_symbol(model.iteration, RegisterRole::kIteration, Level::kInvariant);
+    program_.index =
+        add_symbol(model.index, RegisterRole::kIndex, Level::kInvariant);
+    program_.iteration = add_symbol(model.iteration, RegisterRole::kIteration,
+                                    Level::kInvariant);
     if (model.lastspike >= 0) {
       program_.lastspike =
           add_symbol(model.lastspike, RegisterRole::kState, Level::kVarying);
       program_.state_defaults.push_back({program_.lastspike, -1e4});
-      program_.not_refractory =
-          add_symbol(model.not_refractory, RegisterRole::kState, Level::kVarying);
+      program_.not_refractory = add_symbol(
+          model.not_refractory, RegisterRole::kState, Level::kVarying);
       program_.state_defaults.push_back({program_.not_refractory, 1.0});
     }
     // Inputs and targets at every offset the model (after the method) reads.
     for (size_t s = 0; s < model.symbols.size(); ++s) {
       const Symbol& symbol = model.symbols[s];
-      if (symbol.kind != SymbolKind::kInput && symbol.kind != SymbolKind::kTarget) {
+      if (symbol.kind != SymbolKind::kInput &&
+          symbol.kind != SymbolKind::kTarget) {
         continue;
       }
       RegisterInfo info;
@@ -251,7 +299,8 @@ class Lowerer {
     const int reg = LowerUncached(e);
     // The memo holds the expression so that its address is not reused by a
     // different expression while the entry exists.
-    if (!(e->op == Op::kCall && IsRandom(e->func))) pointer_memo_[e.get()] = {e, reg};
+    if (!(e->op == Op::kCall && IsRandom(e->func)))
+      pointer_memo_[e.get()] = {e, reg};
     return reg;
   }
 
@@ -280,7 +329,8 @@ class Lowerer {
     }
     std::vector<int> args;
     for (const ExprPtr& a : e->args) args.push_back(Lower(a));
-    const OpCode op = e->op == Op::kCall ? OpCodeFor(e->func) : OpCodeFor(e->op);
+    const OpCode op =
+        e->op == Op::kCall ? OpCodeFor(e->func) : OpCodeFor(e->op);
     return EmitValue(op, args);
   }
 
@@ -292,7 +342,8 @@ class Lowerer {
       // multiplications. The result may differ from the division in the last
       // bit, the same change Brian2's own compiled targets make (they build
       // with -ffast-math); both cellfit backends see the same multiplication.
-      const int reciprocal = EmitValue(OpCode::kDiv, {ConstantRegister(1.0), args[1]});
+      const int reciprocal =
+          EmitValue(OpCode::kDiv, {ConstantRegister(1.0), args[1]});
       return EmitValue(OpCode::kMul, {args[0], reciprocal});
     }
     Level level = Level::kConstant;
@@ -318,14 +369,17 @@ class Lowerer {
       return reg;
     }
     const bool to_prologue = invariant && hoist_;
-    const int dst = NewTemporary(invariant ? Level::kInvariant : Level::kVarying);
+    const int dst =
+        NewTemporary(invariant ? Level::kInvariant : Level::kVarying);
     if (!to_prologue && invariant) {
       // Computed in a once-per-lane section (init/final): a plain temporary.
       program_.registers[dst].role = RegisterRole::kTemporary;
       levels_[dst] = Level::kVarying;
     }
-    std::vector<Instruction>& target = to_prologue ? program_.prologue : *section_;
-    target.push_back(Instruction{op, dst, Arg(args, 0), Arg(args, 1), Arg(args, 2)});
+    std::vector<Instruction>& target =
+        to_prologue ? program_.prologue : *section_;
+    target.push_back(
+        Instruction{op, dst, Arg(args, 0), Arg(args, 1), Arg(args, 2)});
     if (to_prologue) {
       invariant_memo_[key] = dst;
     } else {
@@ -340,27 +394,50 @@ class Lowerer {
 
   static double EvaluateOp(OpCode op, const double* v) {
     switch (op) {
-      case OpCode::kCopy: return v[0];
-      case OpCode::kAdd: return ApplyBinary(Op::kAdd, v[0], v[1]);
-      case OpCode::kSub: return ApplyBinary(Op::kSub, v[0], v[1]);
-      case OpCode::kMul: return ApplyBinary(Op::kMul, v[0], v[1]);
-      case OpCode::kDiv: return ApplyBinary(Op::kDiv, v[0], v[1]);
-      case OpCode::kPow: return ApplyBinary(Op::kPow, v[0], v[1]);
-      case OpCode::kMod: return ApplyBinary(Op::kMod, v[0], v[1]);
-      case OpCode::kFloorDiv: return ApplyBinary(Op::kFloorDiv, v[0], v[1]);
-      case OpCode::kNeg: return -v[0];
-      case OpCode::kLess: return ApplyBinary(Op::kLess, v[0], v[1]);
-      case OpCode::kLessEqual: return ApplyBinary(Op::kLessEqual, v[0], v[1]);
-      case OpCode::kGreater: return ApplyBinary(Op::kGreater, v[0], v[1]);
-      case OpCode::kGreaterEqual: return ApplyBinary(Op::kGreaterEqual, v[0], v[1]);
-      case OpCode::kEqual: return ApplyBinary(Op::kEqual, v[0], v[1]);
-      case OpCode::kNotEqual: return ApplyBinary(Op::kNotEqual, v[0], v[1]);
-      case OpCode::kAnd: return ApplyBinary(Op::kAnd, v[0], v[1]);
-      case OpCode::kOr: return ApplyBinary(Op::kOr, v[0], v[1]);
-      case OpCode::kNot: return v[0] == 0 ? 1.0 : 0.0;
-      case OpCode::kSelect: return v[0] != 0 ? v[1] : v[2];
-      case OpCode::kExp: { const double a[1] = {v[0]}; return ApplyFunc(Func::kExp, a); }
-      default: break;
+      case OpCode::kCopy:
+        return v[0];
+      case OpCode::kAdd:
+        return ApplyBinary(Op::kAdd, v[0], v[1]);
+      case OpCode::kSub:
+        return ApplyBinary(Op::kSub, v[0], v[1]);
+      case OpCode::kMul:
+        return ApplyBinary(Op::kMul, v[0], v[1]);
+      case OpCode::kDiv:
+        return ApplyBinary(Op::kDiv, v[0], v[1]);
+      case OpCode::kPow:
+        return ApplyBinary(Op::kPow, v[0], v[1]);
+      case OpCode::kMod:
+        return ApplyBinary(Op::kMod, v[0], v[1]);
+      case OpCode::kFloorDiv:
+        return ApplyBinary(Op::kFloorDiv, v[0], v[1]);
+      case OpCode::kNeg:
+        return -v[0];
+      case OpCode::kLess:
+        return ApplyBinary(Op::kLess, v[0], v[1]);
+      case OpCode::kLessEqual:
+        return ApplyBinary(Op::kLessEqual, v[0], v[1]);
+      case OpCode::kGreater:
+        return ApplyBinary(Op::kGreater, v[0], v[1]);
+      case OpCode::kGreaterEqual:
+        return ApplyBinary(Op::kGreaterEqual, v[0], v[1]);
+      case OpCode::kEqual:
+        return ApplyBinary(Op::kEqual, v[0], v[1]);
+      case OpCode::kNotEqual:
+        return ApplyBinary(Op::kNotEqual, v[0], v[1]);
+      case OpCode::kAnd:
+        return ApplyBinary(Op::kAnd, v[0], v[1]);
+      case OpCode::kOr:
+        return ApplyBinary(Op::kOr, v[0], v[1]);
+      case OpCode::kNot:
+        return v[0] == 0 ? 1.0 : 0.0;
+      case OpCode::kSelect:
+        return v[0] != 0 ? v[1] : v[2];
+      case OpCode::kExp: {
+        const double a[1] = {v[0]};
+        return ApplyFunc(Func::kExp, a);
+      }
+      default:
+        break;
     }
     // Functions: map back to Func.
     static const std::map<OpCode, Func> kFuncs = {
@@ -387,15 +464,14 @@ class Lowerer {
     if (model.refractory_kind == RefractoryKind::kDuration) {
       // not_refractory = timestep(t - lastspike, dt) >= timestep(ref, dt)
       auto timestep = [&](const ExprPtr& time) {
-        return Call(Func::kInt,
-                    {Div(Add(time, Mul(Const(1e-3), dt)), dt)});
+        return Call(Func::kInt, {Div(Add(time, Mul(Const(1e-3), dt)), dt)});
       };
-      value = Binary(Op::kGreaterEqual,
-                     timestep(Sub(t, Sym(model.lastspike))),
+      value = Binary(Op::kGreaterEqual, timestep(Sub(t, Sym(model.lastspike))),
                      timestep(model.Inline(model.refractory)));
     } else {
       // not_refractory = not_refractory or not (condition)
-      value = Binary(Op::kOr, nr, Unary(Op::kNot, model.Inline(model.refractory)));
+      value =
+          Binary(Op::kOr, nr, Unary(Op::kNot, model.Inline(model.refractory)));
     }
     const int reg = LowerInto(value, true);
     Emit(OpCode::kCopy, program_.not_refractory, reg);
@@ -442,10 +518,10 @@ class Lowerer {
       if (variable < 0 || target < 0) continue;
       // total_error += (v - v_target)**2 * int(t >= t_start), after reset.
       const ExprPtr diff = Sub(model.Inline(Sym(variable)), Sym(target));
-      const ExprPtr term = Mul(Mul(diff, diff),
-                               Call(Func::kInt, {Binary(Op::kGreaterEqual,
-                                                        Sym(model.time),
-                                                        Const(options_.online_t_start))}));
+      const ExprPtr term =
+          Mul(Mul(diff, diff),
+              Call(Func::kInt, {Binary(Op::kGreaterEqual, Sym(model.time),
+                                       Const(options_.online_t_start))}));
       const int value = LowerInto(term, true);
       Emit(OpCode::kAdd, reg, reg, value);
     }
@@ -523,49 +599,92 @@ class Lowerer {
 
 const char* OpCodeName(OpCode op) {
   switch (op) {
-    case OpCode::kCopy: return "copy";
-    case OpCode::kAdd: return "add";
-    case OpCode::kSub: return "sub";
-    case OpCode::kMul: return "mul";
-    case OpCode::kDiv: return "div";
-    case OpCode::kPow: return "pow";
-    case OpCode::kMod: return "mod";
-    case OpCode::kFloorDiv: return "floordiv";
-    case OpCode::kNeg: return "neg";
-    case OpCode::kLess: return "lt";
-    case OpCode::kLessEqual: return "le";
-    case OpCode::kGreater: return "gt";
-    case OpCode::kGreaterEqual: return "ge";
-    case OpCode::kEqual: return "eq";
-    case OpCode::kNotEqual: return "ne";
-    case OpCode::kAnd: return "and";
-    case OpCode::kOr: return "or";
-    case OpCode::kNot: return "not";
-    case OpCode::kSelect: return "select";
-    case OpCode::kExp: return "exp";
-    case OpCode::kLog: return "log";
-    case OpCode::kLog10: return "log10";
-    case OpCode::kSqrt: return "sqrt";
-    case OpCode::kAbs: return "abs";
-    case OpCode::kSin: return "sin";
-    case OpCode::kCos: return "cos";
-    case OpCode::kTan: return "tan";
-    case OpCode::kSinh: return "sinh";
-    case OpCode::kCosh: return "cosh";
-    case OpCode::kTanh: return "tanh";
-    case OpCode::kArcsin: return "arcsin";
-    case OpCode::kArccos: return "arccos";
-    case OpCode::kArctan: return "arctan";
-    case OpCode::kFloor: return "floor";
-    case OpCode::kCeil: return "ceil";
-    case OpCode::kClip: return "clip";
-    case OpCode::kExprel: return "exprel";
-    case OpCode::kSign: return "sign";
-    case OpCode::kInt: return "int";
-    case OpCode::kExpm1: return "expm1";
-    case OpCode::kLog1p: return "log1p";
-    case OpCode::kRand: return "rand";
-    case OpCode::kRandn: return "randn";
+    case OpCode::kCopy:
+      return "copy";
+    case OpCode::kAdd:
+      return "add";
+    case OpCode::kSub:
+      return "sub";
+    case OpCode::kMul:
+      return "mul";
+    case OpCode::kDiv:
+      return "div";
+    case OpCode::kPow:
+      return "pow";
+    case OpCode::kMod:
+      return "mod";
+    case OpCode::kFloorDiv:
+      return "floordiv";
+    case OpCode::kNeg:
+      return "neg";
+    case OpCode::kLess:
+      return "lt";
+    case OpCode::kLessEqual:
+      return "le";
+    case OpCode::kGreater:
+      return "gt";
+    case OpCode::kGreaterEqual:
+      return "ge";
+    case OpCode::kEqual:
+      return "eq";
+    case OpCode::kNotEqual:
+      return "ne";
+    case OpCode::kAnd:
+      return "and";
+    case OpCode::kOr:
+      return "or";
+    case OpCode::kNot:
+      return "not";
+    case OpCode::kSelect:
+      return "select";
+    case OpCode::kExp:
+      return "exp";
+    case OpCode::kLog:
+      return "log";
+    case OpCode::kLog10:
+      return "log10";
+    case OpCode::kSqrt:
+      return "sqrt";
+    case OpCode::kAbs:
+      return "abs";
+    case OpCode::kSin:
+      return "sin";
+    case OpCode::kCos:
+      return "cos";
+    case OpCode::kTan:
+      return "tan";
+    case OpCode::kSinh:
+      return "sinh";
+    case OpCode::kCosh:
+      return "cosh";
+    case OpCode::kTanh:
+      return "tanh";
+    case OpCode::kArcsin:
+      return "arcsin";
+    case OpCode::kArccos:
+      return "arccos";
+    case OpCode::kArctan:
+      return "arctan";
+    case OpCode::kFloor:
+      return "floor";
+    case OpCode::kCeil:
+      return "ceil";
+    case OpCode::kClip:
+      return "clip";
+    case OpCode::kExprel:
+      return "exprel";
+    case OpCode::kSign:
+      return "sign";
+    case OpCode::kInt:
+      return "int";
+    case OpCode::kExpm1:
+      return "expm1";
+    case OpCode::kLog1p:
+      return "log1p";
+    case OpCode::kRand:
+      return "rand";
+    case OpCode::kRandn:
+      return "randn";
   }
   return "?";
 }
@@ -578,11 +697,21 @@ int OperandCount(OpCode op) {
     case OpCode::kSelect:
     case OpCode::kClip:
       return 3;
-    case OpCode::kAdd: case OpCode::kSub: case OpCode::kMul: case OpCode::kDiv:
-    case OpCode::kPow: case OpCode::kMod: case OpCode::kFloorDiv:
-    case OpCode::kLess: case OpCode::kLessEqual: case OpCode::kGreater:
-    case OpCode::kGreaterEqual: case OpCode::kEqual: case OpCode::kNotEqual:
-    case OpCode::kAnd: case OpCode::kOr:
+    case OpCode::kAdd:
+    case OpCode::kSub:
+    case OpCode::kMul:
+    case OpCode::kDiv:
+    case OpCode::kPow:
+    case OpCode::kMod:
+    case OpCode::kFloorDiv:
+    case OpCode::kLess:
+    case OpCode::kLessEqual:
+    case OpCode::kGreater:
+    case OpCode::kGreaterEqual:
+    case OpCode::kEqual:
+    case OpCode::kNotEqual:
+    case OpCode::kAnd:
+    case OpCode::kOr:
       return 2;
     default:
       return 1;
@@ -594,7 +723,8 @@ std::string StepProgram::ToString() const {
   auto name = [&](int r) {
     if (r < 0) return std::string("-");
     const RegisterInfo& info = registers[r];
-    if (info.role == RegisterRole::kConstant) return absl::StrCat(info.constant);
+    if (info.role == RegisterRole::kConstant)
+      return absl::StrCat(info.constant);
     return info.name.empty() ? absl::StrCat("r", r) : info.name;
   };
   auto section = [&](const char* title, const std::vector<Instruction>& code) {

@@ -42,10 +42,9 @@ std::optional<std::vector<SplitEquation>> SplitAll(const Model& model,
       if (!DependsOn(rhs, noise)) continue;
       ExprPtr g = Differentiate(rhs, noise);
       if (DependsOnAny(g, [&](int sym) { return IsNoise(model, sym); })) {
-        *why = absl::StrCat("the equation for '",
-                            model.NameOf(model.equations[k].state),
-                            "' is not linear in its noise term '",
-                            model.NameOf(noise), "'");
+        *why = absl::StrCat(
+            "the equation for '", model.NameOf(model.equations[k].state),
+            "' is not linear in its noise term '", model.NameOf(noise), "'");
         return std::nullopt;
       }
       s.g.push_back({noise, g});
@@ -132,10 +131,11 @@ std::optional<LinearSystem> GetLinearSystem(const Model& model,
       return std::nullopt;
     }
     if (IsConst(row[i], 0)) {
-      *why = absl::StrCat("Cannot solve the given equations with this "
-                          "stateupdater: the equation for '",
-                          name, "' does not depend on '", name,
-                          "' itself (the linear system is singular).");
+      *why = absl::StrCat(
+          "Cannot solve the given equations with this "
+          "stateupdater: the equation for '",
+          name, "' does not depend on '", name,
+          "' itself (the linear system is singular).");
       return std::nullopt;
     }
     system.m.push_back(std::move(row));
@@ -219,7 +219,8 @@ class PowerTerms {
         if (base->size() == 1 && IsConst(base->front().second, 1)) {
           // x**0.5 is its own power of x.
           auto rational = Rational::FromDouble(n);
-          if (rational) return Terms{{base->front().first * *rational, Const(1)}};
+          if (rational)
+            return Terms{{base->front().first * *rational, Const(1)}};
         }
         if (integer && n >= 1) {
           Terms out = *base;
@@ -284,9 +285,8 @@ std::optional<std::vector<std::pair<ExprPtr, ExprPtr>>> ConditionallyLinear(
     const ExprPtr f = model.InlinedRhs(static_cast<int>(k));
     ExprPtr a = Differentiate(f, x);
     if (!DependsOn(a, x)) {
-      ExprPtr b = Substitute(f, [x](int sym) -> ExprPtr {
-        return sym == x ? Const(0) : nullptr;
-      });
+      ExprPtr b = Substitute(
+          f, [x](int sym) -> ExprPtr { return sym == x ? Const(0) : nullptr; });
       terms.push_back({a, b});
       continue;
     }
@@ -334,9 +334,10 @@ std::string CannotIntegrate(const Model& model, const std::string& method) {
       return "Cannot solve stochastic equations with this state updater.";
     }
     if (!ConditionallyLinear(model, &why)) {
-      return absl::StrCat("Can only solve conditionally linear systems with "
-                          "this state updater. ",
-                          why);
+      return absl::StrCat(
+          "Can only solve conditionally linear systems with "
+          "this state updater. ",
+          why);
     }
     return "";
   }
@@ -381,7 +382,8 @@ std::string CannotIntegrate(const Model& model, const std::string& method) {
 // Substitutes states (x -> replacement), t (-> t + c*dt) and inputs/targets
 // (-> the symbol `step_offset` steps later) in `e`.
 ExprPtr AtStage(Model& model, const ExprPtr& e,
-                const std::map<int, ExprPtr>& state_values, double time_fraction) {
+                const std::map<int, ExprPtr>& state_values,
+                double time_fraction) {
   // Brian2's TimedArray reads step floor((t + 0.5*dt)/dt) for t = t0 +
   // c*dt, i.e. the same sample for c < 0.5 + 1/16 and the next one for c = 1
   // (the 1/16 is its upsampling factor K = 8 applied to the rounding).
@@ -414,8 +416,8 @@ int AddTemporary(Model& model, const std::string& name) {
 
 const std::vector<std::string>& IntegrationMethodNames() {
   static const auto* names = new std::vector<std::string>{
-      "exact", "linear", "exponential_euler", "euler", "rk2", "rk4", "heun",
-      "milstein"};
+      "exact", "linear", "exponential_euler", "euler", "rk2",
+      "rk4",   "heun",   "milstein"};
   return *names;
 }
 
@@ -445,10 +447,11 @@ void SelectIntegrationMethod(Model& model, const std::string& requested,
     known = known || name == method;
   }
   if (!known) {
-    diagnostics.Add("method", {},
-                    absl::StrCat("No state updater with the name '", requested,
-                                 "' found; cellfit knows: ",
-                                 absl::StrJoin(IntegrationMethodNames(), ", ")));
+    diagnostics.Add(
+        "method", {},
+        absl::StrCat("No state updater with the name '", requested,
+                     "' found; cellfit knows: ",
+                     absl::StrJoin(IntegrationMethodNames(), ", ")));
     return;
   }
   if (method == "linear") method = "exact";
@@ -495,7 +498,8 @@ absl::StatusOr<StateUpdate> BuildStateUpdate(Model& model) {
   auto g_at = [&](size_t k, int noise, const std::map<int, ExprPtr>& states,
                   double time_fraction) -> ExprPtr {
     for (const auto& [xi, g] : (*split)[k].g) {
-      if (xi == noise) return gated(k, AtStage(model, g, states, time_fraction));
+      if (xi == noise)
+        return gated(k, AtStage(model, g, states, time_fraction));
     }
     return Const(0);
   };
@@ -508,7 +512,8 @@ absl::StatusOr<StateUpdate> BuildStateUpdate(Model& model) {
     if (method == "exact") {
       auto system = GetLinearSystem(model, &why);
       if (!system) return absl::InvalidArgumentError(why);
-      for (size_t k = 0; k < n; ++k) terms.push_back({system->m[k][k], system->b[k]});
+      for (size_t k = 0; k < n; ++k)
+        terms.push_back({system->m[k][k], system->b[k]});
     } else {
       auto linear = ConditionallyLinear(model, &why);
       if (!linear) return absl::InvalidArgumentError(why);
@@ -575,9 +580,8 @@ absl::StatusOr<StateUpdate> BuildStateUpdate(Model& model) {
     for (size_t k = 0; k < n; ++k) k4[k] = Mul(dt, f_at(k, s4, 1.0));
     for (size_t k = 0; k < n; ++k) {
       // x + (k1 + 2*k2 + 2*k3 + k4)/6
-      const ExprPtr sum =
-          Add(Add(Add(k1[k], Mul(Const(2), k2[k])), Mul(Const(2), k3[k])),
-              k4[k]);
+      const ExprPtr sum = Add(
+          Add(Add(k1[k], Mul(Const(2), k2[k])), Mul(Const(2), k3[k])), k4[k]);
       update.new_values.push_back(Add(x[k], Div(sum, Const(6))));
     }
     return update;
@@ -597,7 +601,8 @@ absl::StatusOr<StateUpdate> BuildStateUpdate(Model& model) {
       }
       for (size_t k = 0; k < n; ++k) {
         const ExprPtr g0 = g_at(k, noise, current, 0);
-        if (IsConst(g0, 0) && IsConst(g_at(k, noise, support, 1.0), 0)) continue;
+        if (IsConst(g0, 0) && IsConst(g_at(k, noise, support, 1.0), 0))
+          continue;
         const ExprPtr g_support = g_at(k, noise, support, 1.0);
         update.new_values[k] =
             Add(update.new_values[k],

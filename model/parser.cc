@@ -55,8 +55,8 @@ class Parser {
       }
       if (Peek().kind == TokenKind::kEnd) break;
       if (static_cast<int>(statements.size()) >= kMaxEquations) {
-        Error(Peek().location, absl::StrCat("more than ", kMaxEquations,
-                                            " statements"),
+        Error(Peek().location,
+              absl::StrCat("more than ", kMaxEquations, " statements"),
               /*raise=*/false);
         break;
       }
@@ -244,13 +244,26 @@ class Parser {
 
   static bool ComparisonOp(TokenKind kind, BinaryOp* op) {
     switch (kind) {
-      case TokenKind::kLess: *op = BinaryOp::kLess; return true;
-      case TokenKind::kLessEqual: *op = BinaryOp::kLessEqual; return true;
-      case TokenKind::kGreater: *op = BinaryOp::kGreater; return true;
-      case TokenKind::kGreaterEqual: *op = BinaryOp::kGreaterEqual; return true;
-      case TokenKind::kEqualEqual: *op = BinaryOp::kEqual; return true;
-      case TokenKind::kNotEqual: *op = BinaryOp::kNotEqual; return true;
-      default: return false;
+      case TokenKind::kLess:
+        *op = BinaryOp::kLess;
+        return true;
+      case TokenKind::kLessEqual:
+        *op = BinaryOp::kLessEqual;
+        return true;
+      case TokenKind::kGreater:
+        *op = BinaryOp::kGreater;
+        return true;
+      case TokenKind::kGreaterEqual:
+        *op = BinaryOp::kGreaterEqual;
+        return true;
+      case TokenKind::kEqualEqual:
+        *op = BinaryOp::kEqual;
+        return true;
+      case TokenKind::kNotEqual:
+        *op = BinaryOp::kNotEqual;
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -272,7 +285,8 @@ class Parser {
 
   std::unique_ptr<AstNode> ParseSum() {
     auto lhs = ParseTerm();
-    while (Peek().kind == TokenKind::kPlus || Peek().kind == TokenKind::kMinus) {
+    while (Peek().kind == TokenKind::kPlus ||
+           Peek().kind == TokenKind::kMinus) {
       const Token& token = Advance();
       const BinaryOp op =
           token.kind == TokenKind::kPlus ? BinaryOp::kAdd : BinaryOp::kSub;
@@ -286,11 +300,20 @@ class Parser {
     while (true) {
       BinaryOp op;
       switch (Peek().kind) {
-        case TokenKind::kStar: op = BinaryOp::kMul; break;
-        case TokenKind::kSlash: op = BinaryOp::kDiv; break;
-        case TokenKind::kDoubleSlash: op = BinaryOp::kFloorDiv; break;
-        case TokenKind::kPercent: op = BinaryOp::kMod; break;
-        default: return lhs;
+        case TokenKind::kStar:
+          op = BinaryOp::kMul;
+          break;
+        case TokenKind::kSlash:
+          op = BinaryOp::kDiv;
+          break;
+        case TokenKind::kDoubleSlash:
+          op = BinaryOp::kFloorDiv;
+          break;
+        case TokenKind::kPercent:
+          op = BinaryOp::kMod;
+          break;
+        default:
+          return lhs;
       }
       const SourceLocation location = Advance().location;
       lhs = MakeBinary(op, std::move(lhs), ParseUnary(), location);
@@ -331,14 +354,13 @@ class Parser {
         node->start = token.location;
         const std::string text(Av(token.text));
         node->number = std::strtod(text.c_str(), nullptr);
-        node->integer_literal =
-            text.find_first_of(".eE") == std::string::npos;
+        node->integer_literal = text.find_first_of(".eE") == std::string::npos;
         return node;
       }
       case TokenKind::kName: {
         static constexpr std::string_view kKeywords[] = {
-            "and", "or", "not", "if", "else", "lambda", "in", "is",
-            "for", "while", "def", "return", "import", "from", "None"};
+            "and", "or",    "not", "if",     "else",   "lambda", "in",  "is",
+            "for", "while", "def", "return", "import", "from",   "None"};
         for (std::string_view keyword : kKeywords) {
           if (token.text == keyword) {
             Error(token.location,
@@ -413,21 +435,32 @@ class Parser {
     statement.target = std::string(Av(target.text));
     statement.location = target.location;
     switch (Peek().kind) {
-      case TokenKind::kAssign: statement.op = AssignOp::kSet; break;
-      case TokenKind::kPlusAssign: statement.op = AssignOp::kAdd; break;
-      case TokenKind::kMinusAssign: statement.op = AssignOp::kSub; break;
-      case TokenKind::kStarAssign: statement.op = AssignOp::kMul; break;
-      case TokenKind::kSlashAssign: statement.op = AssignOp::kDiv; break;
+      case TokenKind::kAssign:
+        statement.op = AssignOp::kSet;
+        break;
+      case TokenKind::kPlusAssign:
+        statement.op = AssignOp::kAdd;
+        break;
+      case TokenKind::kMinusAssign:
+        statement.op = AssignOp::kSub;
+        break;
+      case TokenKind::kStarAssign:
+        statement.op = AssignOp::kMul;
+        break;
+      case TokenKind::kSlashAssign:
+        statement.op = AssignOp::kDiv;
+        break;
       default:
-        Error(Peek().location,
-              absl::StrCat("expected '=', '+=', '-=', '*=' or '/=' after '",
-                           statement.target, "', found ",
-                           DescribeToken(Peek())));
+        Error(
+            Peek().location,
+            absl::StrCat("expected '=', '+=', '-=', '*=' or '/=' after '",
+                         statement.target, "', found ", DescribeToken(Peek())));
     }
     Advance();
     statement.value = ParseExpr();
     if (Peek().kind != TokenKind::kNewline &&
-        Peek().kind != TokenKind::kSemicolon && Peek().kind != TokenKind::kEnd) {
+        Peek().kind != TokenKind::kSemicolon &&
+        Peek().kind != TokenKind::kEnd) {
       ErrorUnexpected(Peek(), " after the statement");
     }
     return statement;
@@ -444,7 +477,8 @@ class Parser {
 
   // ---- equations ----
 
-  // Whether the tokens at `index` start an equation: `d x / dt =`, `x =`, `x :`.
+  // Whether the tokens at `index` start an equation: `d x / dt =`, `x =`, `x
+  // :`.
   bool StartsEquation(size_t index) const {
     auto kind = [&](size_t k) {
       return k < tokens_.size() ? tokens_[k].kind : TokenKind::kEnd;
@@ -491,10 +525,9 @@ class Parser {
       Advance();
       const Token& dt = Peek();
       if (dt.kind != TokenKind::kName || dt.text != "dt") {
-        Error(dt.location,
-              absl::StrCat("expected 'dt' in the derivative 'd",
-                           Av(first.text.substr(1)), "/dt', found ",
-                           DescribeToken(dt)));
+        Error(dt.location, absl::StrCat("expected 'dt' in the derivative 'd",
+                                        Av(first.text.substr(1)),
+                                        "/dt', found ", DescribeToken(dt)));
       }
       Advance();
       Expect(TokenKind::kAssign, "'=' after the derivative");
@@ -574,7 +607,8 @@ class Parser {
   // A unit is a product/quotient of powers of names (and '1' as in 1/second).
   std::unique_ptr<AstNode> ParseUnitTerm() {
     auto lhs = ParseUnitFactor();
-    while (Peek().kind == TokenKind::kStar || Peek().kind == TokenKind::kSlash) {
+    while (Peek().kind == TokenKind::kStar ||
+           Peek().kind == TokenKind::kSlash) {
       const Token& token = Advance();
       lhs = MakeBinary(
           token.kind == TokenKind::kStar ? BinaryOp::kMul : BinaryOp::kDiv,
@@ -592,9 +626,8 @@ class Parser {
       base = ParseUnitTerm();
       base->start = open;
       if (Peek().kind != TokenKind::kRParen) {
-        Error(Peek().location,
-              absl::StrCat("expected ')' in the unit, found ",
-                           DescribeToken(Peek())));
+        Error(Peek().location, absl::StrCat("expected ')' in the unit, found ",
+                                            DescribeToken(Peek())));
       }
       Advance();
     } else if (token.kind == TokenKind::kNumber) {
@@ -608,14 +641,14 @@ class Parser {
       base->start = token.location;
       base->name = std::string(token.text);
     } else {
-      Error(token.location, absl::StrCat("expected a unit name, found ",
-                                         DescribeToken(token)));
+      Error(token.location,
+            absl::StrCat("expected a unit name, found ", DescribeToken(token)));
     }
     if (Peek().kind == TokenKind::kPower) {
       const SourceLocation location = Advance().location;
       DepthGuard guard(*this, location);
-      base = MakeBinary(BinaryOp::kPow, std::move(base), ParseUnary(),
-                        location);
+      base =
+          MakeBinary(BinaryOp::kPow, std::move(base), ParseUnary(), location);
     }
     return base;
   }
@@ -637,10 +670,10 @@ class Parser {
       equation.flags.push_back(flag);
       if (Accept(TokenKind::kComma)) continue;
       if (Peek().kind != TokenKind::kRParen) {
-        Error(Peek().location, absl::StrCat("expected ',' or ')' in the flags "
-                                            "of '",
-                                            equation.name, "', found ",
-                                            DescribeToken(Peek())));
+        Error(Peek().location,
+              absl::StrCat("expected ',' or ')' in the flags "
+                           "of '",
+                           equation.name, "', found ", DescribeToken(Peek())));
       }
       Advance();
       return;

@@ -40,9 +40,9 @@ absl::Status AddSensitivities(Model& model) {
   const std::string method = model.method;
   SelectIntegrationMethod(model, method, diagnostics);
   if (!diagnostics.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the sensitivity equations cannot be integrated with '", method,
-        "': ", diagnostics.items()[0].message));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the sensitivity equations cannot be integrated with '",
+                     method, "': ", diagnostics.items()[0].message));
   }
   return absl::OkStatus();
 }

@@ -17,13 +17,46 @@ namespace cellfit::model {
 
 enum class OpCode : uint8_t {
   kCopy,  // dst = a
-  kAdd, kSub, kMul, kDiv, kPow, kMod, kFloorDiv, kNeg,
-  kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual,
-  kAnd, kOr, kNot,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kPow,
+  kMod,
+  kFloorDiv,
+  kNeg,
+  kLess,
+  kLessEqual,
+  kGreater,
+  kGreaterEqual,
+  kEqual,
+  kNotEqual,
+  kAnd,
+  kOr,
+  kNot,
   kSelect,  // dst = a != 0 ? b : c
-  kExp, kLog, kLog10, kSqrt, kAbs, kSin, kCos, kTan, kSinh, kCosh, kTanh,
-  kArcsin, kArccos, kArctan, kFloor, kCeil, kClip, kExprel, kSign, kInt,
-  kExpm1, kLog1p,
+  kExp,
+  kLog,
+  kLog10,
+  kSqrt,
+  kAbs,
+  kSin,
+  kCos,
+  kTan,
+  kSinh,
+  kCosh,
+  kTanh,
+  kArcsin,
+  kArccos,
+  kArctan,
+  kFloor,
+  kCeil,
+  kClip,
+  kExprel,
+  kSign,
+  kInt,
+  kExpm1,
+  kLog1p,
   kRand,   // dst = uniform [0, 1); `a` is the random stream number
   kRandn,  // dst = standard normal; `a` is the random stream number
 };
@@ -42,25 +75,25 @@ struct Instruction {
 
 // What a register holds.
 enum class RegisterRole : uint8_t {
-  kConstant,       // a number, filled once
-  kParameter,      // a fitted parameter, per lane
-  kState,          // persists across steps (states, lastspike, ...)
-  kInput,          // input/target sample at step k + offset, per lane
-  kTime,           // t = k*dt
+  kConstant,   // a number, filled once
+  kParameter,  // a fitted parameter, per lane
+  kState,      // persists across steps (states, lastspike, ...)
+  kInput,      // input/target sample at step k + offset, per lane
+  kTime,       // t = k*dt
   kDt,
-  kIndex,          // i, per lane
+  kIndex,  // i, per lane
   kIteration,
-  kInvariant,      // computed once per lane by the prologue
-  kTemporary,      // computed within a step
+  kInvariant,  // computed once per lane by the prologue
+  kTemporary,  // computed within a step
 };
 
 struct RegisterInfo {
   RegisterRole role = RegisterRole::kTemporary;
-  double constant = 0;   // kConstant
-  int model_index = -1;  // kParameter: parameter #; kInput: input/target #
-  int offset = 0;        // kInput: step offset (0 or 1)
+  double constant = 0;     // kConstant
+  int model_index = -1;    // kParameter: parameter #; kInput: input/target #
+  int offset = 0;          // kInput: step offset (0 or 1)
   bool is_target = false;  // kInput: a recorded output rather than an input
-  std::string name;      // identifier for generated code and debugging
+  std::string name;        // identifier for generated code and debugging
 };
 
 // What the program should compute besides the state update.
@@ -99,8 +132,8 @@ struct StepProgram {
   int iteration = -1;
   int lastspike = -1;
   int not_refractory = -1;
-  int spike = -1;        // 1 after `update` when the lane spiked this step
-  std::vector<int> record_registers;     // per LoweringOptions::record
+  int spike = -1;  // 1 after `update` when the lane spiked this step
+  std::vector<int> record_registers;        // per LoweringOptions::record
   std::vector<int> online_error_registers;  // per online output
   int final_value = -1;
   // Input registers to fill before each step: registers with role kInput.

@@ -13,7 +13,7 @@ struct BaseUnit {
   const char* name;
   int decimal_exponent;  // scale of the unprefixed unit as a power of ten
   Dimension dimension;
-  bool has_powers;       // whether name2/name3 forms exist
+  bool has_powers;           // whether name2/name3 forms exist
   bool has_prefixes = true;  // Brian2 defines no prefixed kelvin
 };
 
@@ -22,11 +22,11 @@ struct Prefix {
   int decimal_exponent;
 };
 
-constexpr Prefix kPrefixes[] = {
-    {"y", -24}, {"z", -21}, {"a", -18}, {"f", -15}, {"p", -12}, {"n", -9},
-    {"u", -6},  {"m", -3},  {"c", -2},  {"d", -1},  {"da", 1},  {"h", 2},
-    {"k", 3},   {"M", 6},   {"G", 9},   {"T", 12},  {"P", 15},  {"E", 18},
-    {"Z", 21},  {"Y", 24}};
+constexpr Prefix kPrefixes[] = {{"y", -24}, {"z", -21}, {"a", -18}, {"f", -15},
+                                {"p", -12}, {"n", -9},  {"u", -6},  {"m", -3},
+                                {"c", -2},  {"d", -1},  {"da", 1},  {"h", 2},
+                                {"k", 3},   {"M", 6},   {"G", 9},   {"T", 12},
+                                {"P", 15},  {"E", 18},  {"Z", 21},  {"Y", 24}};
 
 // A power of ten as the correctly rounded double, the value Python's float
 // literal (and hence Brian2) gives; std::pow(10, n) may differ in the last bit.

@@ -22,18 +22,19 @@ class StreamChannel final : public dispatch::WorkerChannel {
 
 }  // namespace
 
-void DispatchEvents::OnWorkerRegistered(const std::string& worker_id,
-                                        const WorkerInfo& info,
-                                        std::shared_ptr<WorkerConnection> connection) {
-  dispatcher_->AddWorker(worker_id, info.cores, info.has_compiler,
-                         std::make_shared<StreamChannel>(std::move(connection)));
+void DispatchEvents::OnWorkerRegistered(
+    const std::string& worker_id, const WorkerInfo& info,
+    std::shared_ptr<WorkerConnection> connection) {
+  dispatcher_->AddWorker(
+      worker_id, info.cores, info.has_compiler,
+      std::make_shared<StreamChannel>(std::move(connection)));
 }
 
 void DispatchEvents::OnJobReady(const std::string& worker_id,
                                 const cellfit::v1::JobReady& ready) {
   if (!ready.ok()) {
-    LOG(WARNING) << "worker " << worker_id << " cannot run job " << ready.job_id()
-                 << ": " << ready.error();
+    LOG(WARNING) << "worker " << worker_id << " cannot run job "
+                 << ready.job_id() << ": " << ready.error();
   }
   dispatcher_->OnJobReady(worker_id, ready);
 }

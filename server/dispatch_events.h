@@ -14,10 +14,12 @@ namespace cellfit::server {
 
 class DispatchEvents final : public WorkerEvents {
  public:
-  explicit DispatchEvents(dispatch::Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
+  explicit DispatchEvents(dispatch::Dispatcher* dispatcher)
+      : dispatcher_(dispatcher) {}
 
-  void OnWorkerRegistered(const std::string& worker_id, const WorkerInfo& info,
-                          std::shared_ptr<WorkerConnection> connection) override;
+  void OnWorkerRegistered(
+      const std::string& worker_id, const WorkerInfo& info,
+      std::shared_ptr<WorkerConnection> connection) override;
   void OnJobReady(const std::string& worker_id,
                   const cellfit::v1::JobReady& ready) override;
   void OnBatchResult(const std::string& worker_id,

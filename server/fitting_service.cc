@@ -47,8 +47,8 @@ absl::StatusOr<storage::FitterRecord> FittingService::OwnFitter(
   absl::StatusOr<storage::FitterRecord> record = database_->GetFitter(id);
   if (absl::IsNotFound(record.status()) ||
       (record.ok() && record->owner != principal.user)) {
-    return absl::NotFoundError(absl::StrCat(
-        "no fitter '", id, "' (`cellfit ls` lists yours)"));
+    return absl::NotFoundError(
+        absl::StrCat("no fitter '", id, "' (`cellfit ls` lists yours)"));
   }
   return record;
 }
@@ -56,15 +56,15 @@ absl::StatusOr<storage::FitterRecord> FittingService::OwnFitter(
 namespace {
 
 // The caller's fitter id checked, or the status to answer with.
-#define CELLFIT_ADMIT(principal, context)                         \
-  absl::StatusOr<Principal> principal = Admit(*(context));        \
+#define CELLFIT_ADMIT(principal, context)                  \
+  absl::StatusOr<Principal> principal = Admit(*(context)); \
   if (!principal.ok()) return ToGrpcStatus(principal.status())
 
 }  // namespace
 
-grpc::Status FittingService::GetStatus(
-    grpc::ServerContext* context, const cellfit::v1::GetStatusRequest*,
-    cellfit::v1::ServerStatus* response) {
+grpc::Status FittingService::GetStatus(grpc::ServerContext* context,
+                                       const cellfit::v1::GetStatusRequest*,
+                                       cellfit::v1::ServerStatus* response) {
   CELLFIT_ADMIT(principal, context);
   response->set_version(std::string(CellfitVersion()));
   response->set_uptime_seconds(absl::ToDoubleSeconds(absl::Now() - started_));
@@ -84,7 +84,8 @@ grpc::Status FittingService::ListFitters(
   CELLFIT_ADMIT(principal, context);
   auto fitters = manager_->ListFitters(principal->user);
   if (!fitters.ok()) return ToGrpcStatus(fitters.status());
-  for (cellfit::v1::FitterInfo& info : *fitters) *response->add_fitters() = std::move(info);
+  for (cellfit::v1::FitterInfo& info : *fitters)
+    *response->add_fitters() = std::move(info);
   return grpc::Status::OK;
 }
 
@@ -121,9 +122,9 @@ grpc::Status FittingService::DeleteFitter(
   return grpc::Status::OK;
 }
 
-grpc::Status FittingService::CheckModel(grpc::ServerContext* context,
-                                        const cellfit::v1::CheckModelRequest* request,
-                                        cellfit::v1::CheckModelResponse* response) {
+grpc::Status FittingService::CheckModel(
+    grpc::ServerContext* context, const cellfit::v1::CheckModelRequest* request,
+    cellfit::v1::CheckModelResponse* response) {
   CELLFIT_ADMIT(principal, context);
   auto checked = manager_->CheckModel(*request);
   if (!checked.ok()) return ToGrpcStatus(checked.status());
@@ -132,21 +133,23 @@ grpc::Status FittingService::CheckModel(grpc::ServerContext* context,
 }
 
 grpc::Status FittingService::CreateFitter(
-    grpc::ServerContext* context, const cellfit::v1::CreateFitterRequest* request,
+    grpc::ServerContext* context,
+    const cellfit::v1::CreateFitterRequest* request,
     cellfit::v1::FitterInfo* response) {
   CELLFIT_ADMIT(principal, context);
   auto info = manager_->CreateFitter(principal->user, *request);
   if (!info.ok()) return ToGrpcStatus(info.status());
   LOG(INFO) << principal->user << " created fitter " << info->id() << " ("
-            << info->n_samples() << " samples, " << info->n_traces() << " traces of "
-            << info->n_steps() << " steps)";
+            << info->n_samples() << " samples, " << info->n_traces()
+            << " traces of " << info->n_steps() << " steps)";
   *response = std::move(*info);
   return grpc::Status::OK;
 }
 
 grpc::Status FittingService::Fit(
     grpc::ServerContext* context,
-    grpc::ServerReaderWriter<cellfit::v1::FitRound, cellfit::v1::FitControl>* stream) {
+    grpc::ServerReaderWriter<cellfit::v1::FitRound, cellfit::v1::FitControl>*
+        stream) {
   CELLFIT_ADMIT(principal, context);
   cellfit::v1::FitControl first;
   if (!stream->Read(&first)) {
@@ -154,87 +157,106 @@ grpc::Status FittingService::Fit(
                         "the Fit stream ended before its FitRequest");
   }
   if (!first.has_start()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "the first message of a Fit call must be `start` (a FitRequest)");
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        "the first message of a Fit call must be `start` (a FitRequest)");
   }
-  if (absl::Status valid = ValidateFitterId(first.start().fitter_id()); !valid.ok()) {
+  if (absl::Status valid = ValidateFitterId(first.start().fitter_id());
+      !valid.ok()) {
     return ToGrpcStatus(valid);
   }
   absl::Status status = manager_->Fit(
       principal->user, first.start(),
-      [stream](const cellfit::v1::FitRound& round) { return stream->Write(round); },
+      [stream](const cellfit::v1::FitRound& round) {
+        return stream->Write(round);
+      },
       [stream]() {
         cellfit::v1::FitControl control;
         if (!stream->Read(&control)) return fitting::ClientControl::kGone;
-        if (control.has_stop() && control.stop()) return fitting::ClientControl::kStop;
+        if (control.has_stop() && control.stop())
+          return fitting::ClientControl::kStop;
         return fitting::ClientControl::kProceed;
       },
       [context]() { return context->IsCancelled(); });
   return ToGrpcStatus(status);
 }
 
-grpc::Status FittingService::Watch(grpc::ServerContext* context,
-                                   const cellfit::v1::WatchRequest* request,
-                                   grpc::ServerWriter<cellfit::v1::FitRound>* writer) {
+grpc::Status FittingService::Watch(
+    grpc::ServerContext* context, const cellfit::v1::WatchRequest* request,
+    grpc::ServerWriter<cellfit::v1::FitRound>* writer) {
   CELLFIT_ADMIT(principal, context);
-  if (absl::Status valid = ValidateFitterId(request->fitter_id()); !valid.ok()) {
+  if (absl::Status valid = ValidateFitterId(request->fitter_id());
+      !valid.ok()) {
     return ToGrpcStatus(valid);
   }
   return ToGrpcStatus(manager_->Watch(
-      principal->user, *request,
-      [writer](const cellfit::v1::FitRound& round) { return writer->Write(round); }));
+      principal->user, *request, [writer](const cellfit::v1::FitRound& round) {
+        return writer->Write(round);
+      }));
 }
 
 grpc::Status FittingService::Refine(
     grpc::ServerContext* context, const cellfit::v1::RefineRequest* request,
     grpc::ServerWriter<cellfit::v1::RefineUpdate>* writer) {
   CELLFIT_ADMIT(principal, context);
-  if (absl::Status valid = ValidateFitterId(request->fitter_id()); !valid.ok()) {
+  if (absl::Status valid = ValidateFitterId(request->fitter_id());
+      !valid.ok()) {
     return ToGrpcStatus(valid);
   }
-  return ToGrpcStatus(manager_->Refine(
-      principal->user, *request,
-      [writer](const cellfit::v1::RefineUpdate& update) { return writer->Write(update); }));
+  return ToGrpcStatus(
+      manager_->Refine(principal->user, *request,
+                       [writer](const cellfit::v1::RefineUpdate& update) {
+                         return writer->Write(update);
+                       }));
 }
 
 grpc::Status FittingService::Generate(
     grpc::ServerContext* context, const cellfit::v1::GenerateRequest* request,
     grpc::ServerWriter<cellfit::v1::GenerateChunk>* writer) {
   CELLFIT_ADMIT(principal, context);
-  if (absl::Status valid = ValidateFitterId(request->fitter_id()); !valid.ok()) {
+  if (absl::Status valid = ValidateFitterId(request->fitter_id());
+      !valid.ok()) {
     return ToGrpcStatus(valid);
   }
-  return ToGrpcStatus(manager_->Generate(
-      principal->user, *request,
-      [writer](const cellfit::v1::GenerateChunk& chunk) { return writer->Write(chunk); }));
+  return ToGrpcStatus(
+      manager_->Generate(principal->user, *request,
+                         [writer](const cellfit::v1::GenerateChunk& chunk) {
+                           return writer->Write(chunk);
+                         }));
 }
 
 grpc::Status FittingService::Simulate(
     grpc::ServerContext* context, const cellfit::v1::SimulateRequest* request,
     grpc::ServerWriter<cellfit::v1::GenerateChunk>* writer) {
   CELLFIT_ADMIT(principal, context);
-  return ToGrpcStatus(manager_->Simulate(
-      principal->user, *request,
-      [writer](const cellfit::v1::GenerateChunk& chunk) { return writer->Write(chunk); }));
+  return ToGrpcStatus(
+      manager_->Simulate(principal->user, *request,
+                         [writer](const cellfit::v1::GenerateChunk& chunk) {
+                           return writer->Write(chunk);
+                         }));
 }
 
 grpc::Status FittingService::Results(
     grpc::ServerContext* context, const cellfit::v1::ResultsRequest* request,
     grpc::ServerWriter<cellfit::v1::ResultsChunk>* writer) {
   CELLFIT_ADMIT(principal, context);
-  if (absl::Status valid = ValidateFitterId(request->fitter_id()); !valid.ok()) {
+  if (absl::Status valid = ValidateFitterId(request->fitter_id());
+      !valid.ok()) {
     return ToGrpcStatus(valid);
   }
-  return ToGrpcStatus(manager_->Results(
-      principal->user, *request,
-      [writer](const cellfit::v1::ResultsChunk& chunk) { return writer->Write(chunk); }));
+  return ToGrpcStatus(
+      manager_->Results(principal->user, *request,
+                        [writer](const cellfit::v1::ResultsChunk& chunk) {
+                          return writer->Write(chunk);
+                        }));
 }
 
-grpc::Status FittingService::CancelFit(grpc::ServerContext* context,
-                                       const cellfit::v1::CancelFitRequest* request,
-                                       cellfit::v1::FitterInfo* response) {
+grpc::Status FittingService::CancelFit(
+    grpc::ServerContext* context, const cellfit::v1::CancelFitRequest* request,
+    cellfit::v1::FitterInfo* response) {
   CELLFIT_ADMIT(principal, context);
-  if (absl::Status valid = ValidateFitterId(request->fitter_id()); !valid.ok()) {
+  if (absl::Status valid = ValidateFitterId(request->fitter_id());
+      !valid.ok()) {
     return ToGrpcStatus(valid);
   }
   auto info = manager_->CancelFit(principal->user, request->fitter_id());

@@ -22,8 +22,8 @@ namespace cellfit::server {
 class FittingService final : public cellfit::v1::Fitting::Service {
  public:
   FittingService(const Authenticator* auth, storage::Database* database,
-                 const WorkerRegistry* registry, fitting::FitterManager* manager,
-                 absl::Time started);
+                 const WorkerRegistry* registry,
+                 fitting::FitterManager* manager, absl::Time started);
 
   // From now on every call answers UNAVAILABLE (the server is stopping).
   void BeginDrain() { draining_ = true; }
@@ -48,13 +48,13 @@ class FittingService final : public cellfit::v1::Fitting::Service {
   grpc::Status CreateFitter(grpc::ServerContext* context,
                             const cellfit::v1::CreateFitterRequest* request,
                             cellfit::v1::FitterInfo* response) override;
-  grpc::Status Fit(grpc::ServerContext* context,
-                   grpc::ServerReaderWriter<cellfit::v1::FitRound,
-                                            cellfit::v1::FitControl>* stream)
-      override;
-  grpc::Status Watch(grpc::ServerContext* context,
-                     const cellfit::v1::WatchRequest* request,
-                     grpc::ServerWriter<cellfit::v1::FitRound>* writer) override;
+  grpc::Status Fit(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<cellfit::v1::FitRound, cellfit::v1::FitControl>*
+          stream) override;
+  grpc::Status Watch(
+      grpc::ServerContext* context, const cellfit::v1::WatchRequest* request,
+      grpc::ServerWriter<cellfit::v1::FitRound>* writer) override;
   grpc::Status Refine(
       grpc::ServerContext* context, const cellfit::v1::RefineRequest* request,
       grpc::ServerWriter<cellfit::v1::RefineUpdate>* writer) override;

@@ -22,23 +22,23 @@ class FittingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auth_ = std::make_unique<Authenticator>(
-        std::vector<TokenEntry>{{kAlice, "alice", 1},
-                                {kBob, "bob", 2},
-                                {kWorker, "@worker", 3}},
+        std::vector<TokenEntry>{
+            {kAlice, "alice", 1}, {kBob, "bob", 2}, {kWorker, "@worker", 3}},
         "local-token-0123456789");
     database_ = *storage::Database::Open(":memory:");
-    manager_ = std::make_unique<fitting::FitterManager>(database_.get(), &dispatcher_);
-    service_ = std::make_unique<FittingService>(auth_.get(), database_.get(),
-                                                &registry_, manager_.get(), absl::Now());
+    manager_ =
+        std::make_unique<fitting::FitterManager>(database_.get(), &dispatcher_);
+    service_ = std::make_unique<FittingService>(
+        auth_.get(), database_.get(), &registry_, manager_.get(), absl::Now());
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
-    stub_ = cellfit::v1::Fitting::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port),
-        grpc::InsecureChannelCredentials()));
+    stub_ = cellfit::v1::Fitting::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                            grpc::InsecureChannelCredentials()));
   }
   void TearDown() override { server_->Shutdown(); }
 
@@ -58,7 +58,8 @@ class FittingServiceTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
     auto context = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+    if (!token.empty())
+      context->AddMetadata("authorization", "Bearer " + token);
     return context;
   }
 
@@ -112,8 +113,7 @@ TEST_F(FittingServiceTest, UsersSeeOnlyTheirOwnFitters) {
   EXPECT_EQ(list.fitters(0).owner(), "alice");
   EXPECT_EQ(list.fitters(0).n_traces(), 5u);
   EXPECT_EQ(list.fitters(0).state(), cellfit::v1::FITTER_STATE_IDLE);
-  EXPECT_THAT(list.fitters(0).parameters(),
-              ::testing::ElementsAre("gl", "Cm"));
+  EXPECT_THAT(list.fitters(0).parameters(), ::testing::ElementsAre("gl", "Cm"));
 
   cellfit::v1::GetFitterRequest get;
   cellfit::v1::FitterInfo info;
@@ -131,9 +131,9 @@ TEST_F(FittingServiceTest, UsersSeeOnlyTheirOwnFitters) {
   cellfit::v1::DeleteFitterRequest remove;
   cellfit::v1::DeleteFitterResponse removed;
   remove.set_fitter_id("fb");
-  EXPECT_EQ(stub_->DeleteFitter(As(kAlice).get(), remove, &removed)
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      stub_->DeleteFitter(As(kAlice).get(), remove, &removed).error_code(),
+      grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(database_->GetFitter("fb").ok());  // still there
   EXPECT_TRUE(stub_->DeleteFitter(As(kBob).get(), remove, &removed).ok());
   EXPECT_EQ(database_->GetFitter("fb").status().code(),

@@ -1,9 +1,5 @@
 #include "server/server_app.h"
 
-#include "server/dispatch/dispatcher.h"
-#include "server/dispatch_events.h"
-#include "server/fitting/fitter_manager.h"
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -22,6 +18,9 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/auth.h"
+#include "server/dispatch/dispatcher.h"
+#include "server/dispatch_events.h"
+#include "server/fitting/fitter_manager.h"
 #include "server/fitting_service.h"
 #include "server/local_workers.h"
 #include "server/version.h"
@@ -72,8 +71,8 @@ absl::Status WriteAddressFile(const std::string& path,
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
   if (error) {
-    return absl::InternalError(absl::StrCat(
-        "cannot write the address file '", path, "': ", error.message()));
+    return absl::InternalError(absl::StrCat("cannot write the address file '",
+                                            path, "': ", error.message()));
   }
   return absl::OkStatus();
 }
@@ -150,8 +149,10 @@ int RunServer(const ServerOptions& options) {
   auto registry = std::make_unique<WorkerRegistry>(options.registry);
   dispatch::Dispatcher dispatcher;
   DispatchEvents events(&dispatcher);
-  auto manager = std::make_unique<fitting::FitterManager>(database->get(), &dispatcher);
-  FittingService fitting(&auth, database->get(), registry.get(), manager.get(), started);
+  auto manager =
+      std::make_unique<fitting::FitterManager>(database->get(), &dispatcher);
+  FittingService fitting(&auth, database->get(), registry.get(), manager.get(),
+                         started);
   WorkerPoolService pool(&auth, registry.get(), &events);
 
   // Fits a previous server process left running continue (they wait for the
@@ -170,8 +171,8 @@ int RunServer(const ServerOptions& options) {
   builder.RegisterService(&fitting);
   builder.RegisterService(&pool);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || (port == 0 && !absl::StartsWith(options.listen,
-                                                           "unix:"))) {
+  if (server == nullptr ||
+      (port == 0 && !absl::StartsWith(options.listen, "unix:"))) {
     LOG(ERROR) << "cannot listen on " << options.listen
                << " (address in use, or not an address of this machine?)";
     return 1;
@@ -192,13 +193,11 @@ int RunServer(const ServerOptions& options) {
   const int local_count =
       options.local_workers < 0 ? AvailableCores() : options.local_workers;
   LocalWorkers local_workers(LocalWorkerOptions{
-      options.worker_binary.empty()
-          ? ExecutableDirectory() + "/cellfit-worker"
-          : options.worker_binary,
+      options.worker_binary.empty() ? ExecutableDirectory() + "/cellfit-worker"
+                                    : options.worker_binary,
       DialAddress(options.listen, port), auth.local_worker_token(),
       options.worker_args});
-  if (absl::Status spawned = local_workers.Spawn(local_count);
-      !spawned.ok()) {
+  if (absl::Status spawned = local_workers.Spawn(local_count); !spawned.ok()) {
     LOG(ERROR) << spawned.message();
     server->Shutdown(std::chrono::system_clock::now());
     return 1;
@@ -236,7 +235,8 @@ int RunServer(const ServerOptions& options) {
   // The fits have stopped and the workers left, so the calls still in flight
   // are short ones: give them a moment, not the whole grace period (gRPC's
   // shutdown would otherwise also wait for idle client connections to go).
-  server->Shutdown(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Milliseconds(500))));
+  server->Shutdown(absl::ToChronoTime(
+      std::min(deadline, absl::Now() + absl::Milliseconds(500))));
   int killed = local_workers.WaitAll(deadline);
   server.reset();
   manager.reset();

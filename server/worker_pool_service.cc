@@ -111,15 +111,14 @@ grpc::Status WorkerPoolService::Connect(grpc::ServerContext* context,
             registry_->Register(*key, std::move(info), reg.requested_id());
         if (!id.ok()) {
           result = ToGrpcStatus(id.status());
-          reason = absl::StrCat("refused its registration: ",
-                                id.status().message());
+          reason =
+              absl::StrCat("refused its registration: ", id.status().message());
           break;
         }
         worker_id = *id;
         if (reg.version() != CellfitVersion()) {
           LOG(WARNING) << "worker " << worker_id << " runs cellfit "
-                       << reg.version() << ", this server "
-                       << CellfitVersion();
+                       << reg.version() << ", this server " << CellfitVersion();
         }
         ServerMessage reply;
         reply.mutable_registered()->set_worker_id(worker_id);
@@ -160,8 +159,7 @@ grpc::Status WorkerPoolService::Connect(grpc::ServerContext* context,
           events_->OnBatchResult(worker_id,
                                  std::move(*message.mutable_batch_result()));
         } else {
-          LOG(WARNING) << "worker " << worker_id
-                       << " sent a result for batch "
+          LOG(WARNING) << "worker " << worker_id << " sent a result for batch "
                        << message.batch_result().batch_id()
                        << " that no one dispatched";
         }

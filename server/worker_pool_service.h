@@ -18,8 +18,9 @@ class WorkerEvents {
  public:
   virtual ~WorkerEvents() = default;
   // A worker registered on `connection` (after its Registered reply).
-  virtual void OnWorkerRegistered(const std::string& worker_id, const WorkerInfo& info,
-                                  std::shared_ptr<WorkerConnection> connection) = 0;
+  virtual void OnWorkerRegistered(
+      const std::string& worker_id, const WorkerInfo& info,
+      std::shared_ptr<WorkerConnection> connection) = 0;
   virtual void OnJobReady(const std::string& worker_id,
                           const cellfit::v1::JobReady& ready) = 0;
   virtual void OnBatchResult(const std::string& worker_id,

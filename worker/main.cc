@@ -31,7 +31,8 @@
 #include "worker/simulation_batch_runner.h"
 #include "worker/worker_client.h"
 
-ABSL_FLAG(std::string, server, "", "HOST:PORT of the cellfit-server (required)");
+ABSL_FLAG(std::string, server, "",
+          "HOST:PORT of the cellfit-server (required)");
 ABSL_FLAG(std::string, token, "",
           "the worker token (visible to other users in `ps`: prefer "
           "--token_file or CELLFIT_TOKEN)");
@@ -140,11 +141,11 @@ int main(int argc, char** argv) {
   options.has_compiler = cellfit::worker::FindCxxCompiler().has_value();
   options.max_backoff = absl::GetFlag(FLAGS_max_backoff);
 
-  WorkerClient client(options, std::make_unique<cellfit::worker::SimulationBatchRunner>(
-                                   static_cast<int>(options.threads),
-                                   options.has_compiler));
-  LOG(INFO) << "cellfit-worker " << cellfit::worker::CellfitVersion()
-            << " on " << cellfit::worker::HostName() << ": " << options.threads
+  WorkerClient client(
+      options, std::make_unique<cellfit::worker::SimulationBatchRunner>(
+                   static_cast<int>(options.threads), options.has_compiler));
+  LOG(INFO) << "cellfit-worker " << cellfit::worker::CellfitVersion() << " on "
+            << cellfit::worker::HostName() << ": " << options.threads
             << " threads, C++ compiler "
             << (options.has_compiler ? "found" : "not found")
             << "; connecting to " << options.server;

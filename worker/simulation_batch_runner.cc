@@ -8,14 +8,15 @@
 
 namespace cellfit::worker {
 
-SimulationBatchRunner::SimulationBatchRunner(int threads, bool has_compiler,
-                                             standalone::CompilerOptions compiler) {
+SimulationBatchRunner::SimulationBatchRunner(
+    int threads, bool has_compiler, standalone::CompilerOptions compiler) {
   options_.threads = std::max(1, threads);
   if (has_compiler) {
     options_.backend_factory =
         [compiler](const model::StepProgram& program,
                    v1::Backend backend) -> absl::StatusOr<jobs::SimulateFn> {
-      if (backend != v1::BACKEND_STANDALONE) return jobs::SimulateFn(runtime::RunBatch);
+      if (backend != v1::BACKEND_STANDALONE)
+        return jobs::SimulateFn(runtime::RunBatch);
       auto runner = standalone::MakeStandaloneRunner(program, compiler);
       if (!runner.ok()) return runner.status();
       return jobs::SimulateFn(std::move(*runner));
@@ -30,17 +31,19 @@ absl::Status SimulationBatchRunner::PrepareJob(const v1::JobData& job) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::BatchResult> SimulationBatchRunner::RunBatch(const v1::Batch& batch) {
+absl::StatusOr<v1::BatchResult> SimulationBatchRunner::RunBatch(
+    const v1::Batch& batch) {
   auto it = jobs_.find(batch.job_id());
   if (it == jobs_.end()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("job ", batch.job_id(), " is not prepared on this worker"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", batch.job_id(), " is not prepared on this worker"));
   }
   const auto start = std::chrono::steady_clock::now();
   auto result = it->second->Run(batch);
   if (result.ok()) {
     result->set_seconds(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   return result;
 }

@@ -40,7 +40,8 @@ void Dispatcher::RemoveWorker(const std::string& worker_id) {
       auto flight = in_flight_.find(batch_id);
       if (flight == in_flight_.end()) continue;
       auto job = jobs_.find(flight->second.batch.batch.job_id());
-      if (job != jobs_.end()) job->second.pending.push_front(std::move(flight->second.batch));
+      if (job != jobs_.end())
+        job->second.pending.push_front(std::move(flight->second.batch));
       in_flight_.erase(flight);
     }
     if (!lost.empty()) {
@@ -53,7 +54,8 @@ void Dispatcher::RemoveWorker(const std::string& worker_id) {
   Flush(flush);
 }
 
-void Dispatcher::OnJobReady(const std::string& worker_id, const v1::JobReady& ready) {
+void Dispatcher::OnJobReady(const std::string& worker_id,
+                            const v1::JobReady& ready) {
   if (ready.ok()) return;
   absl::MutexLock lock(&mu_);
   // A job that cannot be prepared fails the same way everywhere (a compile
@@ -63,7 +65,8 @@ void Dispatcher::OnJobReady(const std::string& worker_id, const v1::JobReady& re
               "worker ", worker_id, " cannot run the job: ", ready.error())));
 }
 
-void Dispatcher::OnBatchResult(const std::string& worker_id, v1::BatchResult result) {
+void Dispatcher::OnBatchResult(const std::string& worker_id,
+                               v1::BatchResult result) {
   std::vector<std::string> flush;
   {
     absl::MutexLock lock(&mu_);
@@ -118,7 +121,8 @@ void Dispatcher::RemoveJob(const std::string& job_id) {
   Flush(flush);
 }
 
-void Dispatcher::FailJob(const std::string& job_id, const absl::Status& status) {
+void Dispatcher::FailJob(const std::string& job_id,
+                         const absl::Status& status) {
   auto job = jobs_.find(job_id);
   if (job == jobs_.end()) return;
   for (PendingBatch& batch : job->second.pending) {
@@ -134,7 +138,8 @@ void Dispatcher::FailJob(const std::string& job_id, const absl::Status& status) 
     Run& run = *it->second.batch.run;
     if (run.status.ok()) run.status = status;
     run.remaining = 0;
-    if (auto worker = workers_.find(it->second.worker_id); worker != workers_.end()) {
+    if (auto worker = workers_.find(it->second.worker_id);
+        worker != workers_.end()) {
       worker->second.in_flight.erase(it->first);
     }
     it = in_flight_.erase(it);
@@ -147,7 +152,8 @@ std::vector<std::string> Dispatcher::Schedule() {
   while (progress) {
     progress = false;
     for (auto& [worker_id, worker] : workers_) {
-      if (static_cast<int>(worker.in_flight.size()) >= options_.batches_per_worker) {
+      if (static_cast<int>(worker.in_flight.size()) >=
+          options_.batches_per_worker) {
         continue;
       }
       // The next job after the cursor that has work this worker can do.
@@ -156,7 +162,8 @@ std::vector<std::string> Dispatcher::Schedule() {
       for (size_t k = 0; k < jobs_.size() && chosen == nullptr; ++k) {
         if (start == jobs_.end()) start = jobs_.begin();
         Job& job = start->second;
-        if (!job.pending.empty() && (!job.needs_compiler || worker.has_compiler)) {
+        if (!job.pending.empty() &&
+            (!job.needs_compiler || worker.has_compiler)) {
           chosen = &job;
           next_job_ = start->first;
         }
@@ -231,14 +238,16 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
     for (size_t k = 0; k < batches.size(); ++k) {
       batches[k].set_job_id(job_id);
       batches[k].set_batch_id(next_batch_id_++);
-      job->second.pending.push_back(PendingBatch{std::move(batches[k]), run, k});
+      job->second.pending.push_back(
+          PendingBatch{std::move(batches[k]), run, k});
     }
     flush = Schedule();
   }
   Flush(flush);
   absl::MutexLock lock(&mu_);
   auto done = [&run]() { return run->remaining == 0; };
-  while (!mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(200))) {
+  while (
+      !mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(200))) {
     if (cancelled && cancelled()) {
       // Drop what has not started; answers of running batches are ignored.
       auto job = jobs_.find(job_id);
@@ -250,7 +259,8 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
       }
       for (auto it = in_flight_.begin(); it != in_flight_.end();) {
         if (it->second.batch.run == run) {
-          if (auto worker = workers_.find(it->second.worker_id); worker != workers_.end()) {
+          if (auto worker = workers_.find(it->second.worker_id);
+              worker != workers_.end()) {
             worker->second.in_flight.erase(it->first);
           }
           it = in_flight_.erase(it);

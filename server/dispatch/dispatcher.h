@@ -47,8 +47,8 @@ class Dispatcher {
   ~Dispatcher();
 
   // ---- workers (from the WorkerPool service) ----
-  void AddWorker(const std::string& worker_id, uint32_t cores, bool has_compiler,
-                 std::shared_ptr<WorkerChannel> channel);
+  void AddWorker(const std::string& worker_id, uint32_t cores,
+                 bool has_compiler, std::shared_ptr<WorkerChannel> channel);
   // Its unfinished batches go back to the front of their queues.
   void RemoveWorker(const std::string& worker_id);
   void OnJobReady(const std::string& worker_id, const v1::JobReady& ready);
@@ -107,7 +107,8 @@ class Dispatcher {
   // Assigns pending batches to free worker slots; returns the workers whose
   // outboxes got messages.
   std::vector<std::string> Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Flush(const std::vector<std::string>& worker_ids) ABSL_LOCKS_EXCLUDED(mu_);
+  void Flush(const std::vector<std::string>& worker_ids)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void FailJob(const std::string& job_id, const absl::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -27,9 +27,8 @@ class FakeWorker : public WorkerChannel {
       result.set_batch_id(message.batch().batch_id());
       result.set_ok(true);
       result.add_penalties(message.batch().iteration());
-      answers_.push_back(std::thread([this, result] {
-        dispatcher_->OnBatchResult(id_, result);
-      }));
+      answers_.push_back(std::thread(
+          [this, result] { dispatcher_->OnBatchResult(id_, result); }));
     }
     return true;
   }
@@ -65,15 +64,18 @@ class FakeWorker : public WorkerChannel {
 
 // Ends a test's workers before its dispatcher: the dispatcher forgets them
 // and their answer threads finish while it still exists.
-void Finish(Dispatcher& dispatcher,
-            const std::vector<std::pair<std::string, std::shared_ptr<FakeWorker>>>& workers) {
+void Finish(
+    Dispatcher& dispatcher,
+    const std::vector<std::pair<std::string, std::shared_ptr<FakeWorker>>>&
+        workers) {
   for (const auto& [id, worker] : workers) {
     dispatcher.RemoveWorker(id);
     worker->Join();
   }
 }
 
-std::shared_ptr<v1::JobData> Job(const std::string& id, bool standalone = false) {
+std::shared_ptr<v1::JobData> Job(const std::string& id,
+                                 bool standalone = false) {
   auto job = std::make_shared<v1::JobData>();
   job->set_job_id(id);
   if (standalone) job->set_backend(v1::BACKEND_STANDALONE);
@@ -110,7 +112,8 @@ TEST(Dispatcher, SendsJobDataOnceAndReturnsResultsInOrder) {
 
 TEST(Dispatcher, ALostWorkersBatchesGoToAnotherAndCountOnce) {
   Dispatcher dispatcher;
-  auto silent = std::make_shared<FakeWorker>(&dispatcher, "hung", /*silent=*/true);
+  auto silent =
+      std::make_shared<FakeWorker>(&dispatcher, "hung", /*silent=*/true);
   dispatcher.AddWorker("hung", 1, false, silent);
   dispatcher.AddJob(Job("job"));
   absl::StatusOr<std::vector<v1::BatchResult>> results;
@@ -197,7 +200,8 @@ TEST(Dispatcher, AJobAWorkerCannotPrepareFailsItsRuns) {
   dispatcher.OnJobReady("w", ready);
   fit.join();
   ASSERT_FALSE(results.ok());
-  EXPECT_NE(results.status().message().find("compile error: x"), std::string::npos);
+  EXPECT_NE(results.status().message().find("compile error: x"),
+            std::string::npos);
   Finish(dispatcher, {{"w", silent}});
 }
 
@@ -207,7 +211,8 @@ TEST(Dispatcher, CancellingStopsWaiting) {
   std::atomic<bool> cancel{false};
   absl::StatusOr<std::vector<v1::BatchResult>> results;
   std::thread fit([&] {
-    results = dispatcher.RunBatches("job", Batches(3), [&] { return cancel.load(); });
+    results =
+        dispatcher.RunBatches("job", Batches(3), [&] { return cancel.load(); });
   });
   absl::SleepFor(absl::Milliseconds(50));
   cancel = true;

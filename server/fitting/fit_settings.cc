@@ -43,13 +43,16 @@ absl::StatusOr<FitSettings> MakeFitSettings(const FitterModel& model,
   FitSettings settings;
   const auto& ns = model.converted.model_spec.namespace_entries;
   // Optimizer.
-  settings.optimizer.method =
-      request.optimizer().method().empty() ? "DE" : request.optimizer().method();
-  settings.optimizer.seed = request.optimizer().seed() != 0 ? request.optimizer().seed() : seed;
+  settings.optimizer.method = request.optimizer().method().empty()
+                                  ? "DE"
+                                  : request.optimizer().method();
+  settings.optimizer.seed =
+      request.optimizer().seed() != 0 ? request.optimizer().seed() : seed;
   for (const auto& [name, value] : request.optimizer().options()) {
     settings.optimizer.options[name] = value;
   }
-  if (auto method = optimize::ResolveMethod(settings.optimizer.method); !method.ok()) {
+  if (auto method = optimize::ResolveMethod(settings.optimizer.method);
+      !method.ok()) {
     return method.status();
   }
   // Bounds, in the model's parameter order.
@@ -58,14 +61,14 @@ absl::StatusOr<FitSettings> MakeFitSettings(const FitterModel& model,
     const auto it = std::find(model.parameters.begin(), model.parameters.end(),
                               bounds.parameter());
     if (it == model.parameters.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bounds given for '", bounds.parameter(),
-          "', which is not a parameter of the model (parameters: ",
-          absl::StrJoin(model.parameters, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bounds given for '", bounds.parameter(),
+                       "', which is not a parameter of the model (parameters: ",
+                       absl::StrJoin(model.parameters, ", "), ")"));
     }
     if (!given.emplace(bounds.parameter(), &bounds).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bounds for '", bounds.parameter(), "' are given twice"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bounds for '", bounds.parameter(), "' are given twice"));
     }
   }
   std::vector<std::string> missing;
@@ -83,12 +86,13 @@ absl::StatusOr<FitSettings> MakeFitSettings(const FitterModel& model,
     for (const auto& [quantity, target] :
          {std::pair{&it->second->lower(), &bounds.lower},
           std::pair{&it->second->upper(), &bounds.upper}}) {
-      auto value = jobs::ToQuantity(*quantity, absl::StrCat("bounds.", name), ns);
+      auto value =
+          jobs::ToQuantity(*quantity, absl::StrCat("bounds.", name), ns);
       if (!value.ok()) return value.status();
       if (!(value->dimension == model.parameter_dimensions[k])) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "the bounds of '", name, "' have unit ", value->dimension.DisplayUnit(),
-            ", but '", name, "' has unit ",
+            "the bounds of '", name, "' have unit ",
+            value->dimension.DisplayUnit(), ", but '", name, "' has unit ",
             model.parameter_dimensions[k].DisplayUnit()));
       }
       *target = value->value;
@@ -106,8 +110,9 @@ absl::StatusOr<FitSettings> MakeFitSettings(const FitterModel& model,
 
   // Metrics: one per output (none for online fitters, which use their own
   // squared error).
-  settings.penalty = request.penalty().empty() ? model.converted.model_spec.penalty
-                                               : request.penalty();
+  settings.penalty = request.penalty().empty()
+                         ? model.converted.model_spec.penalty
+                         : request.penalty();
   if (model.kind == v1::FITTER_KIND_ONLINE_TRACE) {
     for (const v1::MetricSpec& metric : request.metrics()) {
       if (!metric.has_mse()) {
@@ -128,34 +133,39 @@ absl::StatusOr<FitSettings> MakeFitSettings(const FitterModel& model,
       return absl::InvalidArgumentError(
           "a metric is needed (e.g. mse for traces, gamma for spikes)");
     }
-    std::vector<v1::MetricSpec> specs(request.metrics().begin(), request.metrics().end());
+    std::vector<v1::MetricSpec> specs(request.metrics().begin(),
+                                      request.metrics().end());
     // Builds (and so validates) every metric against the targets.
     auto built = jobs::BuildMetrics(specs, model.converted);
     if (!built.ok()) return built.status();
     for (const jobs::OutputMetric& metric : *built) {
       const auto& output = model.converted.outputs[metric.output_index];
-      if (metric.metric->output_kind() == metrics::OutputKind::kTraces && output.spikes) {
+      if (metric.metric->output_kind() == metrics::OutputKind::kTraces &&
+          output.spikes) {
         return absl::InvalidArgumentError(absl::StrCat(
             "the ", std::string(metric.metric->name()),
             " metric needs traces, but the output 'spikes' holds spike times"));
       }
-      if (metric.metric->output_kind() == metrics::OutputKind::kSpikes && !output.spikes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "the GammaFactor metric needs spike times, but '", output.variable,
-            "' holds traces"));
+      if (metric.metric->output_kind() == metrics::OutputKind::kSpikes &&
+          !output.spikes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the GammaFactor metric needs spike times, but '",
+                         output.variable, "' holds traces"));
       }
       OutputScoring scoring;
       scoring.output = metric.output;
       scoring.kind = metric.metric->kind();
       scoring.normalization = metric.metric->normalization();
-      scoring.dimension = output.spikes ? model::Dimension()
-                                        : output.dimension.Power(
-                                              metric.metric->error_dimension_exponent());
+      scoring.dimension = output.spikes
+                              ? model::Dimension()
+                              : output.dimension.Power(
+                                    metric.metric->error_dimension_exponent());
       settings.outputs.push_back(scoring);
     }
   }
-  settings.error_dimension = settings.outputs.empty() ? model::Dimension()
-                                                      : settings.outputs[0].dimension;
+  settings.error_dimension = settings.outputs.empty()
+                                 ? model::Dimension()
+                                 : settings.outputs[0].dimension;
   for (const OutputScoring& scoring : settings.outputs) {
     // Errors of different dimensions add up as plain numbers.
     if (!(scoring.dimension == settings.error_dimension)) {
@@ -182,7 +192,8 @@ std::string MetricFingerprint(const v1::FitRequest& request) {
 
 std::string BoundsFingerprint(const v1::FitRequest& request) {
   std::vector<std::string> parts;
-  for (const v1::Bounds& bounds : request.bounds()) parts.push_back(Deterministic(bounds));
+  for (const v1::Bounds& bounds : request.bounds())
+    parts.push_back(Deterministic(bounds));
   std::sort(parts.begin(), parts.end());
   return absl::StrJoin(parts, "|");
 }

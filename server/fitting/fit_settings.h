@@ -39,7 +39,7 @@ struct FitSettings {
 struct FitterModel {
   v1::FitterKind kind = v1::FITTER_KIND_UNSPECIFIED;
   jobs::ConvertedSpec converted;
-  std::vector<std::string> parameters;            // model order
+  std::vector<std::string> parameters;  // model order
   std::vector<model::Dimension> parameter_dimensions;
   std::string method;
 };

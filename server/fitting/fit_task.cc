@@ -19,7 +19,9 @@ FitTask::~FitTask() {
   if (thread_.joinable()) thread_.join();
 }
 
-void FitTask::Start() { thread_ = std::thread([this] { Loop(); }); }
+void FitTask::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void FitTask::Ack(int64_t round) {
   absl::MutexLock lock(&mu_);
@@ -54,9 +56,11 @@ FitTask::Wait FitTask::NextRound(int64_t next, v1::FitRound* round,
   absl::MutexLock lock(&mu_);
   auto ready = [&]() {
     if (finished_) return true;
-    return !published_.empty() && static_cast<int64_t>(published_.back().round()) >= next;
+    return !published_.empty() &&
+           static_cast<int64_t>(published_.back().round()) >= next;
   };
-  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout)) return Wait::kTimeout;
+  if (!mu_.AwaitWithTimeout(absl::Condition(&ready), timeout))
+    return Wait::kTimeout;
   for (const v1::FitRound& candidate : published_) {
     if (static_cast<int64_t>(candidate.round()) >= next) {
       *round = candidate;
@@ -93,7 +97,9 @@ void FitTask::Loop() {
     if (!status.ok()) break;
     if (setup_.acknowledge && round + 1 < setup_.target_rounds) {
       absl::MutexLock lock(&mu_);
-      auto acknowledged = [&]() { return acked_ >= round || end_request_ != End::kNone; };
+      auto acknowledged = [&]() {
+        return acked_ >= round || end_request_ != End::kNone;
+      };
       mu_.Await(absl::Condition(&acknowledged));
     }
     ++round;
@@ -110,15 +116,17 @@ absl::Status FitTask::RunRound(int64_t round) {
   const int n_params = static_cast<int>(candidates->cols());
   const int n_traces = setup_.model->converted.n_traces;
   const int64_t iteration = setup_.run.start_iteration + round;
-  const int workers = std::max<int>(1, static_cast<int>(setup_.dispatcher->worker_count()));
+  const int workers =
+      std::max<int>(1, static_cast<int>(setup_.dispatcher->worker_count()));
   // Two batches a worker keep it busy while results travel, but a batch of a
   // few neurons wastes most of its last block of lanes and costs a message:
   // below kMinNeuronsPerBatch neurons a batch, fewer batches (never fewer
   // than one a worker).
   constexpr int kMinNeuronsPerBatch = 64;
-  const int by_size = (n_samples * n_traces + kMinNeuronsPerBatch - 1) / kMinNeuronsPerBatch;
-  const int parts =
-      std::clamp(by_size, workers, workers * std::max(1, setup_.batches_per_worker));
+  const int by_size =
+      (n_samples * n_traces + kMinNeuronsPerBatch - 1) / kMinNeuronsPerBatch;
+  const int parts = std::clamp(
+      by_size, workers, workers * std::max(1, setup_.batches_per_worker));
   const std::vector<BatchPlan> plan = PlanBatches(n_samples, parts);
   std::vector<v1::Batch> batches;
   for (const BatchPlan& part : plan) {
@@ -127,27 +135,32 @@ absl::Status FitTask::RunRound(int64_t round) {
     batch.set_first_sample(part.first_sample);
     batch.set_iteration(static_cast<double>(iteration));
     batch.set_seed(setup_.settings.optimizer.seed * 1000003ULL + round);
-    for (int s = part.first_sample; s < part.first_sample + part.n_samples; ++s) {
+    for (int s = part.first_sample; s < part.first_sample + part.n_samples;
+         ++s) {
       for (int p = 0; p < n_params; ++p) batch.add_params((*candidates)(s, p));
     }
     batches.push_back(std::move(batch));
   }
-  auto results = setup_.dispatcher->RunBatches(setup_.job_id, std::move(batches), [this] {
-    absl::MutexLock lock(&mu_);
-    return abandon_round_;
-  });
+  auto results =
+      setup_.dispatcher->RunBatches(setup_.job_id, std::move(batches), [this] {
+        absl::MutexLock lock(&mu_);
+        return abandon_round_;
+      });
   if (!results.ok()) return results.status();
-  auto scores = ScoreRound(setup_.settings, n_samples, n_traces, plan, *results);
+  auto scores =
+      ScoreRound(setup_.settings, n_samples, n_traces, plan, *results);
   if (!scores.ok()) return scores.status();
   Eigen::VectorXd errors(n_samples);
   for (int s = 0; s < n_samples; ++s) errors(s) = scores->total[s];
-  if (absl::Status told = optimizer.Tell(*candidates, errors); !told.ok()) return told;
+  if (absl::Status told = optimizer.Tell(*candidates, errors); !told.ok())
+    return told;
 
   storage::RoundInput input;
   input.round = round;
   input.iteration = iteration;
   input.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
   input.checkpoint = optimizer.SaveState();
   RoundView view;
   view.fitter_id = setup_.fitter_id;
@@ -159,7 +172,8 @@ absl::Status FitTask::RunRound(int64_t round) {
   for (int s = 0; s < n_samples; ++s) {
     storage::Evaluation evaluation;
     evaluation.sample = s;
-    for (int p = 0; p < n_params; ++p) evaluation.params.push_back((*candidates)(s, p));
+    for (int p = 0; p < n_params; ++p)
+      evaluation.params.push_back((*candidates)(s, p));
     evaluation.error = scores->total[s];
     for (const auto& objective : scores->objectives) {
       evaluation.objectives.push_back(objective[s]);
@@ -172,7 +186,8 @@ absl::Status FitTask::RunRound(int64_t round) {
   if (!run.ok()) return run.status();
   setup_.run = *run;
   view.best_params = run->best_params;
-  view.best_error = run->best_error.value_or(std::numeric_limits<double>::infinity());
+  view.best_error =
+      run->best_error.value_or(std::numeric_limits<double>::infinity());
   v1::FitRound message = MakeFitRound(view, setup_.units);
   message.set_last(round + 1 >= setup_.target_rounds);
   if (message.last()) message.set_stop_reason("completed");
@@ -192,7 +207,8 @@ void FitTask::Finish(const absl::Status& loop_status) {
   std::string error;
   if (end == End::kInterrupted) {
     // Left RUNNING: the next server resumes it.
-    status = absl::UnavailableError("the server is shutting down; the fit resumes when it starts again");
+    status = absl::UnavailableError(
+        "the server is shutting down; the fit resumes when it starts again");
   } else if (end == End::kCancelled) {
     status = absl::CancelledError("the fit was cancelled");
     state = storage::FitterState::kCancelled;
@@ -205,12 +221,15 @@ void FitTask::Finish(const absl::Status& loop_status) {
       LOG(WARNING) << "fit of " << setup_.fitter_id << " failed: " << status;
     }
   } else if (end == End::kClientGone) {
-    status = absl::CancelledError("the client went away; the fit stopped after its round");
+    status = absl::CancelledError(
+        "the client went away; the fit stopped after its round");
   }
   if (end != End::kInterrupted) {
-    if (absl::Status saved = setup_.database->SetFitterState(setup_.fitter_id, state, error);
+    if (absl::Status saved =
+            setup_.database->SetFitterState(setup_.fitter_id, state, error);
         !saved.ok()) {
-      LOG(ERROR) << "cannot record the state of " << setup_.fitter_id << ": " << saved;
+      LOG(ERROR) << "cannot record the state of " << setup_.fitter_id << ": "
+                 << saved;
     }
   }
   absl::MutexLock lock(&mu_);

@@ -30,9 +30,9 @@ struct FitTaskSetup {
   storage::RunRecord run;
   RunUnits units;
   std::unique_ptr<optimize::Optimizer> optimizer;
-  std::string job_id;          // registered with the dispatcher
-  int64_t target_rounds = 0;   // run-level round count to reach
-  bool acknowledge = false;    // wait for Ack after each round
+  std::string job_id;         // registered with the dispatcher
+  int64_t target_rounds = 0;  // run-level round count to reach
+  bool acknowledge = false;   // wait for Ack after each round
   int batches_per_worker = 2;
 };
 
@@ -69,7 +69,14 @@ class FitTask {
   int64_t run_index() const { return setup_.run.index; }
 
  private:
-  enum class End { kNone, kCompleted, kStopped, kClientGone, kCancelled, kInterrupted };
+  enum class End {
+    kNone,
+    kCompleted,
+    kStopped,
+    kClientGone,
+    kCancelled,
+    kInterrupted
+  };
 
   void Loop();
   absl::Status RunRound(int64_t round);

@@ -13,8 +13,8 @@
 #include "model/methods.h"
 #include "server/fitting/fit_task.h"
 #include "server/fitting/refine.h"
-#include "worker/jobs/metric_conversion.h"
 #include "server/optimize/make_optimizer.h"
+#include "worker/jobs/metric_conversion.h"
 #include "worker/jobs/spec_conversion.h"
 
 namespace cellfit::fitting {
@@ -30,25 +30,31 @@ std::string GenerateJobIdOf(const std::string& fitter_id) {
 
 v1::VariableKind WireVariableKind(model::SymbolKind kind) {
   switch (kind) {
-    case model::SymbolKind::kState: return v1::VARIABLE_KIND_STATE;
-    case model::SymbolKind::kSubexpression: return v1::VARIABLE_KIND_SUBEXPRESSION;
-    case model::SymbolKind::kParameter: return v1::VARIABLE_KIND_PARAMETER;
-    case model::SymbolKind::kInput: return v1::VARIABLE_KIND_INPUT;
-    case model::SymbolKind::kTarget: return v1::VARIABLE_KIND_TARGET;
-    default: return v1::VARIABLE_KIND_BUILTIN;
+    case model::SymbolKind::kState:
+      return v1::VARIABLE_KIND_STATE;
+    case model::SymbolKind::kSubexpression:
+      return v1::VARIABLE_KIND_SUBEXPRESSION;
+    case model::SymbolKind::kParameter:
+      return v1::VARIABLE_KIND_PARAMETER;
+    case model::SymbolKind::kInput:
+      return v1::VARIABLE_KIND_INPUT;
+    case model::SymbolKind::kTarget:
+      return v1::VARIABLE_KIND_TARGET;
+    default:
+      return v1::VARIABLE_KIND_BUILTIN;
   }
 }
 
 // The record-only job data of a spec (generate, simulate).
-std::shared_ptr<v1::JobData> RecordJob(const std::string& job_id,
-                                       const v1::FitterSpec& spec,
-                                       const std::vector<std::string>& parameters,
-                                       v1::Backend backend) {
+std::shared_ptr<v1::JobData> RecordJob(
+    const std::string& job_id, const v1::FitterSpec& spec,
+    const std::vector<std::string>& parameters, v1::Backend backend) {
   auto job = std::make_shared<v1::JobData>();
   job->set_job_id(job_id);
   *job->mutable_spec() = spec;
   for (const std::string& p : parameters) job->add_parameters(p);
-  job->set_backend(backend == v1::BACKEND_UNSPECIFIED ? spec.backend() : backend);
+  job->set_backend(backend == v1::BACKEND_UNSPECIFIED ? spec.backend()
+                                                      : backend);
   return job;
 }
 
@@ -62,27 +68,27 @@ absl::StatusOr<std::vector<double>> OneRow(const v1::ParameterTable& table,
       if (column.name() == model.parameters[p]) found = &column;
     }
     if (found == nullptr || found->values_size() != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "params must give one value for every parameter; '",
-          model.parameters[p], "' is missing"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("params must give one value for every parameter; '",
+                       model.parameters[p], "' is missing"));
     }
-    if (found->has_dimension() &&
-        !(jobs::ToDimension(found->dimension()) == model.parameter_dimensions[p])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the value of '", model.parameters[p], "' has unit ",
-          jobs::ToDimension(found->dimension()).DisplayUnit(), ", but '",
-          model.parameters[p], "' has unit ",
-          model.parameter_dimensions[p].DisplayUnit()));
+    if (found->has_dimension() && !(jobs::ToDimension(found->dimension()) ==
+                                    model.parameter_dimensions[p])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the value of '", model.parameters[p], "' has unit ",
+                       jobs::ToDimension(found->dimension()).DisplayUnit(),
+                       ", but '", model.parameters[p], "' has unit ",
+                       model.parameter_dimensions[p].DisplayUnit()));
     }
     if (!std::isfinite(found->values(0))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("the value of '", model.parameters[p], "' is not finite"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the value of '", model.parameters[p], "' is not finite"));
     }
     row.push_back(found->values(0));
   }
   for (const v1::Column& column : table.columns()) {
-    if (std::find(model.parameters.begin(), model.parameters.end(), column.name()) ==
-        model.parameters.end()) {
+    if (std::find(model.parameters.begin(), model.parameters.end(),
+                  column.name()) == model.parameters.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "'", column.name(), "' is not a parameter of the model (parameters: ",
           absl::StrJoin(model.parameters, ", "), ")"));
@@ -148,20 +154,23 @@ absl::StatusOr<std::shared_ptr<FitterManager::Entry>> FitterManager::Find(
   return entry;
 }
 
-absl::StatusOr<std::shared_ptr<const v1::FitterSpec>> FitterManager::SpecOf(Entry& entry) {
+absl::StatusOr<std::shared_ptr<const v1::FitterSpec>> FitterManager::SpecOf(
+    Entry& entry) {
   absl::MutexLock lock(&entry.mu);
   if (entry.spec) return entry.spec;
   auto bytes = database_->LoadFitterSpec(entry.id);
   if (!bytes.ok()) return bytes.status();
   auto spec = std::make_shared<v1::FitterSpec>();
   if (!spec->ParseFromString(*bytes)) {
-    return absl::DataLossError(absl::StrCat("the stored spec of ", entry.id, " is corrupt"));
+    return absl::DataLossError(
+        absl::StrCat("the stored spec of ", entry.id, " is corrupt"));
   }
   entry.spec = spec;
   return entry.spec;
 }
 
-absl::StatusOr<std::shared_ptr<const FitterModel>> FitterManager::ModelOf(Entry& entry) {
+absl::StatusOr<std::shared_ptr<const FitterModel>> FitterManager::ModelOf(
+    Entry& entry) {
   auto spec = SpecOf(entry);
   if (!spec.ok()) return spec.status();
   absl::MutexLock lock(&entry.mu);
@@ -172,7 +181,8 @@ absl::StatusOr<std::shared_ptr<const FitterModel>> FitterManager::ModelOf(Entry&
   return entry.model;
 }
 
-absl::StatusOr<RunUnits> FitterManager::UnitsOf(Entry& entry, const storage::RunRecord& run) {
+absl::StatusOr<RunUnits> FitterManager::UnitsOf(Entry& entry,
+                                                const storage::RunRecord& run) {
   auto model = ModelOf(entry);
   if (!model.ok()) return model.status();
   v1::FitRequest config;
@@ -222,7 +232,8 @@ absl::StatusOr<v1::FitterInfo> FitterManager::Info(Entry& entry) {
         *info.mutable_best_params() = MakeParameterTable(
             units->parameters, units->parameter_dimensions, {run.best_params});
       }
-      *info.mutable_error_dimension() = jobs::FromDimension(units->error_dimension);
+      *info.mutable_error_dimension() =
+          jobs::FromDimension(units->error_dimension);
     }
     if (run.best_error) info.set_best_error(*run.best_error);
   }
@@ -268,7 +279,8 @@ absl::StatusOr<v1::CheckModelResponse> FitterManager::CheckModel(
                          : symbol.type == model::ValueType::kInteger
                              ? "integer"
                              : symbol.dimension.DisplayUnit());
-      if (symbol.kind == model::SymbolKind::kParameter) variable->add_flags("constant");
+      if (symbol.kind == model::SymbolKind::kParameter)
+        variable->add_flags("constant");
       for (const model::DifferentialEquation& eq : m.equations) {
         if (eq.state == static_cast<int>(s) && eq.unless_refractory) {
           variable->add_flags("unless refractory");
@@ -303,8 +315,8 @@ absl::StatusOr<v1::FitterInfo> FitterManager::CreateFitter(
   return Info(**entry);
 }
 
-absl::StatusOr<v1::FitterInfo> FitterManager::GetFitter(const std::string& owner,
-                                                        const std::string& id) {
+absl::StatusOr<v1::FitterInfo> FitterManager::GetFitter(
+    const std::string& owner, const std::string& id) {
   auto entry = Find(owner, id);
   if (!entry.ok()) return entry.status();
   return Info(**entry);
@@ -324,8 +336,8 @@ absl::StatusOr<std::vector<v1::FitterInfo>> FitterManager::ListFitters(
   return out;
 }
 
-absl::StatusOr<v1::FitterInfo> FitterManager::CancelFit(const std::string& owner,
-                                                        const std::string& id) {
+absl::StatusOr<v1::FitterInfo> FitterManager::CancelFit(
+    const std::string& owner, const std::string& id) {
   auto entry = Find(owner, id);
   if (!entry.ok()) return entry.status();
   std::shared_ptr<FitTask> task;
@@ -334,7 +346,8 @@ absl::StatusOr<v1::FitterInfo> FitterManager::CancelFit(const std::string& owner
     task = (*entry)->task;
   }
   if (task == nullptr || task->finished()) {
-    return absl::FailedPreconditionError(absl::StrCat("fitter '", id, "' is not running"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("fitter '", id, "' is not running"));
   }
   task->Cancel();
   // Wait until its state is recorded, so that the answer shows it.
@@ -342,7 +355,8 @@ absl::StatusOr<v1::FitterInfo> FitterManager::CancelFit(const std::string& owner
   return Info(**entry);
 }
 
-absl::Status FitterManager::DeleteFitter(const std::string& owner, const std::string& id) {
+absl::Status FitterManager::DeleteFitter(const std::string& owner,
+                                         const std::string& id) {
   auto entry = Find(owner, id);
   if (!entry.ok()) return entry.status();
   std::shared_ptr<FitTask> task;
@@ -359,7 +373,8 @@ absl::Status FitterManager::DeleteFitter(const std::string& owner, const std::st
   }
   if (generate_job) dispatcher_->RemoveJob(GenerateJobIdOf(id));
   if (auto runs = database_->ListRuns(id); runs.ok()) {
-    for (const storage::RunRecord& run : *runs) dispatcher_->RemoveJob(JobIdOf(id, run.index));
+    for (const storage::RunRecord& run : *runs)
+      dispatcher_->RemoveJob(JobIdOf(id, run.index));
   }
   absl::Status deleted = database_->DeleteFitter(id);
   absl::MutexLock lock(&mu_);
@@ -371,7 +386,8 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
     std::shared_ptr<Entry> entry, const v1::FitRequest& request, bool resume) {
   {
     absl::MutexLock lock(&mu_);
-    if (shutting_down_) return absl::UnavailableError("the server is shutting down");
+    if (shutting_down_)
+      return absl::UnavailableError("the server is shutting down");
   }
   auto model = ModelOf(*entry);
   if (!model.ok()) return model.status();
@@ -387,8 +403,8 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
     }
   }
   if (request.n_rounds() < 1 || request.n_rounds() > 1000000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("n_rounds is ", request.n_rounds(), "; expected 1 to 1000000"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "n_rounds is ", request.n_rounds(), "; expected 1 to 1000000"));
   }
   std::optional<storage::RunRecord> run = record->current_run;
   v1::FitRequest config;  // the run's settings
@@ -396,7 +412,8 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   if (!new_run) {
     v1::FitRequest previous;
     if (!previous.ParseFromString(run->config)) {
-      return absl::DataLossError("the stored settings of the current run are corrupt");
+      return absl::DataLossError(
+          "the stored settings of the current run are corrupt");
     }
     config = previous;
     if (!resume) {
@@ -410,7 +427,8 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
       if (request.has_optimizer() &&
           OptimizerFingerprint(asked) != OptimizerFingerprint(previous)) {
         return absl::FailedPreconditionError(
-            "the optimizer cannot change between fits; fit with restart=true to "
+            "the optimizer cannot change between fits; fit with restart=true "
+            "to "
             "start over with another optimizer");
       }
       if (!request.metrics().empty() &&
@@ -434,8 +452,10 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   } else {
     config = request;
     config.clear_fitter_id();
-    if (config.optimizer().seed() == 0) config.mutable_optimizer()->set_seed(NewSeed());
-    if (config.optimizer().method().empty()) config.mutable_optimizer()->set_method("DE");
+    if (config.optimizer().seed() == 0)
+      config.mutable_optimizer()->set_seed(NewSeed());
+    if (config.optimizer().method().empty())
+      config.mutable_optimizer()->set_method("DE");
   }
   auto settings = MakeFitSettings(**model, config, config.optimizer().seed());
   if (!settings.ok()) return settings.status();
@@ -446,7 +466,8 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
     if (run.has_value()) dispatcher_->RemoveJob(JobIdOf(entry->id, run->index));
     storage::NewRun fresh;
     auto method = optimize::ResolveMethod(settings->optimizer.method);
-    fresh.optimizer = method.ok() ? method->canonical_name : settings->optimizer.method;
+    fresh.optimizer =
+        method.ok() ? method->canonical_name : settings->optimizer.method;
     fresh.parameter_names = (*model)->parameters;
     for (const OutputScoring& output : settings->outputs) {
       fresh.output_names.push_back(output.output);
@@ -459,10 +480,11 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   }
   // The call's target, kept with the run so that a restarted server knows
   // how far to go.
-  const int64_t target =
-      resume ? static_cast<int64_t>(config.n_rounds()) : run->rounds_done + request.n_rounds();
+  const int64_t target = resume ? static_cast<int64_t>(config.n_rounds())
+                                : run->rounds_done + request.n_rounds();
   config.set_n_rounds(static_cast<uint32_t>(target));
-  if (absl::Status saved = database_->SetRunConfig(run->id, config.SerializeAsString());
+  if (absl::Status saved =
+          database_->SetRunConfig(run->id, config.SerializeAsString());
       !saved.ok()) {
     return saved;
   }
@@ -471,9 +493,9 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   if (run->rounds_done > 0) {
     auto checkpoint = database_->LatestCheckpoint(run->id);
     if (!checkpoint.ok()) return checkpoint.status();
-    auto restored = optimize::RestoreOptimizer(settings->optimizer, *settings->space,
-                                               static_cast<int>(record->n_samples),
-                                               checkpoint->state);
+    auto restored = optimize::RestoreOptimizer(
+        settings->optimizer, *settings->space,
+        static_cast<int>(record->n_samples), checkpoint->state);
     if (!restored.ok()) return restored.status();
     optimizer = std::move(*restored);
   } else {
@@ -487,10 +509,12 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   job->set_job_id(JobIdOf(entry->id, run->index));
   *job->mutable_spec() = **spec;
   for (const std::string& p : (*model)->parameters) job->add_parameters(p);
-  for (const v1::MetricSpec& metric : config.metrics()) *job->add_metrics() = metric;
+  for (const v1::MetricSpec& metric : config.metrics())
+    *job->add_metrics() = metric;
   job->set_penalty(settings->penalty);
-  job->set_backend((*spec)->backend() == v1::BACKEND_UNSPECIFIED ? v1::BACKEND_RUNTIME
-                                                                 : (*spec)->backend());
+  job->set_backend((*spec)->backend() == v1::BACKEND_UNSPECIFIED
+                       ? v1::BACKEND_RUNTIME
+                       : (*spec)->backend());
   dispatcher_->AddJob(job);
 
   FitTaskSetup setup;
@@ -498,7 +522,10 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   setup.database = database_;
   setup.dispatcher = dispatcher_;
   setup.model = *model;
-  setup.units = RunUnits{(*model)->parameters, (*model)->parameter_dimensions, {}, {},
+  setup.units = RunUnits{(*model)->parameters,
+                         (*model)->parameter_dimensions,
+                         {},
+                         {},
                          settings->error_dimension};
   for (const OutputScoring& output : settings->outputs) {
     setup.units.outputs.push_back(output.output);
@@ -512,7 +539,8 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   setup.acknowledge = !resume && request.acknowledge_rounds();
   setup.batches_per_worker = options_.batches_per_worker;
   auto task = std::make_shared<FitTask>(std::move(setup));
-  if (absl::Status state = database_->SetFitterState(entry->id, storage::FitterState::kRunning);
+  if (absl::Status state =
+          database_->SetFitterState(entry->id, storage::FitterState::kRunning);
       !state.ok()) {
     return state;
   }
@@ -536,8 +564,10 @@ absl::Status FitterManager::ResumeInterruptedFits() {
     if (!entry.ok()) continue;
     bool resumable = false;
     v1::FitRequest config;
-    if (record.current_run && config.ParseFromString(record.current_run->config)) {
-      resumable = record.current_run->rounds_done < static_cast<int64_t>(config.n_rounds());
+    if (record.current_run &&
+        config.ParseFromString(record.current_run->config)) {
+      resumable = record.current_run->rounds_done <
+                  static_cast<int64_t>(config.n_rounds());
     }
     if (!resumable) {
       (void)database_->SetFitterState(record.id, storage::FitterState::kIdle);
@@ -546,9 +576,11 @@ absl::Status FitterManager::ResumeInterruptedFits() {
     auto task = StartTask(*entry, config, /*resume=*/true);
     if (task.ok()) {
       LOG(INFO) << "resumed the fit of " << record.id << " at round "
-                << record.current_run->rounds_done << " of " << config.n_rounds();
+                << record.current_run->rounds_done << " of "
+                << config.n_rounds();
     } else {
-      LOG(WARNING) << "cannot resume the fit of " << record.id << ": " << task.status();
+      LOG(WARNING) << "cannot resume the fit of " << record.id << ": "
+                   << task.status();
       (void)database_->SetFitterState(record.id, storage::FitterState::kFailed,
                                       std::string(task.status().message()));
     }
@@ -556,10 +588,11 @@ absl::Status FitterManager::ResumeInterruptedFits() {
   return absl::OkStatus();
 }
 
-absl::Status FitterManager::Fit(const std::string& owner, const v1::FitRequest& request,
-                                const Sink<v1::FitRound>& sink,
-                                const std::function<ClientControl()>& next_control,
-                                const std::function<bool()>& client_cancelled) {
+absl::Status FitterManager::Fit(
+    const std::string& owner, const v1::FitRequest& request,
+    const Sink<v1::FitRound>& sink,
+    const std::function<ClientControl()>& next_control,
+    const std::function<bool()>& client_cancelled) {
   auto entry = Find(owner, request.fitter_id());
   if (!entry.ok()) return entry.status();
   auto task = StartTask(*entry, request, /*resume=*/false);
@@ -568,7 +601,8 @@ absl::Status FitterManager::Fit(const std::string& owner, const v1::FitRequest& 
   bool client_here = true;
   v1::FitRound round;
   while (true) {
-    const FitTask::Wait wait = (*task)->NextRound(next, &round, absl::Milliseconds(200));
+    const FitTask::Wait wait =
+        (*task)->NextRound(next, &round, absl::Milliseconds(200));
     if (wait == FitTask::Wait::kEnded) break;
     if (wait == FitTask::Wait::kTimeout) {
       if (client_here && client_cancelled && client_cancelled()) {
@@ -602,7 +636,8 @@ absl::Status FitterManager::Fit(const std::string& owner, const v1::FitRequest& 
   return (*task)->status();
 }
 
-absl::Status FitterManager::Watch(const std::string& owner, const v1::WatchRequest& request,
+absl::Status FitterManager::Watch(const std::string& owner,
+                                  const v1::WatchRequest& request,
                                   const Sink<v1::FitRound>& sink) {
   auto entry = Find(owner, request.fitter_id());
   if (!entry.ok()) return entry.status();
@@ -618,30 +653,34 @@ absl::Status FitterManager::Watch(const std::string& owner, const v1::WatchReque
   auto units = UnitsOf(**entry, run);
   if (!units.ok()) return units.status();
   int64_t next = static_cast<int64_t>(request.from_round());
-  auto recorded = database_->ListRounds(run.id, next, storage::RoundDetail::kWithEvaluations);
+  auto recorded = database_->ListRounds(run.id, next,
+                                        storage::RoundDetail::kWithEvaluations);
   if (!recorded.ok()) return recorded.status();
   for (const storage::RoundRecord& r : *recorded) {
-    v1::FitRound message =
-        MakeFitRound(ViewOfRecord(request.fitter_id(), run.index, r, units->outputs.size()),
-                     *units);
+    v1::FitRound message = MakeFitRound(
+        ViewOfRecord(request.fitter_id(), run.index, r, units->outputs.size()),
+        *units);
     if (!sink(message)) return absl::CancelledError("the watcher went away");
     next = r.round + 1;
   }
   if (task == nullptr || task->run_id() != run.id) return absl::OkStatus();
   v1::FitRound round;
-  while (task->NextRound(next, &round, absl::InfiniteDuration()) == FitTask::Wait::kRound) {
+  while (task->NextRound(next, &round, absl::InfiniteDuration()) ==
+         FitTask::Wait::kRound) {
     if (!sink(round)) return absl::CancelledError("the watcher went away");
     next = round.round() + 1;
   }
   absl::Status status = task->status();
-  if (status.code() == absl::StatusCode::kCancelled && !status.message().empty() &&
+  if (status.code() == absl::StatusCode::kCancelled &&
+      !status.message().empty() &&
       status.message().find("client") != std::string::npos) {
     return absl::OkStatus();  // the Fit caller left; the watcher saw it all
   }
   return status;
 }
 
-std::string FitterManager::EnsureGenerateJob(Entry& entry, const v1::FitterSpec& spec,
+std::string FitterManager::EnsureGenerateJob(Entry& entry,
+                                             const v1::FitterSpec& spec,
                                              const FitterModel& model,
                                              v1::Backend backend) {
   const std::string job_id = GenerateJobIdOf(entry.id);
@@ -653,18 +692,17 @@ std::string FitterManager::EnsureGenerateJob(Entry& entry, const v1::FitterSpec&
   return job_id;
 }
 
-absl::StatusOr<v1::BatchResult> FitterManager::RecordOnWorkers(const std::string& job_id,
-                                                               const v1::Batch& batch) {
+absl::StatusOr<v1::BatchResult> FitterManager::RecordOnWorkers(
+    const std::string& job_id, const v1::Batch& batch) {
   auto results = dispatcher_->RunBatches(job_id, {batch});
   if (!results.ok()) return results.status();
   return std::move((*results)[0]);
 }
 
-absl::Status FitterManager::StreamRecording(const v1::BatchResult& result,
-                                            const std::vector<std::string>& variables,
-                                            const jobs::ConvertedSpec& converted,
-                                            const model::Model* model,
-                                            const Sink<v1::GenerateChunk>& sink) {
+absl::Status FitterManager::StreamRecording(
+    const v1::BatchResult& result, const std::vector<std::string>& variables,
+    const jobs::ConvertedSpec& converted, const model::Model* model,
+    const Sink<v1::GenerateChunk>& sink) {
   const int n_traces = converted.n_traces;
   const int n_steps = converted.n_steps;
   for (const std::string& variable : variables) {
@@ -672,7 +710,8 @@ absl::Status FitterManager::StreamRecording(const v1::BatchResult& result,
       for (int t = 0; t < result.spikes_size() && t < n_traces; ++t) {
         v1::GenerateChunk chunk;
         chunk.set_variable("spikes");
-        *chunk.mutable_dimension() = jobs::FromDimension(model::Dimension::Of(0, 0, 1, 0));
+        *chunk.mutable_dimension() =
+            jobs::FromDimension(model::Dimension::Of(0, 0, 1, 0));
         chunk.set_unit("s");
         chunk.set_n_traces(n_traces);
         chunk.set_dt(converted.dt);
@@ -700,7 +739,8 @@ absl::Status FitterManager::StreamRecording(const v1::BatchResult& result,
         chunk.set_dt(converted.dt);
         chunk.set_trace(trace.neuron());
         chunk.set_step_offset(offset);
-        const int end = std::min(trace.values_size(), offset + options_.chunk_values);
+        const int end =
+            std::min(trace.values_size(), offset + options_.chunk_values);
         chunk.mutable_values()->Add(trace.values().begin() + offset,
                                     trace.values().begin() + end);
         if (!sink(chunk)) return absl::CancelledError("the client went away");
@@ -730,16 +770,20 @@ absl::Status FitterManager::Generate(const std::string& owner,
     if (!record.ok()) return record.status();
     if (!record->current_run || record->current_run->best_params.empty()) {
       return absl::FailedPreconditionError(
-          "no parameters given and no fit has run yet: give params, or fit first");
+          "no parameters given and no fit has run yet: give params, or fit "
+          "first");
     }
     params = record->current_run->best_params;
   }
-  std::vector<std::string> variables(request.variables().begin(), request.variables().end());
+  std::vector<std::string> variables(request.variables().begin(),
+                                     request.variables().end());
   if (variables.empty()) {
-    for (const auto& output : (*model)->converted.outputs) variables.push_back(output.variable);
+    for (const auto& output : (*model)->converted.outputs)
+      variables.push_back(output.variable);
   }
   if (variables.size() > 64) {
-    return absl::InvalidArgumentError("at most 64 variables can be generated at once");
+    return absl::InvalidArgumentError(
+        "at most 64 variables can be generated at once");
   }
   const std::string job_id =
       EnsureGenerateJob(**entry, **spec, **model, request.backend());
@@ -748,13 +792,14 @@ absl::Status FitterManager::Generate(const std::string& owner,
   batch.mutable_params()->Add(params.begin(), params.end());
   batch.set_iteration(request.has_iteration() ? request.iteration() : 1e9);
   for (const std::string& v : variables) batch.add_record(v);
-  for (const auto& [name, value] : request.param_init()) (*batch.mutable_param_init())[name] = value;
+  for (const auto& [name, value] : request.param_init())
+    (*batch.mutable_param_init())[name] = value;
   auto result = RecordOnWorkers(job_id, batch);
   if (!result.ok()) return result.status();
   jobs::CheckedSpec checked = jobs::CheckSpec(**spec);
-  absl::Status streamed =
-      StreamRecording(*result, variables, (*model)->converted,
-                      checked.check.model ? &*checked.check.model : nullptr, sink);
+  absl::Status streamed = StreamRecording(
+      *result, variables, (*model)->converted,
+      checked.check.model ? &*checked.check.model : nullptr, sink);
   if (!streamed.ok() || !request.include_targets()) return streamed;
   return StreamTargets((*model)->converted, sink);
 }
@@ -767,26 +812,29 @@ absl::Status FitterManager::StreamTargets(const jobs::ConvertedSpec& converted,
     header.set_n_traces(converted.n_traces);
     header.set_dt(converted.dt);
     if (output.spikes) {
-      *header.mutable_dimension() = jobs::FromDimension(model::Dimension::Of(0, 0, 1, 0));
+      *header.mutable_dimension() =
+          jobs::FromDimension(model::Dimension::Of(0, 0, 1, 0));
       header.set_unit("s");
       for (int t = 0; t < converted.n_traces &&
                       t < static_cast<int>(converted.spike_trains.size());
            ++t) {
         v1::GenerateChunk chunk = header;
         chunk.set_trace(t);
-        chunk.mutable_spikes()->mutable_times()->Add(converted.spike_trains[t].begin(),
-                                                     converted.spike_trains[t].end());
+        chunk.mutable_spikes()->mutable_times()->Add(
+            converted.spike_trains[t].begin(), converted.spike_trains[t].end());
         if (!sink(chunk)) return absl::CancelledError("the client went away");
       }
       continue;
     }
-    const runtime::TraceTable& table = converted.data.targets[output.target_index];
+    const runtime::TraceTable& table =
+        converted.data.targets[output.target_index];
     *header.mutable_dimension() = jobs::FromDimension(output.dimension);
     header.set_unit(output.dimension.DisplayUnit());
     header.set_n_steps(table.n_steps);
     for (int t = 0; t < table.n_traces; ++t) {
       const double* row = table.row(t);
-      for (int offset = 0; offset < table.n_steps; offset += options_.chunk_values) {
+      for (int offset = 0; offset < table.n_steps;
+           offset += options_.chunk_values) {
         v1::GenerateChunk chunk = header;
         chunk.set_trace(t);
         chunk.set_step_offset(offset);
@@ -803,7 +851,8 @@ absl::Status FitterManager::Simulate(const std::string& owner,
                                      const v1::SimulateRequest& request,
                                      const Sink<v1::GenerateChunk>& sink) {
   v1::FitterSpec spec = request.spec();
-  if (spec.kind() == v1::FITTER_KIND_UNSPECIFIED) spec.set_kind(v1::FITTER_KIND_TRACE);
+  if (spec.kind() == v1::FITTER_KIND_UNSPECIFIED)
+    spec.set_kind(v1::FITTER_KIND_TRACE);
   if (spec.n_samples() == 0) spec.set_n_samples(1);
   jobs::CheckedSpec checked = jobs::CheckSpec(spec, /*require_outputs=*/false);
   if (!checked.diagnostics.empty()) return checked.diagnostics.ToStatus();
@@ -811,28 +860,35 @@ absl::Status FitterManager::Simulate(const std::string& owner,
   model.converted = checked.converted;
   for (int p : checked.check.model->parameters) {
     model.parameters.push_back(checked.check.model->NameOf(p));
-    model.parameter_dimensions.push_back(checked.check.model->symbol(p).dimension);
+    model.parameter_dimensions.push_back(
+        checked.check.model->symbol(p).dimension);
   }
   auto row = OneRow(request.params(), model);
   if (!row.ok()) return row.status();
-  std::vector<std::string> variables(request.variables().begin(), request.variables().end());
+  std::vector<std::string> variables(request.variables().begin(),
+                                     request.variables().end());
   if (variables.empty()) {
-    for (const auto& output : model.converted.outputs) variables.push_back(output.variable);
+    for (const auto& output : model.converted.outputs)
+      variables.push_back(output.variable);
   }
-  if (variables.empty()) return absl::InvalidArgumentError("name the variables to record");
+  if (variables.empty())
+    return absl::InvalidArgumentError("name the variables to record");
   const std::string job_id = absl::StrCat("simulate/", NewId());
-  dispatcher_->AddJob(RecordJob(job_id, spec, model.parameters, request.backend()));
+  dispatcher_->AddJob(
+      RecordJob(job_id, spec, model.parameters, request.backend()));
   v1::Batch batch;
   batch.set_n_samples(1);
   batch.mutable_params()->Add(row->begin(), row->end());
   batch.set_iteration(request.iteration());
   for (const std::string& v : variables) batch.add_record(v);
-  for (const auto& [name, value] : request.param_init()) (*batch.mutable_param_init())[name] = value;
+  for (const auto& [name, value] : request.param_init())
+    (*batch.mutable_param_init())[name] = value;
   auto result = RecordOnWorkers(job_id, batch);
   dispatcher_->RemoveJob(job_id);
   if (!result.ok()) return result.status();
   (void)owner;
-  return StreamRecording(*result, variables, model.converted, &*checked.check.model, sink);
+  return StreamRecording(*result, variables, model.converted,
+                         &*checked.check.model, sink);
 }
 
 absl::Status FitterManager::Results(const std::string& owner,
@@ -865,10 +921,12 @@ absl::Status FitterManager::Results(const std::string& owner,
     auto as_doubles = [](const std::vector<int64_t>& v) {
       return std::vector<double>(v.begin(), v.end());
     };
-    *chunk.add_columns() = MakeColumn("run", model::Dimension(), as_doubles(page->run_index));
-    *chunk.add_columns() = MakeColumn("round", model::Dimension(), as_doubles(page->round));
     *chunk.add_columns() =
-        MakeColumn("iteration", model::Dimension(), as_doubles(page->iteration));
+        MakeColumn("run", model::Dimension(), as_doubles(page->run_index));
+    *chunk.add_columns() =
+        MakeColumn("round", model::Dimension(), as_doubles(page->round));
+    *chunk.add_columns() = MakeColumn("iteration", model::Dimension(),
+                                      as_doubles(page->iteration));
     for (size_t p = 0; p < page->parameter_names.size(); ++p) {
       model::Dimension dimension;
       for (size_t k = 0; k < units->parameters.size(); ++k) {
@@ -876,16 +934,20 @@ absl::Status FitterManager::Results(const std::string& owner,
           dimension = units->parameter_dimensions[k];
         }
       }
-      *chunk.add_columns() = MakeColumn(page->parameter_names[p], dimension, page->params[p]);
+      *chunk.add_columns() =
+          MakeColumn(page->parameter_names[p], dimension, page->params[p]);
     }
-    *chunk.add_columns() = MakeColumn("error", units->error_dimension, page->error);
+    *chunk.add_columns() =
+        MakeColumn("error", units->error_dimension, page->error);
     for (size_t o = 0; o < page->output_names.size(); ++o) {
       model::Dimension dimension;
       for (size_t k = 0; k < units->outputs.size(); ++k) {
-        if (units->outputs[k] == page->output_names[o]) dimension = units->output_dimensions[k];
+        if (units->outputs[k] == page->output_names[o])
+          dimension = units->output_dimensions[k];
       }
-      *chunk.add_columns() = MakeColumn(absl::StrCat("error_", page->output_names[o]),
-                                        dimension, page->objectives[o]);
+      *chunk.add_columns() =
+          MakeColumn(absl::StrCat("error_", page->output_names[o]), dimension,
+                     page->objectives[o]);
     }
     offset += page->size();
     if (!sink(chunk)) return absl::CancelledError("the client went away");
@@ -907,12 +969,14 @@ absl::Status FitterManager::Refine(const std::string& owner,
   const FitterModel& m = **model;
   if (m.kind != v1::FITTER_KIND_TRACE || m.converted.outputs.size() != 1) {
     return absl::FailedPreconditionError(
-        "refine works on trace fitters with one output (as TraceFitter.refine)");
+        "refine works on trace fitters with one output (as "
+        "TraceFitter.refine)");
   }
   auto record = database_->GetFitter(request.fitter_id());
   if (!record.ok()) return record.status();
   v1::FitRequest run_config;
-  if (record->current_run) run_config.ParseFromString(record->current_run->config);
+  if (record->current_run)
+    run_config.ParseFromString(record->current_run->config);
   // Start point.
   std::vector<double> start;
   if (request.has_params() && request.params().columns_size() > 0) {
@@ -923,18 +987,20 @@ absl::Status FitterManager::Refine(const std::string& owner,
     start = record->current_run->best_params;
   } else {
     return absl::FailedPreconditionError(
-        "no parameters given and no fit has run yet: give params, or fit first");
+        "no parameters given and no fit has run yet: give params, or fit "
+        "first");
   }
   // Bounds: the request's, else the fit's.
   v1::FitRequest bounds_request;
-  bounds_request.mutable_bounds()->CopyFrom(request.bounds().empty() ? run_config.bounds()
-                                                                     : request.bounds());
+  bounds_request.mutable_bounds()->CopyFrom(
+      request.bounds().empty() ? run_config.bounds() : request.bounds());
   if (bounds_request.bounds().empty()) {
     return absl::FailedPreconditionError(
-        "no bounds given and no fit has run yet: give bounds for every parameter");
+        "no bounds given and no fit has run yet: give bounds for every "
+        "parameter");
   }
-  *bounds_request.add_metrics() = run_config.metrics().empty() ? v1::MetricSpec()
-                                                                : run_config.metrics(0);
+  *bounds_request.add_metrics() =
+      run_config.metrics().empty() ? v1::MetricSpec() : run_config.metrics(0);
   // The metric's t_start / t_weights / normalization.
   v1::MetricSpec metric;
   if (!request.metrics().empty()) {
@@ -945,9 +1011,11 @@ absl::Status FitterManager::Refine(const std::string& owner,
     metric.mutable_mse();
   }
   if (!metric.has_mse()) {
-    return absl::InvalidArgumentError("refine minimizes squared residuals: give an mse metric");
+    return absl::InvalidArgumentError(
+        "refine minimizes squared residuals: give an mse metric");
   }
-  auto config = jobs::ToMetricConfig(metric, m.converted.model_spec.namespace_entries);
+  auto config =
+      jobs::ToMetricConfig(metric, m.converted.model_spec.namespace_entries);
   if (!config.ok()) return config.status();
   const auto& mse = std::get<metrics::MseConfig>(*config);
   const int n_steps = m.converted.n_steps;
@@ -955,14 +1023,15 @@ absl::Status FitterManager::Refine(const std::string& owner,
   const double dt = m.converted.dt;
   const int first_step = static_cast<int>(std::nearbyint(mse.t_start / dt));
   if (first_step >= n_steps) {
-    return absl::InvalidArgumentError("t_start lies beyond the end of the traces");
+    return absl::InvalidArgumentError(
+        "t_start lies beyond the end of the traces");
   }
   std::vector<double> weights;
   if (!mse.t_weights.empty()) {
     if (static_cast<int>(mse.t_weights.size()) != n_steps) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "t_weights has ", mse.t_weights.size(), " values; the traces have ", n_steps,
-          " steps"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("t_weights has ", mse.t_weights.size(),
+                       " values; the traces have ", n_steps, " steps"));
     }
     double mean = 0;
     for (double w : mse.t_weights) mean += w / n_steps;
@@ -979,33 +1048,40 @@ absl::Status FitterManager::Refine(const std::string& owner,
       return absl::InvalidArgumentError(
           absl::StrCat("no bounds for '", m.parameters[p], "'"));
     }
-    auto lo = jobs::ToQuantity(found->lower(), "bounds", m.converted.model_spec.namespace_entries);
-    auto hi = jobs::ToQuantity(found->upper(), "bounds", m.converted.model_spec.namespace_entries);
+    auto lo = jobs::ToQuantity(found->lower(), "bounds",
+                               m.converted.model_spec.namespace_entries);
+    auto hi = jobs::ToQuantity(found->upper(), "bounds",
+                               m.converted.model_spec.namespace_entries);
     if (!lo.ok()) return lo.status();
     if (!hi.ok()) return hi.status();
     if (!(lo->dimension == m.parameter_dimensions[p]) ||
         !(hi->dimension == m.parameter_dimensions[p])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the bounds of '", m.parameters[p], "' must have unit ",
-          m.parameter_dimensions[p].DisplayUnit()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the bounds of '", m.parameters[p], "' must have unit ",
+                       m.parameter_dimensions[p].DisplayUnit()));
     }
     lower.push_back(lo->value);
     upper.push_back(hi->value);
   }
   const auto& output = m.converted.outputs[0];
-  const runtime::TraceTable& target = m.converted.data.targets[output.target_index];
-  const std::string job_id = EnsureGenerateJob(**entry, **spec, m, v1::BACKEND_UNSPECIFIED);
-  const double iteration = record->current_run
-                               ? static_cast<double>(record->current_run->start_iteration +
-                                                     record->current_run->rounds_done)
-                               : 0.0;
+  const runtime::TraceTable& target =
+      m.converted.data.targets[output.target_index];
+  const std::string job_id =
+      EnsureGenerateJob(**entry, **spec, m, v1::BACKEND_UNSPECIFIED);
+  const double iteration =
+      record->current_run
+          ? static_cast<double>(record->current_run->start_iteration +
+                                record->current_run->rounds_done)
+          : 0.0;
   RefineProblem problem;
   problem.start = start;
   problem.lower = lower;
   problem.upper = upper;
-  problem.max_iterations =
-      request.max_iterations() == 0 ? 100 : static_cast<int>(request.max_iterations());
-  problem.residuals = [&](const Eigen::MatrixXd& points) -> absl::StatusOr<Eigen::MatrixXd> {
+  problem.max_iterations = request.max_iterations() == 0
+                               ? 100
+                               : static_cast<int>(request.max_iterations());
+  problem.residuals =
+      [&](const Eigen::MatrixXd& points) -> absl::StatusOr<Eigen::MatrixXd> {
     v1::Batch batch;
     batch.set_n_samples(static_cast<uint32_t>(points.rows()));
     batch.set_iteration(iteration);
@@ -1016,12 +1092,14 @@ absl::Status FitterManager::Refine(const std::string& owner,
     auto result = RecordOnWorkers(job_id, batch);
     if (!result.ok()) return result.status();
     const int kept = weights.empty() ? n_steps - first_step : n_steps;
-    Eigen::MatrixXd residuals(static_cast<Eigen::Index>(kept) * n_traces, points.rows());
+    Eigen::MatrixXd residuals(static_cast<Eigen::Index>(kept) * n_traces,
+                              points.rows());
     for (const v1::RecordedTrace& trace : result->traces()) {
       const int sample = static_cast<int>(trace.neuron()) / n_traces;
       const int t = static_cast<int>(trace.neuron()) % n_traces;
       const double* want = target.row(t);
-      for (int k = weights.empty() ? first_step : 0, row = 0; k < n_steps; ++k, ++row) {
+      for (int k = weights.empty() ? first_step : 0, row = 0; k < n_steps;
+           ++k, ++row) {
         double r = (trace.values(k) - want[k]) * scale;
         if (!weights.empty()) r *= weights[k];
         residuals(static_cast<Eigen::Index>(t) * kept + row, sample) = r;
@@ -1054,13 +1132,16 @@ absl::Status FitterManager::Refine(const std::string& owner,
         const int t = static_cast<int>(trace.neuron());
         int column = -1;  // -1: the output itself
         for (int p = 0; p < n_params; ++p) {
-          if (trace.variable() == absl::StrCat("S_", output.variable, "_", m.parameters[p])) {
+          if (trace.variable() ==
+              absl::StrCat("S_", output.variable, "_", m.parameters[p])) {
             column = p;
           }
         }
         const double* want = target.row(t);
-        for (int k = weights.empty() ? first_step : 0, row = 0; k < n_steps; ++k, ++row) {
-          double value = column < 0 ? trace.values(k) - want[k] : trace.values(k);
+        for (int k = weights.empty() ? first_step : 0, row = 0; k < n_steps;
+             ++k, ++row) {
+          double value =
+              column < 0 ? trace.values(k) - want[k] : trace.values(k);
           value *= scale;
           if (!weights.empty()) value *= weights[k];
           const Eigen::Index index = static_cast<Eigen::Index>(t) * kept + row;
@@ -1075,10 +1156,12 @@ absl::Status FitterManager::Refine(const std::string& owner,
     };
   }
   bool client_here = true;
-  problem.progress = [&](int step, const std::vector<double>& point, double error) {
+  problem.progress = [&](int step, const std::vector<double>& point,
+                         double error) {
     v1::RefineUpdate update;
     update.set_iteration(step);
-    *update.mutable_params() = MakeParameterTable(m.parameters, m.parameter_dimensions, {point});
+    *update.mutable_params() =
+        MakeParameterTable(m.parameters, m.parameter_dimensions, {point});
     update.set_error(error);
     client_here = sink(update);
     return client_here;
@@ -1088,8 +1171,8 @@ absl::Status FitterManager::Refine(const std::string& owner,
   if (!client_here) return absl::CancelledError("the client went away");
   v1::RefineUpdate last;
   last.set_iteration(refined->iterations);
-  *last.mutable_params() =
-      MakeParameterTable(m.parameters, m.parameter_dimensions, {refined->params});
+  *last.mutable_params() = MakeParameterTable(
+      m.parameters, m.parameter_dimensions, {refined->params});
   last.set_error(refined->error);
   last.set_done(true);
   last.set_message(absl::StrCat(refined->message, " (", refined->evaluations,

@@ -59,12 +59,16 @@ class FitterManager {
   // Resumes every fit the database says is running (after a restart).
   absl::Status ResumeInterruptedFits();
 
-  absl::StatusOr<v1::CheckModelResponse> CheckModel(const v1::CheckModelRequest& request);
-  absl::StatusOr<v1::FitterInfo> CreateFitter(const std::string& owner,
-                                              const v1::CreateFitterRequest& request);
-  absl::StatusOr<v1::FitterInfo> GetFitter(const std::string& owner, const std::string& id);
-  absl::StatusOr<std::vector<v1::FitterInfo>> ListFitters(const std::string& owner);
-  absl::StatusOr<v1::FitterInfo> CancelFit(const std::string& owner, const std::string& id);
+  absl::StatusOr<v1::CheckModelResponse> CheckModel(
+      const v1::CheckModelRequest& request);
+  absl::StatusOr<v1::FitterInfo> CreateFitter(
+      const std::string& owner, const v1::CreateFitterRequest& request);
+  absl::StatusOr<v1::FitterInfo> GetFitter(const std::string& owner,
+                                           const std::string& id);
+  absl::StatusOr<std::vector<v1::FitterInfo>> ListFitters(
+      const std::string& owner);
+  absl::StatusOr<v1::FitterInfo> CancelFit(const std::string& owner,
+                                           const std::string& id);
   absl::Status DeleteFitter(const std::string& owner, const std::string& id);
 
   // Runs a Fit call: validates `request`, starts the rounds and streams them
@@ -84,15 +88,19 @@ class FitterManager {
   absl::Status Watch(const std::string& owner, const v1::WatchRequest& request,
                      const Sink<v1::FitRound>& sink);
 
-  absl::Status Generate(const std::string& owner, const v1::GenerateRequest& request,
+  absl::Status Generate(const std::string& owner,
+                        const v1::GenerateRequest& request,
                         const Sink<v1::GenerateChunk>& sink);
-  absl::Status Simulate(const std::string& owner, const v1::SimulateRequest& request,
+  absl::Status Simulate(const std::string& owner,
+                        const v1::SimulateRequest& request,
                         const Sink<v1::GenerateChunk>& sink);
-  absl::Status Results(const std::string& owner, const v1::ResultsRequest& request,
+  absl::Status Results(const std::string& owner,
+                       const v1::ResultsRequest& request,
                        const Sink<v1::ResultsChunk>& sink);
   // TraceFitter.refine: Levenberg-Marquardt from the best (or given)
   // parameters, one update per evaluated point, the last with done = true.
-  absl::Status Refine(const std::string& owner, const v1::RefineRequest& request,
+  absl::Status Refine(const std::string& owner,
+                      const v1::RefineRequest& request,
                       const Sink<v1::RefineUpdate>& sink);
 
  private:
@@ -117,9 +125,8 @@ class FitterManager {
   absl::StatusOr<RunUnits> UnitsOf(Entry& entry, const storage::RunRecord& run);
 
   // Starts (or resumes, without a client) the rounds of a fit.
-  absl::StatusOr<std::shared_ptr<FitTask>> StartTask(std::shared_ptr<Entry> entry,
-                                                     const v1::FitRequest& request,
-                                                     bool resume);
+  absl::StatusOr<std::shared_ptr<FitTask>> StartTask(
+      std::shared_ptr<Entry> entry, const v1::FitRequest& request, bool resume);
   // Simulates one parameter set in record mode on the workers.
   absl::StatusOr<v1::BatchResult> RecordOnWorkers(const std::string& job_id,
                                                   const v1::Batch& batch);

@@ -22,8 +22,9 @@ class FittingTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           absl::StrCat("cellfit_fitting_test_", getpid(), "_",
-                        testing::UnitTest::GetInstance()->current_test_info()->name());
+           absl::StrCat(
+               "cellfit_fitting_test_", getpid(), "_",
+               testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     Open();
@@ -81,8 +82,8 @@ class FittingTest : public testing::Test {
     return fit;
   }
 
-  absl::Status RunFit(const v1::FitRequest& fit, std::vector<v1::FitRound>* rounds,
-                      int stop_after = -1) {
+  absl::Status RunFit(const v1::FitRequest& fit,
+                      std::vector<v1::FitRound>* rounds, int stop_after = -1) {
     int seen = 0;
     return manager_->Fit(
         "alice", fit,
@@ -91,7 +92,10 @@ class FittingTest : public testing::Test {
           ++seen;
           return true;
         },
-        [&] { return seen == stop_after ? ClientControl::kStop : ClientControl::kProceed; },
+        [&] {
+          return seen == stop_after ? ClientControl::kStop
+                                    : ClientControl::kProceed;
+        },
         [] { return false; });
   }
 
@@ -102,7 +106,8 @@ class FittingTest : public testing::Test {
   std::unique_ptr<FitterManager> manager_;
 };
 
-TEST_F(FittingTest, HhExampleTenRoundsImprovesTenfoldAndRecordsEveryEvaluation) {
+TEST_F(FittingTest,
+       HhExampleTenRoundsImprovesTenfoldAndRecordsEveryEvaluation) {
   const std::string id = CreateHh();
   std::vector<v1::FitRound> rounds;
   ASSERT_TRUE(RunFit(HhFit(id, 10), &rounds).ok());
@@ -113,7 +118,8 @@ TEST_F(FittingTest, HhExampleTenRoundsImprovesTenfoldAndRecordsEveryEvaluation) 
   for (double e : rounds[0].errors()) initial += e / rounds[0].errors_size();
   const double final_best = rounds.back().best_error();
   EXPECT_LT(final_best * 10, initial)
-      << "initial round's mean error " << initial << ", best after 10 rounds " << final_best;
+      << "initial round's mean error " << initial << ", best after 10 rounds "
+      << final_best;
   EXPECT_TRUE(rounds.back().last());
   EXPECT_EQ(rounds.back().error_dimension().metre(), 4);  // volt^2
   auto count = database_->CountEvaluations(id);
@@ -121,16 +127,22 @@ TEST_F(FittingTest, HhExampleTenRoundsImprovesTenfoldAndRecordsEveryEvaluation) 
   EXPECT_EQ(*count, 200);
   // The streamed rounds are the recorded rows.
   std::vector<v1::ResultsChunk> chunks;
-  ASSERT_TRUE(manager_->Results("alice", v1::ResultsRequest(), [&](const auto& c) {
-    chunks.push_back(c);
-    return true;
-  }).code() == absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(manager_
+                  ->Results("alice", v1::ResultsRequest(),
+                            [&](const auto& c) {
+                              chunks.push_back(c);
+                              return true;
+                            })
+                  .code() == absl::StatusCode::kInvalidArgument);
   v1::ResultsRequest results;
   results.set_fitter_id(id);
-  ASSERT_TRUE(manager_->Results("alice", results, [&](const auto& c) {
-                        chunks.push_back(c);
-                        return true;
-                      }).ok());
+  ASSERT_TRUE(manager_
+                  ->Results("alice", results,
+                            [&](const auto& c) {
+                              chunks.push_back(c);
+                              return true;
+                            })
+                  .ok());
   ASSERT_EQ(chunks.size(), 1u);
   const v1::Column* error = nullptr;
   for (const auto& c : chunks[0].columns()) {
@@ -173,10 +185,12 @@ TEST_F(FittingTest, ContinuationAndRestartFollowBrian2modelfitting) {
   // Changing the optimizer or the metric needs a restart.
   v1::FitRequest other = HhFit(id, 1);
   other.mutable_optimizer()->set_method("CMAES");
-  EXPECT_EQ(RunFit(other, &rounds).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RunFit(other, &rounds).code(),
+            absl::StatusCode::kFailedPrecondition);
   v1::FitRequest metric = HhFit(id, 1);
   metric.mutable_metrics(0)->mutable_mse()->mutable_t_start()->set_text("1*ms");
-  EXPECT_EQ(RunFit(metric, &rounds).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RunFit(metric, &rounds).code(),
+            absl::StatusCode::kFailedPrecondition);
   other.set_restart(true);
   ASSERT_TRUE(RunFit(other, &rounds).ok());
   EXPECT_EQ(rounds.back().run(), 1u);
@@ -187,7 +201,8 @@ TEST_F(FittingTest, ContinuationAndRestartFollowBrian2modelfitting) {
   EXPECT_EQ(info->optimizer(), "CMAES");
   EXPECT_EQ(info->rounds_done(), 1u);
   // Another user sees nothing.
-  EXPECT_EQ(manager_->GetFitter("bob", id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->GetFitter("bob", id).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(FittingTest, ResumesFromTheLastRecordedRoundAfterARestart) {
@@ -210,16 +225,20 @@ TEST_F(FittingTest, ResumesFromTheLastRecordedRoundAfterARestart) {
       },
       [] { return ClientControl::kProceed; }, [] { return false; });
   ASSERT_EQ(*database_->CountEvaluations(second), 40);
-  ASSERT_TRUE(database_->SetFitterState(second, storage::FitterState::kRunning).ok());
+  ASSERT_TRUE(
+      database_->SetFitterState(second, storage::FitterState::kRunning).ok());
   Open();  // a new server process on the same database
   ASSERT_TRUE(manager_->ResumeInterruptedFits().ok());
   std::vector<v1::FitRound> watched;
   v1::WatchRequest watch;
   watch.set_fitter_id(second);
-  ASSERT_TRUE(manager_->Watch("alice", watch, [&](const v1::FitRound& round) {
-                        watched.push_back(round);
-                        return true;
-                      }).ok());
+  ASSERT_TRUE(manager_
+                  ->Watch("alice", watch,
+                          [&](const v1::FitRound& round) {
+                            watched.push_back(round);
+                            return true;
+                          })
+                  .ok());
   ASSERT_EQ(watched.size(), 5u);
   EXPECT_EQ(*database_->CountEvaluations(second), 100);
   // Same seed, same data: the resumed fit proposes what the uninterrupted one
@@ -235,17 +254,22 @@ TEST_F(FittingTest, GenerateGivesTracesOfTheBestParameters) {
   const std::string id = CreateHh();
   v1::GenerateRequest generate;
   generate.set_fitter_id(id);
-  EXPECT_EQ(manager_->Generate("alice", generate, [](const auto&) { return true; }).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      manager_->Generate("alice", generate, [](const auto&) { return true; })
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
   std::vector<v1::FitRound> rounds;
   ASSERT_TRUE(RunFit(HhFit(id, 1), &rounds).ok());
   generate.add_variables("v");
   generate.add_variables("m");
   std::vector<v1::GenerateChunk> chunks;
-  ASSERT_TRUE(manager_->Generate("alice", generate, [&](const auto& c) {
-                        chunks.push_back(c);
-                        return true;
-                      }).ok());
+  ASSERT_TRUE(manager_
+                  ->Generate("alice", generate,
+                             [&](const auto& c) {
+                               chunks.push_back(c);
+                               return true;
+                             })
+                  .ok());
   ASSERT_EQ(chunks.size(), 10u);  // 2 variables x 5 traces
   EXPECT_EQ(chunks[0].variable(), "v");
   EXPECT_EQ(chunks[0].n_steps(), 1497u);
@@ -257,12 +281,15 @@ TEST_F(FittingTest, GenerateGivesTracesOfTheBestParameters) {
 TEST_F(FittingTest, CreateReportsEveryProblemAtOnce) {
   v1::CreateFitterRequest create;
   *create.mutable_spec() = jobs::HhExampleSpec();
-  create.mutable_spec()->set_model(create.spec().model() + "\nbad = 1*mV + 1*nA : volt\n");
+  create.mutable_spec()->set_model(create.spec().model() +
+                                   "\nbad = 1*mV + 1*nA : volt\n");
   create.mutable_spec()->mutable_dt()->set_text("0.01*mV");
   auto info = manager_->CreateFitter("alice", create);
   ASSERT_FALSE(info.ok());
-  EXPECT_NE(info.status().message().find("dt must be a time"), std::string::npos);
-  EXPECT_NE(info.status().message().find("inconsistent units"), std::string::npos)
+  EXPECT_NE(info.status().message().find("dt must be a time"),
+            std::string::npos);
+  EXPECT_NE(info.status().message().find("inconsistent units"),
+            std::string::npos)
       << info.status();
 }
 
@@ -280,10 +307,13 @@ TEST_F(FittingTest, RefineLowersTheErrorOfTheBestFit) {
   refine.set_fitter_id(id);
   refine.set_max_iterations(15);
   std::vector<v1::RefineUpdate> updates;
-  ASSERT_TRUE(manager_->Refine("alice", refine, [&](const v1::RefineUpdate& u) {
-                        updates.push_back(u);
-                        return true;
-                      }).ok());
+  ASSERT_TRUE(manager_
+                  ->Refine("alice", refine,
+                           [&](const v1::RefineUpdate& u) {
+                             updates.push_back(u);
+                             return true;
+                           })
+                  .ok());
   ASSERT_GE(updates.size(), 2u);
   EXPECT_TRUE(updates.back().done());
   // The first update is the start point: the fit's best error, recomputed.
@@ -308,7 +338,8 @@ TEST_F(FittingTest, SpikeFitterRecoversAdExParametersWithinTenPercent) {
   v1::FitterSpec spec;
   spec.set_kind(v1::FITTER_KIND_SPIKE);
   spec.set_model(
-      "dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) - w + I)/C : volt\n"
+      "dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) - w + I)/C : "
+      "volt\n"
       "dw/dt = (a*(v - EL) - w)/tau_w : amp\n"
       "C : farad (constant)\n"
       "b : amp (constant)\n");
@@ -318,8 +349,9 @@ TEST_F(FittingTest, SpikeFitterRecoversAdExParametersWithinTenPercent) {
   spec.mutable_dt()->set_text("0.1*ms");
   spec.set_n_samples(30);
   const std::vector<std::pair<std::string, std::string>> constants = {
-      {"gL", "30*nS"}, {"EL", "-70.6*mV"}, {"VT", "-50.4*mV"}, {"DeltaT", "2*mV"},
-      {"Vr", "-70.6*mV"}, {"a", "4*nS"}, {"tau_w", "144*ms"}};
+      {"gL", "30*nS"},    {"EL", "-70.6*mV"}, {"VT", "-50.4*mV"},
+      {"DeltaT", "2*mV"}, {"Vr", "-70.6*mV"}, {"a", "4*nS"},
+      {"tau_w", "144*ms"}};
   for (const auto& [name, value] : constants) {
     v1::NamedQuantity* q = spec.add_namespace_();
     q->set_name(name);
@@ -334,7 +366,8 @@ TEST_F(FittingTest, SpikeFitterRecoversAdExParametersWithinTenPercent) {
   input->mutable_traces()->mutable_unit()->set_text("nA");
   for (double amplitude : {0.8, 1.2, 1.8}) {
     for (int k = 0; k < n_steps; ++k) {
-      input->mutable_traces()->add_values(k >= 500 && k < 4500 ? amplitude : 0.0);
+      input->mutable_traces()->add_values(k >= 500 && k < 4500 ? amplitude
+                                                               : 0.0);
     }
   }
   // The recorded spikes: the model itself with C = 281 pF, b = 80.5 pA.
@@ -343,7 +376,11 @@ TEST_F(FittingTest, SpikeFitterRecoversAdExParametersWithinTenPercent) {
   generator.set_job_id("truth");
   *generator.mutable_spec() = spec;
   generator.mutable_spec()->add_outputs()->set_variable("spikes");
-  for (int t = 0; t < 3; ++t) generator.mutable_spec()->mutable_outputs(0)->mutable_spikes()->add_trains();
+  for (int t = 0; t < 3; ++t)
+    generator.mutable_spec()
+        ->mutable_outputs(0)
+        ->mutable_spikes()
+        ->add_trains();
   generator.add_parameters("C");
   generator.add_parameters("b");
   auto truth_job = jobs::Job::Prepare(generator, {});
@@ -392,8 +429,10 @@ TEST_F(FittingTest, SpikeFitterRecoversAdExParametersWithinTenPercent) {
     if (column.name() == "C") c = column.values(0);
     if (column.name() == "b") b = column.values(0);
   }
-  EXPECT_NEAR(c, true_c, 0.1 * true_c) << "best error " << rounds.back().best_error();
-  EXPECT_NEAR(b, true_b, 0.1 * true_b) << "best error " << rounds.back().best_error();
+  EXPECT_NEAR(c, true_c, 0.1 * true_c)
+      << "best error " << rounds.back().best_error();
+  EXPECT_NEAR(b, true_b, 0.1 * true_b)
+      << "best error " << rounds.back().best_error();
 }
 
 }  // namespace
@@ -413,10 +452,11 @@ TEST_F(FittingTest, RefineWithSensitivityEquations) {
   refine.set_max_iterations(15);
   refine.set_calc_gradient(true);
   std::vector<v1::RefineUpdate> updates;
-  absl::Status status = manager_->Refine("alice", refine, [&](const v1::RefineUpdate& u) {
-    updates.push_back(u);
-    return true;
-  });
+  absl::Status status =
+      manager_->Refine("alice", refine, [&](const v1::RefineUpdate& u) {
+        updates.push_back(u);
+        return true;
+      });
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_GE(updates.size(), 2u);
   EXPECT_LT(updates.back().error(), 0.5 * rounds.back().best_error())

@@ -2,8 +2,11 @@
 
 namespace cellfit::fitting {
 
-InProcessWorker::InProcessWorker(dispatch::Dispatcher* dispatcher, std::string id)
-    : dispatcher_(dispatcher), id_(std::move(id)), thread_([this] { Loop(); }) {}
+InProcessWorker::InProcessWorker(dispatch::Dispatcher* dispatcher,
+                                 std::string id)
+    : dispatcher_(dispatcher),
+      id_(std::move(id)),
+      thread_([this] { Loop(); }) {}
 
 InProcessWorker::~InProcessWorker() {
   {

@@ -12,13 +12,15 @@
 
 namespace cellfit::fitting {
 
-v1::Column MakeColumn(const std::string& name, const model::Dimension& dimension,
+v1::Column MakeColumn(const std::string& name,
+                      const model::Dimension& dimension,
                       std::vector<double> values);
 
 // rows[row][parameter] as a table with one column per parameter.
-v1::ParameterTable MakeParameterTable(const std::vector<std::string>& names,
-                                      const std::vector<model::Dimension>& dimensions,
-                                      const std::vector<std::vector<double>>& rows);
+v1::ParameterTable MakeParameterTable(
+    const std::vector<std::string>& names,
+    const std::vector<model::Dimension>& dimensions,
+    const std::vector<std::vector<double>>& rows);
 
 v1::FitterKind ToWireKind(storage::FitterKind kind);
 storage::FitterKind ToStorageKind(v1::FitterKind kind);

@@ -28,7 +28,8 @@ double Cost(const Eigen::VectorXd& r) { return r.squaredNorm(); }
 
 absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
   const int n = static_cast<int>(problem.start.size());
-  if (n == 0) return absl::InvalidArgumentError("nothing to refine: no parameters");
+  if (n == 0)
+    return absl::InvalidArgumentError("nothing to refine: no parameters");
   if (problem.lower.size() != problem.start.size() ||
       problem.upper.size() != problem.start.size()) {
     return absl::InvalidArgumentError("bounds are needed for every parameter");
@@ -36,11 +37,12 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
   Transform transform{problem.lower, problem.upper};
   for (int j = 0; j < n; ++j) {
     if (!(problem.lower[j] < problem.upper[j])) {
-      return absl::InvalidArgumentError(absl::StrCat("parameter ", j, ": lower bound ",
-                                                     problem.lower[j], " >= upper bound ",
-                                                     problem.upper[j]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter ", j, ": lower bound ", problem.lower[j],
+                       " >= upper bound ", problem.upper[j]));
     }
-    if (problem.start[j] < problem.lower[j] || problem.start[j] > problem.upper[j]) {
+    if (problem.start[j] < problem.lower[j] ||
+        problem.start[j] > problem.upper[j]) {
       return absl::InvalidArgumentError(
           absl::StrCat("parameter ", j, ": the start value ", problem.start[j],
                        " lies outside its bounds"));
@@ -64,27 +66,32 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
     result.evaluations += static_cast<int>(internal_points.cols());
     return problem.residuals(points);
   };
-  auto report = [&](int iteration, const Eigen::VectorXd& at, double cost, int m) {
+  auto report = [&](int iteration, const Eigen::VectorXd& at, double cost,
+                    int m) {
     const Eigen::VectorXd x = physical(at);
     return !problem.progress ||
-           problem.progress(iteration, std::vector<double>(x.data(), x.data() + n),
+           problem.progress(iteration,
+                            std::vector<double>(x.data(), x.data() + n),
                             cost / std::max(m, 1));
   };
 
   // Residuals and forward-difference Jacobian at u, one batch of n+1 points.
   const double step_scale = std::sqrt(std::numeric_limits<double>::epsilon());
-  auto residuals_and_jacobian = [&](const Eigen::VectorXd& at, Eigen::VectorXd* r,
+  auto residuals_and_jacobian = [&](const Eigen::VectorXd& at,
+                                    Eigen::VectorXd* r,
                                     Eigen::MatrixXd* jacobian) -> absl::Status {
     if (problem.residuals_and_gradient) {
       const Eigen::VectorXd x = physical(at);
-      auto both = problem.residuals_and_gradient(std::vector<double>(x.data(), x.data() + n));
+      auto both = problem.residuals_and_gradient(
+          std::vector<double>(x.data(), x.data() + n));
       if (!both.ok()) return both.status();
       ++result.evaluations;
       *r = both->first;
       // Chain rule through the bounds transformation.
       *jacobian = both->second;
       for (int j = 0; j < n; ++j) {
-        jacobian->col(j) *= std::cos(at(j)) * (problem.upper[j] - problem.lower[j]) / 2.0;
+        jacobian->col(j) *=
+            std::cos(at(j)) * (problem.upper[j] - problem.lower[j]) / 2.0;
       }
       return absl::OkStatus();
     }
@@ -108,7 +115,8 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
 
   Eigen::VectorXd r;
   Eigen::MatrixXd jacobian;
-  if (absl::Status s = residuals_and_jacobian(u, &r, &jacobian); !s.ok()) return s;
+  if (absl::Status s = residuals_and_jacobian(u, &r, &jacobian); !s.ok())
+    return s;
   const int m = static_cast<int>(r.size());
   double cost = Cost(r);
   if (!std::isfinite(cost)) {
@@ -132,7 +140,8 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
     bool improved = false;
     for (int attempt = 0; attempt < 12 && !improved; ++attempt) {
       Eigen::MatrixXd damped = jtj;
-      for (int j = 0; j < n; ++j) damped(j, j) += lambda * std::max(jtj(j, j), 1e-300);
+      for (int j = 0; j < n; ++j)
+        damped(j, j) += lambda * std::max(jtj(j, j), 1e-300);
       const Eigen::VectorXd delta = damped.ldlt().solve(-gradient);
       if (!delta.allFinite()) {
         lambda *= 10;
@@ -161,7 +170,8 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
           stopped = true;
           break;
         }
-        if (absl::Status s = residuals_and_jacobian(u, &r, &jacobian); !s.ok()) return s;
+        if (absl::Status s = residuals_and_jacobian(u, &r, &jacobian); !s.ok())
+          return s;
       } else {
         lambda *= 10;
       }

@@ -1,9 +1,9 @@
 // Local refinement of a trace fit (brian2modelfitting's TraceFitter.refine):
 // bounded Levenberg-Marquardt on the residuals (model trace - recorded trace)
 // from t_start on, scaled by 1/normalization, as lmfit minimizes them. Bounds
-// are handled by lmfit's (MINUIT's) transformation x = lo + (sin(u)+1)(hi-lo)/2;
-// the Jacobian comes from forward differences, all of an iteration's
-// perturbed points simulated as one batch on the workers.
+// are handled by lmfit's (MINUIT's) transformation x = lo +
+// (sin(u)+1)(hi-lo)/2; the Jacobian comes from forward differences, all of an
+// iteration's perturbed points simulated as one batch on the workers.
 #ifndef CELLFIT_SERVER_FITTING_REFINE_H_
 #define CELLFIT_SERVER_FITTING_REFINE_H_
 
@@ -23,7 +23,8 @@ struct RefineProblem {
   std::vector<double> upper;
   int max_iterations = 100;
   // Residuals of each row of `points` (physical values): one column per point.
-  std::function<absl::StatusOr<Eigen::MatrixXd>(const Eigen::MatrixXd& points)> residuals;
+  std::function<absl::StatusOr<Eigen::MatrixXd>(const Eigen::MatrixXd& points)>
+      residuals;
   // When set (calc_gradient), the residuals at one point together with their
   // derivatives with respect to the physical parameters (one column each),
   // used instead of forward differences.
@@ -32,7 +33,9 @@ struct RefineProblem {
       residuals_and_gradient;
   // Called after each accepted or rejected evaluation with the point and its
   // error (the mean squared residual); returning false stops the refinement.
-  std::function<bool(int iteration, const std::vector<double>& point, double error)> progress;
+  std::function<bool(int iteration, const std::vector<double>& point,
+                     double error)>
+      progress;
 };
 
 struct RefineResult {

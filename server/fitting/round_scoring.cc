@@ -20,14 +20,17 @@ std::vector<BatchPlan> PlanBatches(int n_samples, int parts) {
   return plan;
 }
 
-absl::StatusOr<RoundScores> ScoreRound(const FitSettings& settings, int n_samples,
-                                       int n_traces, const std::vector<BatchPlan>& plan,
-                                       const std::vector<v1::BatchResult>& results) {
+absl::StatusOr<RoundScores> ScoreRound(
+    const FitSettings& settings, int n_samples, int n_traces,
+    const std::vector<BatchPlan>& plan,
+    const std::vector<v1::BatchResult>& results) {
   const size_t n_outputs = settings.outputs.size();
   // values[output][sample][trace]
   std::vector<std::vector<std::vector<double>>> values(
-      n_outputs, std::vector<std::vector<double>>(n_samples, std::vector<double>(n_traces)));
-  std::vector<std::vector<double>> penalties(n_samples, std::vector<double>(n_traces, 0.0));
+      n_outputs, std::vector<std::vector<double>>(
+                     n_samples, std::vector<double>(n_traces)));
+  std::vector<std::vector<double>> penalties(
+      n_samples, std::vector<double>(n_traces, 0.0));
   const bool has_penalty = !settings.penalty.empty();
   for (size_t b = 0; b < plan.size(); ++b) {
     const v1::BatchResult& result = results[b];
@@ -37,22 +40,26 @@ absl::StatusOr<RoundScores> ScoreRound(const FitSettings& settings, int n_sample
       for (const v1::NeuronErrors& errors : result.output_errors()) {
         if (errors.output() == settings.outputs[o].output) found = &errors;
       }
-      if (found == nullptr || static_cast<size_t>(found->errors_size()) != lanes) {
+      if (found == nullptr ||
+          static_cast<size_t>(found->errors_size()) != lanes) {
         return absl::InternalError(absl::StrCat(
-            "a worker's result for batch ", result.batch_id(), " lacks the values of '",
-            settings.outputs[o].output, "'"));
+            "a worker's result for batch ", result.batch_id(),
+            " lacks the values of '", settings.outputs[o].output, "'"));
       }
       for (size_t l = 0; l < lanes; ++l) {
-        values[o][plan[b].first_sample + l / n_traces][l % n_traces] = found->errors(l);
+        values[o][plan[b].first_sample + l / n_traces][l % n_traces] =
+            found->errors(l);
       }
     }
     if (has_penalty) {
       if (static_cast<size_t>(result.penalties_size()) != lanes) {
-        return absl::InternalError(absl::StrCat(
-            "a worker's result for batch ", result.batch_id(), " lacks the penalty"));
+        return absl::InternalError(absl::StrCat("a worker's result for batch ",
+                                                result.batch_id(),
+                                                " lacks the penalty"));
       }
       for (size_t l = 0; l < lanes; ++l) {
-        penalties[plan[b].first_sample + l / n_traces][l % n_traces] = result.penalties(l);
+        penalties[plan[b].first_sample + l / n_traces][l % n_traces] =
+            result.penalties(l);
       }
     }
   }
@@ -70,7 +77,8 @@ absl::StatusOr<RoundScores> ScoreRound(const FitSettings& settings, int n_sample
       } else {
         auto combined = metrics::CombineTraceValues(scoring.kind, per_trace);
         if (!combined.ok()) return combined.status();
-        error = metrics::NormalizeError(scoring.kind, scoring.normalization, *combined);
+        error = metrics::NormalizeError(scoring.kind, scoring.normalization,
+                                        *combined);
       }
       scores.objectives[o][s] = error;
       scores.total[s] += error;

@@ -27,9 +27,10 @@ struct RoundScores {
   std::vector<std::vector<double>> objectives;  // [output][sample]
 };
 
-absl::StatusOr<RoundScores> ScoreRound(const FitSettings& settings, int n_samples,
-                                       int n_traces, const std::vector<BatchPlan>& plan,
-                                       const std::vector<v1::BatchResult>& results);
+absl::StatusOr<RoundScores> ScoreRound(
+    const FitSettings& settings, int n_samples, int n_traces,
+    const std::vector<BatchPlan>& plan,
+    const std::vector<v1::BatchResult>& results);
 
 }  // namespace cellfit::fitting
 

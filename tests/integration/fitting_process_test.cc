@@ -72,9 +72,10 @@ v1::FitRequest HhFit(const std::string& id, int rounds) {
 }
 
 // Runs a Fit call to its end; `on_round` sees each round as it arrives.
-grpc::Status RunFit(v1::Fitting::Stub& stub, const v1::FitRequest& request,
-                    std::vector<v1::FitRound>* rounds,
-                    const std::function<void(const v1::FitRound&)>& on_round = nullptr) {
+grpc::Status RunFit(
+    v1::Fitting::Stub& stub, const v1::FitRequest& request,
+    std::vector<v1::FitRound>* rounds,
+    const std::function<void(const v1::FitRound&)>& on_round = nullptr) {
   grpc::ClientContext context;
   auto stream = stub.Fit(&context);
   v1::FitControl start;
@@ -98,7 +99,8 @@ int64_t CountRows(const std::string& db_path, const std::string& fitter_id,
   auto rows = (*db)->ReadEvaluations(query);
   EXPECT_TRUE(rows.ok()) << rows.status();
   if (keys != nullptr) {
-    for (size_t k = 0; k < rows->size(); ++k) keys->insert({rows->round[k], rows->sample[k]});
+    for (size_t k = 0; k < rows->size(); ++k)
+      keys->insert({rows->round[k], rows->sample[k]});
   }
   return static_cast<int64_t>(rows->size());
 }
@@ -163,18 +165,21 @@ TEST_F(FittingProcessTest, AWorkerKilledMidRoundLosesAndDuplicatesNothing) {
   const std::vector<pid_t> workers = ChildrenOf(server->process->pid());
   ASSERT_EQ(workers.size(), 2u);
   std::thread killer;
-  grpc::Status status = RunFit(*stub, HhFit(id, 4), &rounds, [&](const v1::FitRound& r) {
-    if (r.round() == 1) {
-      killer = std::thread([&] {
-        absl::SleepFor(absl::Milliseconds(40));
-        kill(workers[0], SIGKILL);
+  grpc::Status status =
+      RunFit(*stub, HhFit(id, 4), &rounds, [&](const v1::FitRound& r) {
+        if (r.round() == 1) {
+          killer = std::thread([&] {
+            absl::SleepFor(absl::Milliseconds(40));
+            kill(workers[0], SIGKILL);
+          });
+        }
       });
-    }
-  });
   if (killer.joinable()) killer.join();
-  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << ReadFile(server->log);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n"
+                           << ReadFile(server->log);
   ASSERT_EQ(rounds.size(), 4u);
-  EXPECT_NE(ReadFile(server->log).find("left"), std::string::npos) << ReadFile(server->log);
+  EXPECT_NE(ReadFile(server->log).find("left"), std::string::npos)
+      << ReadFile(server->log);
   std::set<std::pair<int64_t, int64_t>> keys;
   EXPECT_EQ(CountRows(db_, id, &keys), 1200);
   EXPECT_EQ(keys.size(), 1200u);
@@ -211,12 +216,14 @@ TEST_F(FittingProcessTest, TheServerKilledMidFitResumesFromItsCheckpoint) {
   v1::FitRound round;
   while (reader->Read(&round)) seen.push_back(round.round());
   grpc::Status status = reader->Finish();
-  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << ReadFile(server->log);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n"
+                           << ReadFile(server->log);
   EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
   std::set<std::pair<int64_t, int64_t>> keys;
   EXPECT_EQ(CountRows(db_, id, &keys), 1200);
   EXPECT_EQ(keys.size(), 1200u);
-  EXPECT_NE(ReadFile(server->log).find("resumed the fit of " + id), std::string::npos)
+  EXPECT_NE(ReadFile(server->log).find("resumed the fit of " + id),
+            std::string::npos)
       << ReadFile(server->log);
 }
 
@@ -289,7 +296,8 @@ TEST_F(FittingProcessTest, SpikeFitterRecoversAdExParameters) {
   v1::FitterSpec spec;
   spec.set_kind(v1::FITTER_KIND_SPIKE);
   spec.set_model(
-      "dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) - w + I)/C : volt\n"
+      "dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) - w + I)/C : "
+      "volt\n"
       "dw/dt = (a*(v - EL) - w)/tau_w : amp\n"
       "C : farad (constant)\n"
       "b : amp (constant)\n");
@@ -298,9 +306,14 @@ TEST_F(FittingProcessTest, SpikeFitterRecoversAdExParameters) {
   spec.set_method("euler");
   spec.mutable_dt()->set_text("0.1*ms");
   spec.set_n_samples(30);
-  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
-           {"gL", "30*nS"}, {"EL", "-70.6*mV"}, {"VT", "-50.4*mV"}, {"DeltaT", "2*mV"},
-           {"Vr", "-70.6*mV"}, {"a", "4*nS"}, {"tau_w", "144*ms"}}) {
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"gL", "30*nS"},
+                                                        {"EL", "-70.6*mV"},
+                                                        {"VT", "-50.4*mV"},
+                                                        {"DeltaT", "2*mV"},
+                                                        {"Vr", "-70.6*mV"},
+                                                        {"a", "4*nS"},
+                                                        {"tau_w", "144*ms"}}) {
     v1::NamedQuantity* q = spec.add_namespace_();
     q->set_name(name);
     q->mutable_quantity()->set_text(value);
@@ -313,15 +326,16 @@ TEST_F(FittingProcessTest, SpikeFitterRecoversAdExParameters) {
   input->mutable_traces()->mutable_unit()->set_text("nA");
   for (double amplitude : {0.8, 1.2, 1.8}) {
     for (int k = 0; k < 5000; ++k) {
-      input->mutable_traces()->add_values(k >= 500 && k < 4500 ? amplitude : 0.0);
+      input->mutable_traces()->add_values(k >= 500 && k < 4500 ? amplitude
+                                                               : 0.0);
     }
   }
   // The recorded spikes come from Simulate with the true parameters.
   v1::SimulateRequest simulate;
   *simulate.mutable_spec() = spec;
   simulate.add_variables("spikes");
-  for (const auto& [name, value] :
-       std::vector<std::pair<std::string, double>>{{"C", 281e-12}, {"b", 80.5e-12}}) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, double>>{
+           {"C", 281e-12}, {"b", 80.5e-12}}) {
     v1::Column* column = simulate.mutable_params()->add_columns();
     column->set_name(name);
     column->add_values(value);
@@ -332,7 +346,8 @@ TEST_F(FittingProcessTest, SpikeFitterRecoversAdExParameters) {
     grpc::ClientContext context;
     auto reader = stub->Simulate(&context, simulate);
     v1::GenerateChunk chunk;
-    while (reader->Read(&chunk)) *output->mutable_spikes()->add_trains() = chunk.spikes();
+    while (reader->Read(&chunk))
+      *output->mutable_spikes()->add_trains() = chunk.spikes();
     grpc::Status status = reader->Finish();
     ASSERT_TRUE(status.ok()) << status.error_message();
   }

@@ -65,22 +65,21 @@ std::vector<std::string> ReferenceCaseNames() {
 
 absl::StatusOr<json> RunBrian2(const std::string& name) {
   const fs::path case_path = CasesDir() / (name + ".json");
-  const fs::path out_dir = fs::temp_directory_path() /
-                           absl::StrCat("cellfit_reference_", getpid());
+  const fs::path out_dir =
+      fs::temp_directory_path() / absl::StrCat("cellfit_reference_", getpid());
   fs::create_directories(out_dir);
   const fs::path out_path = out_dir / (name + ".out.json");
-  const fs::path script = SourceDir() / "tests" / "reference" / "brian2_reference.py";
-  const std::string command =
-      absl::StrCat("/usr/bin/python3 '", script.string(), "' '",
-                   case_path.string(), "' '", out_path.string(), "' 2> '",
-                   out_path.string(), ".log'");
+  const fs::path script =
+      SourceDir() / "tests" / "reference" / "brian2_reference.py";
+  const std::string command = absl::StrCat(
+      "/usr/bin/python3 '", script.string(), "' '", case_path.string(), "' '",
+      out_path.string(), "' 2> '", out_path.string(), ".log'");
   if (std::system(command.c_str()) != 0) {
     std::ifstream log(out_path.string() + ".log");
     std::string text((std::istreambuf_iterator<char>(log)), {});
-    return absl::InternalError(absl::StrCat("Brian2 failed on ", name, ":\n",
-                                            text.substr(text.size() > 3000
-                                                            ? text.size() - 3000
-                                                            : 0)));
+    return absl::InternalError(
+        absl::StrCat("Brian2 failed on ", name, ":\n",
+                     text.substr(text.size() > 3000 ? text.size() - 3000 : 0)));
   }
   std::ifstream case_file(case_path);
   json merged = json::parse(case_file);
@@ -123,7 +122,8 @@ absl::StatusOr<Simulated> SimulateCase(const std::string& name,
   auto checked = model::CheckModel(spec);
   if (!checked.model) return checked.diagnostics.ToStatus();
   if (reference.value("sensitivities", false)) {
-    if (absl::Status added = model::AddSensitivities(*checked.model); !added.ok()) {
+    if (absl::Status added = model::AddSensitivities(*checked.model);
+        !added.ok()) {
       return added;
     }
   }
@@ -141,10 +141,12 @@ absl::StatusOr<Simulated> SimulateCase(const std::string& name,
   const int n_traces = brian2.at("n_traces").get<int>();
   std::vector<double> params(static_cast<size_t>(n_samples) * n_params);
   for (int p = 0; p < n_params; ++p) {
-    const std::string& pname = checked.model->NameOf(checked.model->parameters[p]);
+    const std::string& pname =
+        checked.model->NameOf(checked.model->parameters[p]);
     int column = -1;
     for (size_t k = 0; k < param_names.size(); ++k) {
-      if (param_names[k].get<std::string>() == pname) column = static_cast<int>(k);
+      if (param_names[k].get<std::string>() == pname)
+        column = static_cast<int>(k);
     }
     if (column < 0) {
       return absl::InvalidArgumentError(
@@ -185,8 +187,8 @@ absl::StatusOr<Simulated> SimulateCase(const std::string& name,
   for (size_t r = 0; r < options.record.size(); ++r) {
     auto& traces = simulated.traces[options.record[r]];
     for (int l = 0; l < n_lanes; ++l) {
-      const double* begin = result->recordings[r].data() +
-                            static_cast<size_t>(l) * data.n_steps;
+      const double* begin =
+          result->recordings[r].data() + static_cast<size_t>(l) * data.n_steps;
       traces.emplace_back(begin, begin + data.n_steps);
     }
   }
@@ -219,7 +221,8 @@ Statistics Stats(const std::vector<std::vector<double>>& traces, int from) {
 
 }  // namespace
 
-void ExpectBackendsAgree(const Simulated& runtime, const Simulated& standalone) {
+void ExpectBackendsAgree(const Simulated& runtime,
+                         const Simulated& standalone) {
   // The same operations in the same order: any difference beyond rounding in
   // the last bits means the backends compute different things.
   double worst = 0;
@@ -233,21 +236,24 @@ void ExpectBackendsAgree(const Simulated& runtime, const Simulated& standalone) 
         const double scale = std::max(std::fabs(a), 1e-300);
         const double relative = std::fabs(a - b) / scale;
         worst = std::max(worst, a == b ? 0.0 : relative);
-        ASSERT_LE(relative, 1e-12) << var << " of neuron " << n << " at step "
-                                   << k << ": runtime " << a << ", standalone " << b;
+        ASSERT_LE(relative, 1e-12)
+            << var << " of neuron " << n << " at step " << k << ": runtime "
+            << a << ", standalone " << b;
       }
     }
   }
   EXPECT_EQ(runtime.spikes, standalone.spikes);
-  std::cout << "[ measured ] runtime vs standalone: largest relative difference "
-            << worst << std::endl;
+  std::cout
+      << "[ measured ] runtime vs standalone: largest relative difference "
+      << worst << std::endl;
 }
 
 void ExpectMatches(const json& reference, const Simulated& simulated) {
   const json& brian2 = reference.at("brian2");
   const double dt = brian2.at("dt").get<double>();
   if (reference.contains("expect_method")) {
-    EXPECT_EQ(simulated.method, reference.at("expect_method").get<std::string>())
+    EXPECT_EQ(simulated.method,
+              reference.at("expect_method").get<std::string>())
         << "the automatic choice of integration method differs from Brian2's";
   }
   if (reference.value("compare", "traces") == "statistics") {

@@ -21,8 +21,9 @@ std::vector<std::string> ReferenceCaseNames();
 absl::StatusOr<nlohmann::json> RunBrian2(const std::string& name);
 
 struct Simulated {
-  std::map<std::string, std::vector<std::vector<double>>> traces;  // [neuron][step]
-  std::vector<std::vector<double>> spikes;                         // [neuron]
+  std::map<std::string, std::vector<std::vector<double>>>
+      traces;                               // [neuron][step]
+  std::vector<std::vector<double>> spikes;  // [neuron]
   std::string method;
 };
 

@@ -13,7 +13,8 @@ std::string SourceDirForTests() {
   return dir ? dir : ".";
 }
 
-v1::TraceSet ReadTraceCsvForTests(const std::string& path, const std::string& unit) {
+v1::TraceSet ReadTraceCsvForTests(const std::string& path,
+                                  const std::string& unit) {
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);  // header of step indices
@@ -56,8 +57,11 @@ Cm   : farad (constant)
   spec.mutable_dt()->set_text("0.01*ms");
   spec.set_n_samples(20);
   const std::vector<std::pair<std::string, std::string>> constants = {
-      {"area", "20000*umetre**2"}, {"El", "-65*mV"}, {"EK", "-90*mV"},
-      {"ENa", "50*mV"},            {"VT", "-63*mV"}};
+      {"area", "20000*umetre**2"},
+      {"El", "-65*mV"},
+      {"EK", "-90*mV"},
+      {"ENa", "50*mV"},
+      {"VT", "-63*mV"}};
   for (const auto& [name, value] : constants) {
     v1::NamedQuantity* q = spec.add_namespace_();
     q->set_name(name);
@@ -67,10 +71,12 @@ Cm   : farad (constant)
   const std::string dir = SourceDirForTests() + "/examples/hh/";
   v1::Input* input = spec.add_inputs();
   input->set_variable("I");
-  *input->mutable_traces() = ReadTraceCsvForTests(dir + "input_traces_hh.csv", "amp");
+  *input->mutable_traces() =
+      ReadTraceCsvForTests(dir + "input_traces_hh.csv", "amp");
   v1::Output* output = spec.add_outputs();
   output->set_variable("v");
-  *output->mutable_traces() = ReadTraceCsvForTests(dir + "output_traces_hh.csv", "mV");
+  *output->mutable_traces() =
+      ReadTraceCsvForTests(dir + "output_traces_hh.csv", "mV");
   return spec;
 }
 

@@ -13,7 +13,8 @@ namespace cellfit::jobs {
 std::string SourceDirForTests();
 
 // A trace CSV in the layout of examples/hh as a TraceSet in `unit`.
-v1::TraceSet ReadTraceCsvForTests(const std::string& path, const std::string& unit);
+v1::TraceSet ReadTraceCsvForTests(const std::string& path,
+                                  const std::string& unit);
 
 // brian2modelfitting's HH example: exponential Euler, v starting at `v_init`.
 v1::FitterSpec HhExampleSpec(const std::string& v_init = "VT");

@@ -15,8 +15,9 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Prepare(const v1::JobData& data,
   std::unique_ptr<Job> job(new Job());
   job->id_ = data.job_id();
   job->kind_ = data.spec().kind();
-  job->backend_ = data.backend() == v1::BACKEND_UNSPECIFIED ? v1::BACKEND_RUNTIME
-                                                             : data.backend();
+  job->backend_ = data.backend() == v1::BACKEND_UNSPECIFIED
+                      ? v1::BACKEND_RUNTIME
+                      : data.backend();
   job->options_ = options;
   // Record-only jobs (simulate) may have no fitted outputs.
   CheckedSpec checked = CheckSpec(
@@ -46,7 +47,8 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Prepare(const v1::JobData& data,
   }
 
   model::LoweringOptions lowering;
-  std::string penalty = data.penalty().empty() ? data.spec().penalty() : data.penalty();
+  std::string penalty =
+      data.penalty().empty() ? data.spec().penalty() : data.penalty();
   if (!penalty.empty()) {
     if (m.Find(penalty) < 0) {
       return absl::InvalidArgumentError(
@@ -63,7 +65,8 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Prepare(const v1::JobData& data,
     }
     for (const v1::MetricSpec& spec : data.metrics()) {
       if (spec.has_mse()) {
-        auto config = ToMetricConfig(spec, job->converted_.model_spec.namespace_entries);
+        auto config =
+            ToMetricConfig(spec, job->converted_.model_spec.namespace_entries);
         if (!config.ok()) return config.status();
         job->online_t_start_ = std::get<metrics::MseConfig>(*config).t_start;
       }
@@ -77,24 +80,28 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Prepare(const v1::JobData& data,
     // A record-only job (generate): batches must ask for variables.
     job->record_only_ = true;
   } else {
-    std::vector<v1::MetricSpec> specs(data.metrics().begin(), data.metrics().end());
+    std::vector<v1::MetricSpec> specs(data.metrics().begin(),
+                                      data.metrics().end());
     auto built = BuildMetrics(specs, job->converted_);
     if (!built.ok()) return built.status();
     job->metrics_ = std::move(*built);
     for (const OutputMetric& metric : job->metrics_) {
       if (metric.metric->output_kind() == metrics::OutputKind::kTraces) {
         if (job->converted_.outputs[metric.output_index].spikes) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "the ", std::string(metric.metric->name()), " metric needs traces, but '",
-              metric.output, "' holds spike times"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("the ", std::string(metric.metric->name()),
+                           " metric needs traces, but '", metric.output,
+                           "' holds spike times"));
         }
-        job->output_recording_.push_back(static_cast<int>(lowering.record.size()));
+        job->output_recording_.push_back(
+            static_cast<int>(lowering.record.size()));
         lowering.record.push_back(metric.output);
       } else {
         if (!job->converted_.outputs[metric.output_index].spikes) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "the ", std::string(metric.metric->name()), " metric needs spike times, but '",
-              metric.output, "' holds traces"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("the ", std::string(metric.metric->name()),
+                           " metric needs spike times, but '", metric.output,
+                           "' holds traces"));
         }
         job->output_recording_.push_back(-1);
       }
@@ -109,7 +116,8 @@ absl::StatusOr<std::unique_ptr<Job>> Job::Prepare(const v1::JobData& data,
   return job;
 }
 
-absl::StatusOr<SimulateFn> Job::Simulator(const model::StepProgram& program) const {
+absl::StatusOr<SimulateFn> Job::Simulator(
+    const model::StepProgram& program) const {
   if (backend_ == v1::BACKEND_RUNTIME || !options_.backend_factory) {
     if (backend_ == v1::BACKEND_STANDALONE) {
       return absl::FailedPreconditionError(
@@ -120,11 +128,13 @@ absl::StatusOr<SimulateFn> Job::Simulator(const model::StepProgram& program) con
   return options_.backend_factory(program, backend_);
 }
 
-absl::StatusOr<std::vector<runtime::Lane>> Job::Lanes(const v1::Batch& batch) const {
+absl::StatusOr<std::vector<runtime::Lane>> Job::Lanes(
+    const v1::Batch& batch) const {
   const int n_traces = converted_.n_traces;
   std::vector<runtime::Lane> lanes;
   auto index = [&](int sample, int trace) {
-    return (static_cast<int64_t>(batch.first_sample()) + sample) * n_traces + trace;
+    return (static_cast<int64_t>(batch.first_sample()) + sample) * n_traces +
+           trace;
   };
   if (batch.neurons().empty()) {
     for (uint32_t s = 0; s < batch.n_samples(); ++s) {
@@ -137,9 +147,10 @@ absl::StatusOr<std::vector<runtime::Lane>> Job::Lanes(const v1::Batch& batch) co
   for (const v1::Neuron& neuron : batch.neurons()) {
     if (neuron.sample() >= batch.n_samples() ||
         neuron.trace() >= static_cast<uint32_t>(n_traces)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "batch neuron (sample ", neuron.sample(), ", trace ", neuron.trace(),
-          ") is outside ", batch.n_samples(), " samples x ", n_traces, " traces"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("batch neuron (sample ", neuron.sample(), ", trace ",
+                       neuron.trace(), ") is outside ", batch.n_samples(),
+                       " samples x ", n_traces, " traces"));
     }
     lanes.push_back({static_cast<int>(neuron.sample()),
                      static_cast<int>(neuron.trace()),
@@ -148,13 +159,14 @@ absl::StatusOr<std::vector<runtime::Lane>> Job::Lanes(const v1::Batch& batch) co
   return lanes;
 }
 
-absl::StatusOr<std::vector<double>> Job::ModelOrderParams(const v1::Batch& batch) const {
+absl::StatusOr<std::vector<double>> Job::ModelOrderParams(
+    const v1::Batch& batch) const {
   const size_t n_columns = param_columns_.size();
-  if (batch.n_samples() == 0 ||
-      static_cast<size_t>(batch.params_size()) != batch.n_samples() * n_columns) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the batch has ", batch.params_size(), " parameter values for ",
-                     batch.n_samples(), " samples of ", n_columns, " parameters"));
+  if (batch.n_samples() == 0 || static_cast<size_t>(batch.params_size()) !=
+                                    batch.n_samples() * n_columns) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the batch has ", batch.params_size(), " parameter values for ",
+        batch.n_samples(), " samples of ", n_columns, " parameters"));
   }
   std::vector<double> params(batch.params_size());
   for (uint32_t s = 0; s < batch.n_samples(); ++s) {
@@ -198,8 +210,9 @@ absl::StatusOr<v1::BatchResult> Job::Evaluate(const v1::Batch& batch) const {
   request.seed = batch.seed();
   request.threads = options_.threads;
   for (const OutputMetric& metric : metrics_) {
-    request.record_spikes = request.record_spikes ||
-                            metric.metric->output_kind() == metrics::OutputKind::kSpikes;
+    request.record_spikes =
+        request.record_spikes ||
+        metric.metric->output_kind() == metrics::OutputKind::kSpikes;
   }
   auto result = simulate_(request);
   if (!result.ok()) return result.status();
@@ -228,7 +241,8 @@ absl::StatusOr<v1::BatchResult> Job::Evaluate(const v1::Batch& batch) const {
         absl::StatusOr<double> value;
         if (output_recording_[k] >= 0) {
           std::span<const double> recorded(
-              result->recordings[output_recording_[k]].data() + l * n_steps, n_steps);
+              result->recordings[output_recording_[k]].data() + l * n_steps,
+              n_steps);
           value = metric.metric->TraceValue(trace, recorded);
         } else {
           value = metric.metric->TraceValue(trace, result->spikes[l]);
@@ -239,7 +253,8 @@ absl::StatusOr<v1::BatchResult> Job::Evaluate(const v1::Batch& batch) const {
     }
   }
   if (has_penalty_) {
-    for (size_t l = 0; l < n_lanes; ++l) out.add_penalties(result->final_values[l]);
+    for (size_t l = 0; l < n_lanes; ++l)
+      out.add_penalties(result->final_values[l]);
   }
   return out;
 }
@@ -255,8 +270,9 @@ absl::StatusOr<v1::BatchResult> Job::Record(const v1::Batch& batch) const {
   if (!batch.param_init().empty()) {
     model::ModelSpec spec = converted_.model_spec;
     for (const auto& [name, value] : batch.param_init()) {
-      auto it = std::find_if(spec.param_init.begin(), spec.param_init.end(),
-                             [&](const auto& entry) { return entry.first == name; });
+      auto it =
+          std::find_if(spec.param_init.begin(), spec.param_init.end(),
+                       [&](const auto& entry) { return entry.first == name; });
       if (it != spec.param_init.end()) {
         it->second = value;
       } else {
@@ -270,7 +286,8 @@ absl::StatusOr<v1::BatchResult> Job::Record(const v1::Batch& batch) const {
   }
   if (batch.sensitivities()) {
     if (!overridden) overridden = *model;
-    if (absl::Status added = model::AddSensitivities(*overridden); !added.ok()) {
+    if (absl::Status added = model::AddSensitivities(*overridden);
+        !added.ok()) {
       return added;
     }
     model = &*overridden;

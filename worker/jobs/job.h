@@ -35,8 +35,8 @@ struct JobOptions {
 
 class Job {
  public:
-  static absl::StatusOr<std::unique_ptr<Job>> Prepare(const v1::JobData& data,
-                                                      const JobOptions& options);
+  static absl::StatusOr<std::unique_ptr<Job>> Prepare(
+      const v1::JobData& data, const JobOptions& options);
 
   const std::string& id() const { return id_; }
   int n_traces() const { return converted_.n_traces; }
@@ -49,8 +49,10 @@ class Job {
  private:
   Job() = default;
 
-  absl::StatusOr<std::vector<runtime::Lane>> Lanes(const v1::Batch& batch) const;
-  absl::StatusOr<std::vector<double>> ModelOrderParams(const v1::Batch& batch) const;
+  absl::StatusOr<std::vector<runtime::Lane>> Lanes(
+      const v1::Batch& batch) const;
+  absl::StatusOr<std::vector<double>> ModelOrderParams(
+      const v1::Batch& batch) const;
   absl::StatusOr<v1::BatchResult> Evaluate(const v1::Batch& batch) const;
   absl::StatusOr<v1::BatchResult> Record(const v1::Batch& batch) const;
   absl::StatusOr<SimulateFn> Simulator(const model::StepProgram& program) const;

@@ -37,7 +37,8 @@ double MeanError(const v1::BatchResult& result) {
 // (-63 mV), as the example starts, it is 72.5 mV^2.
 TEST(Job, HhExampleErrorsMatchTheDataDescription) {
   for (const auto& [v_init, expected_mv2] :
-       std::vector<std::pair<std::string, double>>{{"-65*mV", 1.005}, {"VT", 72.5}}) {
+       std::vector<std::pair<std::string, double>>{{"-65*mV", 1.005},
+                                                   {"VT", 72.5}}) {
     auto job = Job::Prepare(HhJob(v_init), {});
     ASSERT_TRUE(job.ok()) << job.status();
     auto result = (*job)->Run(TrueParameters());
@@ -100,7 +101,11 @@ TEST(Job, RejectsBadBatches) {
 TEST(Job, SpecProblemsAreAllReported) {
   v1::JobData data = HhJob("VT");
   data.mutable_spec()->mutable_dt()->set_text("0.01*mV");
-  data.mutable_spec()->mutable_outputs(0)->mutable_traces()->mutable_unit()->set_text("nA");
+  data.mutable_spec()
+      ->mutable_outputs(0)
+      ->mutable_traces()
+      ->mutable_unit()
+      ->set_text("nA");
   data.mutable_spec()->mutable_inputs(0)->mutable_traces()->set_n_steps(10);
   auto job = Job::Prepare(data, {});
   ASSERT_FALSE(job.ok());
@@ -154,18 +159,20 @@ TEST(Job, SensitivityTracesAreTheTracesDerivatives) {
     const int kSteps = 100;
     const v1::RecordedTrace* s = nullptr;
     for (const auto& trace : result->traces()) {
-      if (trace.variable() == "S_v_" + names[p] && trace.neuron() == 2) s = &trace;
+      if (trace.variable() == "S_v_" + names[p] && trace.neuron() == 2)
+        s = &trace;
     }
     ASSERT_NE(s, nullptr);
     double worst = 0, scale = 0;
     for (int k = 0; k < kSteps; ++k) {
       const double numeric =
-          (up->traces(2).values(k) - down->traces(2).values(k)) / (2 * h * point[p]);
+          (up->traces(2).values(k) - down->traces(2).values(k)) /
+          (2 * h * point[p]);
       worst = std::max(worst, std::fabs(numeric - s->values(k)));
       scale = std::max(scale, std::fabs(numeric));
     }
-    EXPECT_LE(worst, 0.03 * scale) << names[p] << ": largest difference " << worst
-                                   << " of " << scale;
+    EXPECT_LE(worst, 0.03 * scale)
+        << names[p] << ": largest difference " << worst << " of " << scale;
   }
 }
 

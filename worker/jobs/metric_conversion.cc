@@ -63,7 +63,8 @@ absl::StatusOr<metrics::MetricConfig> ToMetricConfig(
       metrics::FeatureMetricConfig config;
       const v1::FeatureMetric& f = spec.features();
       config.features.assign(f.features().begin(), f.features().end());
-      for (const auto& [name, weight] : f.weights()) config.weights[name] = weight;
+      for (const auto& [name, weight] : f.weights())
+        config.weights[name] = weight;
       config.stim_start.assign(f.stim_start().begin(), f.stim_start().end());
       config.stim_end.assign(f.stim_end().begin(), f.stim_end().end());
       config.combine = f.combine();
@@ -94,11 +95,13 @@ absl::StatusOr<std::vector<OutputMetric>> BuildMetrics(
       index = 0;
     } else {
       for (size_t k = 0; k < converted.outputs.size(); ++k) {
-        if (converted.outputs[k].variable == spec.output()) index = static_cast<int>(k);
+        if (converted.outputs[k].variable == spec.output())
+          index = static_cast<int>(k);
       }
       if (index < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "the metric for '", spec.output(), "' names no output of the fitter"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("the metric for '", spec.output(),
+                         "' names no output of the fitter"));
       }
     }
     if (covered[index]) {
@@ -116,7 +119,8 @@ absl::StatusOr<std::vector<OutputMetric>> BuildMetrics(
       spikes.trains = converted.spike_trains;
       targets = spikes;
     } else {
-      const runtime::TraceTable& table = converted.data.targets[info.target_index];
+      const runtime::TraceTable& table =
+          converted.data.targets[info.target_index];
       metrics::TargetTraces traces;
       traces.dt = converted.dt;
       traces.n_traces = table.n_traces;

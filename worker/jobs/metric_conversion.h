@@ -23,7 +23,7 @@ absl::StatusOr<metrics::MetricConfig> ToMetricConfig(
 
 // One fitted output with the metric that scores it.
 struct OutputMetric {
-  std::string output;   // the output variable, or "spikes"
+  std::string output;     // the output variable, or "spikes"
   int output_index = -1;  // into ConvertedSpec::outputs
   std::unique_ptr<metrics::Metric> metric;
 };

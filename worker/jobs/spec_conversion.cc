@@ -14,8 +14,8 @@ const model::Dimension kSecond = model::Dimension::Of(0, 0, 1, 0);
 
 model::Dimension ToDimension(const v1::Dimension& d) {
   const double e[model::kNumBaseDimensions] = {
-      d.metre(), d.kilogram(), d.second(), d.ampere(),
-      d.kelvin(), d.mole(), d.candela()};
+      d.metre(),  d.kilogram(), d.second(), d.ampere(),
+      d.kelvin(), d.mole(),     d.candela()};
   model::Dimension out;
   for (int k = 0; k < model::kNumBaseDimensions; ++k) {
     auto r = model::Rational::FromDouble(e[k]);
@@ -38,7 +38,8 @@ v1::Dimension FromDimension(const model::Dimension& d) {
   return out;
 }
 
-std::vector<model::NamespaceEntry> NamespaceEntries(const v1::FitterSpec& spec) {
+std::vector<model::NamespaceEntry> NamespaceEntries(
+    const v1::FitterSpec& spec) {
   std::vector<model::NamespaceEntry> entries;
   for (const v1::NamedQuantity& named : spec.namespace_()) {
     model::NamespaceEntry entry;
@@ -46,8 +47,8 @@ std::vector<model::NamespaceEntry> NamespaceEntries(const v1::FitterSpec& spec) 
     if (!named.quantity().text().empty()) {
       entry.text = named.quantity().text();
     } else {
-      entry.quantity = model::Quantity{named.quantity().value(),
-                                       ToDimension(named.quantity().dimension())};
+      entry.quantity = model::Quantity{
+          named.quantity().value(), ToDimension(named.quantity().dimension())};
     }
     entries.push_back(std::move(entry));
   }
@@ -60,8 +61,9 @@ absl::StatusOr<model::Quantity> ToQuantity(
   if (!quantity.text().empty()) {
     if (quantity.value() != 0 || quantity.has_dimension()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ": error: give a quantity either as text or as "
-                              "value and dimension, not both"));
+          absl::StrCat(field,
+                       ": error: give a quantity either as text or as "
+                       "value and dimension, not both"));
     }
     return model::ParseQuantity(quantity.text(), field, namespace_entries);
   }
@@ -84,15 +86,15 @@ bool ConvertTraces(const v1::TraceSet& traces, const std::string& field,
   const int64_t n_steps = traces.n_steps();
   bool ok = true;
   if (n_traces < 1 || n_traces > kMaxTraces) {
-    diagnostics.Add(field, {},
-                    absl::StrCat("n_traces is ", n_traces, "; expected 1 to ",
-                                 kMaxTraces));
+    diagnostics.Add(
+        field, {},
+        absl::StrCat("n_traces is ", n_traces, "; expected 1 to ", kMaxTraces));
     ok = false;
   }
   if (n_steps < 1 || n_steps > kMaxSteps) {
-    diagnostics.Add(field, {},
-                    absl::StrCat("n_steps is ", n_steps, "; expected 1 to ",
-                                 kMaxSteps));
+    diagnostics.Add(
+        field, {},
+        absl::StrCat("n_steps is ", n_steps, "; expected 1 to ", kMaxSteps));
     ok = false;
   }
   if (ok && n_traces * n_steps != traces.values_size()) {
@@ -105,7 +107,8 @@ bool ConvertTraces(const v1::TraceSet& traces, const std::string& field,
   double scale = 1.0;
   *dimension = model::Dimension();
   const v1::Quantity& unit = traces.unit();
-  const bool has_unit = !unit.text().empty() || unit.has_dimension() || unit.value() != 0;
+  const bool has_unit =
+      !unit.text().empty() || unit.has_dimension() || unit.value() != 0;
   if (unit_given != nullptr) *unit_given = has_unit;
   if (has_unit) {
     auto q = ToQuantity(unit, absl::StrCat(field, ".unit"), ns);
@@ -142,7 +145,8 @@ bool ConvertTraces(const v1::TraceSet& traces, const std::string& field,
 }  // namespace
 
 ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
-                          model::Diagnostics& diagnostics, bool require_outputs) {
+                          model::Diagnostics& diagnostics,
+                          bool require_outputs) {
   ConvertedSpec out;
   const std::vector<model::NamespaceEntry> ns = NamespaceEntries(spec);
   model::ModelSpec& m = out.model_spec;
@@ -160,8 +164,9 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
   std::sort(m.param_init.begin(), m.param_init.end());
 
   if (spec.kind() == v1::FITTER_KIND_UNSPECIFIED) {
-    diagnostics.Add("kind", {}, "the fitter kind is not set (trace, spike or "
-                                "online_trace)");
+    diagnostics.Add("kind", {},
+                    "the fitter kind is not set (trace, spike or "
+                    "online_trace)");
   }
   if (spec.n_samples() < 1 || spec.n_samples() > kMaxSamples) {
     diagnostics.Add("n_samples", {},
@@ -249,11 +254,12 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
         for (size_t k = 0; k < times.size(); ++k) {
           if (!std::isfinite(times[k]) || times[k] < 0 ||
               (k > 0 && times[k] < times[k - 1])) {
-            diagnostics.Add(field, {},
-                            absl::StrCat("spike train ", out.spike_trains.size(),
-                                         ": times must be finite, non-negative "
-                                         "and ascending (spike ",
-                                         k, " is ", times[k], ")"));
+            diagnostics.Add(
+                field, {},
+                absl::StrCat("spike train ", out.spike_trains.size(),
+                             ": times must be finite, non-negative "
+                             "and ascending (spike ",
+                             k, " is ", times[k], ")"));
             break;
           }
         }
@@ -285,17 +291,17 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
   }
   if (has_spikes && !out.spike_trains.empty() && out.n_traces != 0 &&
       static_cast<int>(out.spike_trains.size()) != out.n_traces) {
-    diagnostics.Add("outputs.spikes", {},
-                    absl::StrCat("has ", out.spike_trains.size(),
-                                 " spike trains, but the inputs have ",
-                                 out.n_traces,
-                                 " traces; give one train per input trace"));
+    diagnostics.Add(
+        "outputs.spikes", {},
+        absl::StrCat("has ", out.spike_trains.size(),
+                     " spike trains, but the inputs have ", out.n_traces,
+                     " traces; give one train per input trace"));
   }
   if (total_values > kMaxValues) {
-    diagnostics.Add("inputs", {},
-                    absl::StrCat("the fitter holds ", total_values,
-                                 " values; at most ", kMaxValues,
-                                 " are accepted"));
+    diagnostics.Add(
+        "inputs", {},
+        absl::StrCat("the fitter holds ", total_values, " values; at most ",
+                     kMaxValues, " are accepted"));
   }
   out.data.n_steps = out.n_steps;
   return out;

@@ -39,7 +39,8 @@ struct ConvertedSpec {
   double dt = 0;
   int n_traces = 0;
   int n_steps = 0;
-  runtime::SimulationData data;  // inputs by spec order; targets of trace outputs
+  runtime::SimulationData
+      data;  // inputs by spec order; targets of trace outputs
   // Per fitted output, in spec order: its name and, for trace outputs, its
   // index in data.targets; for the spike output, the trains (seconds).
   struct OutputInfo {

@@ -39,9 +39,9 @@ inline double RandomNormal(uint64_t seed, uint64_t neuron, uint64_t step,
       (static_cast<double>(RandomBits(seed, neuron, step, 2 * stream) >> 11) +
        1.0) *
       (1.0 / 9007199254740992.0);  // (0, 1]: log stays finite
-  const double u2 =
-      static_cast<double>(RandomBits(seed, neuron, step, 2 * stream + 1) >> 11) *
-      (1.0 / 9007199254740992.0);
+  const double u2 = static_cast<double>(
+                        RandomBits(seed, neuron, step, 2 * stream + 1) >> 11) *
+                    (1.0 / 9007199254740992.0);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 

@@ -95,60 +95,141 @@ void Execute(const std::vector<BoundInstruction>& code,
     const Vec* b = in.b;
     const Vec* c = in.c;
     switch (in.op) {
-      case OpCode::kCopy: Unary(d, a, [](Vec x) { return x; }); break;
-      case OpCode::kAdd: Binary(d, a, b, vm::OpAdd); break;
-      case OpCode::kSub: Binary(d, a, b, vm::OpSub); break;
-      case OpCode::kMul: Binary(d, a, b, vm::OpMul); break;
-      case OpCode::kDiv: Binary(d, a, b, vm::OpDiv); break;
-      case OpCode::kPow: Binary(d, a, b, vm::OpPow); break;
-      case OpCode::kMod: Binary(d, a, b, vm::OpMod); break;
-      case OpCode::kFloorDiv: Binary(d, a, b, vm::OpFloorDiv); break;
-      case OpCode::kNeg: Unary(d, a, vm::OpNeg); break;
-      case OpCode::kLess: Binary(d, a, b, vm::OpLess); break;
-      case OpCode::kLessEqual: Binary(d, a, b, vm::OpLessEqual); break;
-      case OpCode::kGreater: Binary(d, a, b, vm::OpGreater); break;
-      case OpCode::kGreaterEqual: Binary(d, a, b, vm::OpGreaterEqual); break;
-      case OpCode::kEqual: Binary(d, a, b, vm::OpEqual); break;
-      case OpCode::kNotEqual: Binary(d, a, b, vm::OpNotEqual); break;
-      case OpCode::kAnd: Binary(d, a, b, vm::OpAnd); break;
-      case OpCode::kOr: Binary(d, a, b, vm::OpOr); break;
-      case OpCode::kNot: Unary(d, a, vm::OpNot); break;
+      case OpCode::kCopy:
+        Unary(d, a, [](Vec x) { return x; });
+        break;
+      case OpCode::kAdd:
+        Binary(d, a, b, vm::OpAdd);
+        break;
+      case OpCode::kSub:
+        Binary(d, a, b, vm::OpSub);
+        break;
+      case OpCode::kMul:
+        Binary(d, a, b, vm::OpMul);
+        break;
+      case OpCode::kDiv:
+        Binary(d, a, b, vm::OpDiv);
+        break;
+      case OpCode::kPow:
+        Binary(d, a, b, vm::OpPow);
+        break;
+      case OpCode::kMod:
+        Binary(d, a, b, vm::OpMod);
+        break;
+      case OpCode::kFloorDiv:
+        Binary(d, a, b, vm::OpFloorDiv);
+        break;
+      case OpCode::kNeg:
+        Unary(d, a, vm::OpNeg);
+        break;
+      case OpCode::kLess:
+        Binary(d, a, b, vm::OpLess);
+        break;
+      case OpCode::kLessEqual:
+        Binary(d, a, b, vm::OpLessEqual);
+        break;
+      case OpCode::kGreater:
+        Binary(d, a, b, vm::OpGreater);
+        break;
+      case OpCode::kGreaterEqual:
+        Binary(d, a, b, vm::OpGreaterEqual);
+        break;
+      case OpCode::kEqual:
+        Binary(d, a, b, vm::OpEqual);
+        break;
+      case OpCode::kNotEqual:
+        Binary(d, a, b, vm::OpNotEqual);
+        break;
+      case OpCode::kAnd:
+        Binary(d, a, b, vm::OpAnd);
+        break;
+      case OpCode::kOr:
+        Binary(d, a, b, vm::OpOr);
+        break;
+      case OpCode::kNot:
+        Unary(d, a, vm::OpNot);
+        break;
       case OpCode::kSelect:
-        for (int j = 0; j < kVecsPerRegister; ++j) d[j] = vm::OpSelect(a[j], b[j], c[j]);
+        for (int j = 0; j < kVecsPerRegister; ++j)
+          d[j] = vm::OpSelect(a[j], b[j], c[j]);
         break;
       case OpCode::kClip:
-        for (int j = 0; j < kVecsPerRegister; ++j) d[j] = vm::OpClip(a[j], b[j], c[j]);
+        for (int j = 0; j < kVecsPerRegister; ++j)
+          d[j] = vm::OpClip(a[j], b[j], c[j]);
         break;
-      case OpCode::kExp: Unary(d, a, vm::OpExp); break;
-      case OpCode::kLog: Unary(d, a, vm::OpLog); break;
-      case OpCode::kLog10: Unary(d, a, vm::OpLog10); break;
-      case OpCode::kSqrt: Unary(d, a, vm::OpSqrt); break;
-      case OpCode::kAbs: Unary(d, a, vm::OpAbs); break;
-      case OpCode::kSin: Unary(d, a, vm::OpSin); break;
-      case OpCode::kCos: Unary(d, a, vm::OpCos); break;
-      case OpCode::kTan: Unary(d, a, vm::OpTan); break;
-      case OpCode::kSinh: Unary(d, a, vm::OpSinh); break;
-      case OpCode::kCosh: Unary(d, a, vm::OpCosh); break;
-      case OpCode::kTanh: Unary(d, a, vm::OpTanh); break;
-      case OpCode::kArcsin: Unary(d, a, vm::OpArcsin); break;
-      case OpCode::kArccos: Unary(d, a, vm::OpArccos); break;
-      case OpCode::kArctan: Unary(d, a, vm::OpArctan); break;
-      case OpCode::kFloor: Unary(d, a, vm::OpFloor); break;
-      case OpCode::kCeil: Unary(d, a, vm::OpCeil); break;
-      case OpCode::kExprel: Unary(d, a, vm::OpExprel); break;
-      case OpCode::kSign: Unary(d, a, vm::OpSign); break;
-      case OpCode::kInt: Unary(d, a, vm::OpInt); break;
-      case OpCode::kExpm1: Unary(d, a, vm::OpExpm1); break;
-      case OpCode::kLog1p: Unary(d, a, vm::OpLog1p); break;
+      case OpCode::kExp:
+        Unary(d, a, vm::OpExp);
+        break;
+      case OpCode::kLog:
+        Unary(d, a, vm::OpLog);
+        break;
+      case OpCode::kLog10:
+        Unary(d, a, vm::OpLog10);
+        break;
+      case OpCode::kSqrt:
+        Unary(d, a, vm::OpSqrt);
+        break;
+      case OpCode::kAbs:
+        Unary(d, a, vm::OpAbs);
+        break;
+      case OpCode::kSin:
+        Unary(d, a, vm::OpSin);
+        break;
+      case OpCode::kCos:
+        Unary(d, a, vm::OpCos);
+        break;
+      case OpCode::kTan:
+        Unary(d, a, vm::OpTan);
+        break;
+      case OpCode::kSinh:
+        Unary(d, a, vm::OpSinh);
+        break;
+      case OpCode::kCosh:
+        Unary(d, a, vm::OpCosh);
+        break;
+      case OpCode::kTanh:
+        Unary(d, a, vm::OpTanh);
+        break;
+      case OpCode::kArcsin:
+        Unary(d, a, vm::OpArcsin);
+        break;
+      case OpCode::kArccos:
+        Unary(d, a, vm::OpArccos);
+        break;
+      case OpCode::kArctan:
+        Unary(d, a, vm::OpArctan);
+        break;
+      case OpCode::kFloor:
+        Unary(d, a, vm::OpFloor);
+        break;
+      case OpCode::kCeil:
+        Unary(d, a, vm::OpCeil);
+        break;
+      case OpCode::kExprel:
+        Unary(d, a, vm::OpExprel);
+        break;
+      case OpCode::kSign:
+        Unary(d, a, vm::OpSign);
+        break;
+      case OpCode::kInt:
+        Unary(d, a, vm::OpInt);
+        break;
+      case OpCode::kExpm1:
+        Unary(d, a, vm::OpExpm1);
+        break;
+      case OpCode::kLog1p:
+        Unary(d, a, vm::OpLog1p);
+        break;
       case OpCode::kRand:
       case OpCode::kRandn: {
         double* lanes = reinterpret_cast<double*>(d);
         for (int l = 0; l < kBlockLanes; ++l) {
-          lanes[l] = in.op == OpCode::kRand
-                         ? vm::RandomUniform(context.seed, context.lane_index[l],
-                                             context.step, in.stream)
-                         : vm::RandomNormal(context.seed, context.lane_index[l],
-                                            context.step, in.stream);
+          lanes[l] =
+              in.op == OpCode::kRand
+                  ? vm::RandomUniform(context.seed, context.lane_index[l],
+                                      context.step, in.stream)
+                  : vm::RandomNormal(context.seed, context.lane_index[l],
+                                     context.step, in.stream);
         }
         break;
       }
@@ -167,7 +248,8 @@ absl::Status ValidateBatch(const BatchRequest& request) {
   if (data.n_steps <= 0) {
     return absl::InvalidArgumentError("a simulation needs at least one step");
   }
-  if (request.n_params != static_cast<int>(program.parameter_registers.size())) {
+  if (request.n_params !=
+      static_cast<int>(program.parameter_registers.size())) {
     return absl::InvalidArgumentError(
         absl::StrCat("the batch has ", request.n_params,
                      " parameters per sample; the model has ",
@@ -231,9 +313,15 @@ void RunBlock(const BatchRequest& request, int first, int count,
   for (int reg = 0; reg < program.num_registers(); ++reg) {
     const model::RegisterInfo& info = program.registers[reg];
     switch (info.role) {
-      case RegisterRole::kConstant: fill(reg, info.constant); break;
-      case RegisterRole::kDt: fill(reg, data.dt); break;
-      case RegisterRole::kIteration: fill(reg, request.iteration); break;
+      case RegisterRole::kConstant:
+        fill(reg, info.constant);
+        break;
+      case RegisterRole::kDt:
+        fill(reg, data.dt);
+        break;
+      case RegisterRole::kIteration:
+        fill(reg, request.iteration);
+        break;
       case RegisterRole::kIndex: {
         double* v = regs.lanes(reg);
         for (int l = 0; l < kBlockLanes; ++l) {
@@ -277,11 +365,13 @@ void RunBlock(const BatchRequest& request, int first, int count,
     InputSource source;
     source.lanes = regs.lanes(reg);
     source.offset = info.offset;
-    for (int l = 0; l < kBlockLanes; ++l) source.rows[l] = table.row(lanes[l]->trace);
+    for (int l = 0; l < kBlockLanes; ++l)
+      source.rows[l] = table.row(lanes[l]->trace);
     inputs.push_back(source);
   }
   std::vector<double*> recorded(program.record_registers.size());
-  const double* spike_lanes = program.spike >= 0 ? regs.lanes(program.spike) : nullptr;
+  const double* spike_lanes =
+      program.spike >= 0 ? regs.lanes(program.spike) : nullptr;
   double* time = regs.lanes(program.time);
 
   const std::vector<BoundInstruction> record = Bind(program.record, regs);
@@ -330,8 +420,9 @@ absl::StatusOr<BatchResult> RunBatch(const BatchRequest& request) {
   const int n_steps = request.data->n_steps;
   BatchResult result;
   result.n_steps = n_steps;
-  result.recordings.assign(program.record_registers.size(),
-                           std::vector<double>(static_cast<size_t>(n_lanes) * n_steps));
+  result.recordings.assign(
+      program.record_registers.size(),
+      std::vector<double>(static_cast<size_t>(n_lanes) * n_steps));
   result.spikes.assign(n_lanes, {});
   result.online_errors.assign(program.online_error_registers.size(),
                               std::vector<double>(n_lanes));

@@ -39,7 +39,8 @@ TEST(VectorMath, ExpEdgeCases) {
   EXPECT_EQ(cellfit_vm::Exp(cellfit_vm::Splat(709.78))[0], std::exp(709.78));
 }
 
-// dv/dt = (El - v)/tau integrated exactly from v0 gives El + (v0-El)exp(-t/tau).
+// dv/dt = (El - v)/tau integrated exactly from v0 gives El +
+// (v0-El)exp(-t/tau).
 TEST(Simulator, ExactLinearDecay) {
   model::ModelSpec spec;
   spec.equations = "dv/dt = (El - v + R*I)/tau : volt\ntau : second\nR : ohm";

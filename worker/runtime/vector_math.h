@@ -97,7 +97,8 @@ inline Vec Exp(Vec x) {
   // 2**n from t's bits: (n + 1023) << 52.
   const VecI scale_bits = (AsVecI(t) - AsVecI(magic) + 1023) << 52;
   Vec result = p * AsVec(scale_bits);
-  if (__builtin_expect((outside[0] | outside[1] | outside[2] | outside[3]) != 0, 0)) {
+  if (__builtin_expect((outside[0] | outside[1] | outside[2] | outside[3]) != 0,
+                       0)) {
     for (int k = 0; k < kVecWidth; ++k) {
       if (outside[k]) result[k] = std::exp(x[k]);
     }
@@ -177,29 +178,67 @@ inline Vec OpOr(Vec a, Vec b) {
   return Bool((a != Splat(0.0)) | (b != Splat(0.0)));
 }
 inline Vec OpNot(Vec a) { return Bool(a == Splat(0.0)); }
-inline Vec OpSelect(Vec c, Vec a, Vec b) { return Blend(c != Splat(0.0), a, b); }
+inline Vec OpSelect(Vec c, Vec a, Vec b) {
+  return Blend(c != Splat(0.0), a, b);
+}
 inline Vec OpClip(Vec x, Vec lo, Vec hi) { return Clip(x, lo, hi); }
 inline Vec OpExp(Vec a) { return Exp(a); }
-inline Vec OpLog(Vec a) { return Map(a, [](double x) { return std::log(x); }); }
-inline Vec OpLog10(Vec a) { return Map(a, [](double x) { return std::log10(x); }); }
-inline Vec OpSqrt(Vec a) { return Map(a, [](double x) { return std::sqrt(x); }); }
-inline Vec OpAbs(Vec a) { return Map(a, [](double x) { return std::fabs(x); }); }
-inline Vec OpSin(Vec a) { return Map(a, [](double x) { return std::sin(x); }); }
-inline Vec OpCos(Vec a) { return Map(a, [](double x) { return std::cos(x); }); }
-inline Vec OpTan(Vec a) { return Map(a, [](double x) { return std::tan(x); }); }
-inline Vec OpSinh(Vec a) { return Map(a, [](double x) { return std::sinh(x); }); }
-inline Vec OpCosh(Vec a) { return Map(a, [](double x) { return std::cosh(x); }); }
-inline Vec OpTanh(Vec a) { return Map(a, [](double x) { return std::tanh(x); }); }
-inline Vec OpArcsin(Vec a) { return Map(a, [](double x) { return std::asin(x); }); }
-inline Vec OpArccos(Vec a) { return Map(a, [](double x) { return std::acos(x); }); }
-inline Vec OpArctan(Vec a) { return Map(a, [](double x) { return std::atan(x); }); }
-inline Vec OpFloor(Vec a) { return Map(a, [](double x) { return std::floor(x); }); }
-inline Vec OpCeil(Vec a) { return Map(a, [](double x) { return std::ceil(x); }); }
+inline Vec OpLog(Vec a) {
+  return Map(a, [](double x) { return std::log(x); });
+}
+inline Vec OpLog10(Vec a) {
+  return Map(a, [](double x) { return std::log10(x); });
+}
+inline Vec OpSqrt(Vec a) {
+  return Map(a, [](double x) { return std::sqrt(x); });
+}
+inline Vec OpAbs(Vec a) {
+  return Map(a, [](double x) { return std::fabs(x); });
+}
+inline Vec OpSin(Vec a) {
+  return Map(a, [](double x) { return std::sin(x); });
+}
+inline Vec OpCos(Vec a) {
+  return Map(a, [](double x) { return std::cos(x); });
+}
+inline Vec OpTan(Vec a) {
+  return Map(a, [](double x) { return std::tan(x); });
+}
+inline Vec OpSinh(Vec a) {
+  return Map(a, [](double x) { return std::sinh(x); });
+}
+inline Vec OpCosh(Vec a) {
+  return Map(a, [](double x) { return std::cosh(x); });
+}
+inline Vec OpTanh(Vec a) {
+  return Map(a, [](double x) { return std::tanh(x); });
+}
+inline Vec OpArcsin(Vec a) {
+  return Map(a, [](double x) { return std::asin(x); });
+}
+inline Vec OpArccos(Vec a) {
+  return Map(a, [](double x) { return std::acos(x); });
+}
+inline Vec OpArctan(Vec a) {
+  return Map(a, [](double x) { return std::atan(x); });
+}
+inline Vec OpFloor(Vec a) {
+  return Map(a, [](double x) { return std::floor(x); });
+}
+inline Vec OpCeil(Vec a) {
+  return Map(a, [](double x) { return std::ceil(x); });
+}
 inline Vec OpExprel(Vec a) { return Map(a, ScalarExprel); }
 inline Vec OpSign(Vec a) { return Map(a, ScalarSign); }
-inline Vec OpInt(Vec a) { return Map(a, [](double x) { return std::trunc(x); }); }
-inline Vec OpExpm1(Vec a) { return Map(a, [](double x) { return std::expm1(x); }); }
-inline Vec OpLog1p(Vec a) { return Map(a, [](double x) { return std::log1p(x); }); }
+inline Vec OpInt(Vec a) {
+  return Map(a, [](double x) { return std::trunc(x); });
+}
+inline Vec OpExpm1(Vec a) {
+  return Map(a, [](double x) { return std::expm1(x); });
+}
+inline Vec OpLog1p(Vec a) {
+  return Map(a, [](double x) { return std::log1p(x); });
+}
 
 }  // namespace cellfit_vm
 

@@ -29,47 +29,88 @@ std::string Literal(double value) {
 
 const char* Function(OpCode op) {
   switch (op) {
-    case OpCode::kAdd: return "OpAdd";
-    case OpCode::kSub: return "OpSub";
-    case OpCode::kMul: return "OpMul";
-    case OpCode::kDiv: return "OpDiv";
-    case OpCode::kPow: return "OpPow";
-    case OpCode::kMod: return "OpMod";
-    case OpCode::kFloorDiv: return "OpFloorDiv";
-    case OpCode::kNeg: return "OpNeg";
-    case OpCode::kLess: return "OpLess";
-    case OpCode::kLessEqual: return "OpLessEqual";
-    case OpCode::kGreater: return "OpGreater";
-    case OpCode::kGreaterEqual: return "OpGreaterEqual";
-    case OpCode::kEqual: return "OpEqual";
-    case OpCode::kNotEqual: return "OpNotEqual";
-    case OpCode::kAnd: return "OpAnd";
-    case OpCode::kOr: return "OpOr";
-    case OpCode::kNot: return "OpNot";
-    case OpCode::kSelect: return "OpSelect";
-    case OpCode::kClip: return "OpClip";
-    case OpCode::kExp: return "OpExp";
-    case OpCode::kLog: return "OpLog";
-    case OpCode::kLog10: return "OpLog10";
-    case OpCode::kSqrt: return "OpSqrt";
-    case OpCode::kAbs: return "OpAbs";
-    case OpCode::kSin: return "OpSin";
-    case OpCode::kCos: return "OpCos";
-    case OpCode::kTan: return "OpTan";
-    case OpCode::kSinh: return "OpSinh";
-    case OpCode::kCosh: return "OpCosh";
-    case OpCode::kTanh: return "OpTanh";
-    case OpCode::kArcsin: return "OpArcsin";
-    case OpCode::kArccos: return "OpArccos";
-    case OpCode::kArctan: return "OpArctan";
-    case OpCode::kFloor: return "OpFloor";
-    case OpCode::kCeil: return "OpCeil";
-    case OpCode::kExprel: return "OpExprel";
-    case OpCode::kSign: return "OpSign";
-    case OpCode::kInt: return "OpInt";
-    case OpCode::kExpm1: return "OpExpm1";
-    case OpCode::kLog1p: return "OpLog1p";
-    default: return nullptr;
+    case OpCode::kAdd:
+      return "OpAdd";
+    case OpCode::kSub:
+      return "OpSub";
+    case OpCode::kMul:
+      return "OpMul";
+    case OpCode::kDiv:
+      return "OpDiv";
+    case OpCode::kPow:
+      return "OpPow";
+    case OpCode::kMod:
+      return "OpMod";
+    case OpCode::kFloorDiv:
+      return "OpFloorDiv";
+    case OpCode::kNeg:
+      return "OpNeg";
+    case OpCode::kLess:
+      return "OpLess";
+    case OpCode::kLessEqual:
+      return "OpLessEqual";
+    case OpCode::kGreater:
+      return "OpGreater";
+    case OpCode::kGreaterEqual:
+      return "OpGreaterEqual";
+    case OpCode::kEqual:
+      return "OpEqual";
+    case OpCode::kNotEqual:
+      return "OpNotEqual";
+    case OpCode::kAnd:
+      return "OpAnd";
+    case OpCode::kOr:
+      return "OpOr";
+    case OpCode::kNot:
+      return "OpNot";
+    case OpCode::kSelect:
+      return "OpSelect";
+    case OpCode::kClip:
+      return "OpClip";
+    case OpCode::kExp:
+      return "OpExp";
+    case OpCode::kLog:
+      return "OpLog";
+    case OpCode::kLog10:
+      return "OpLog10";
+    case OpCode::kSqrt:
+      return "OpSqrt";
+    case OpCode::kAbs:
+      return "OpAbs";
+    case OpCode::kSin:
+      return "OpSin";
+    case OpCode::kCos:
+      return "OpCos";
+    case OpCode::kTan:
+      return "OpTan";
+    case OpCode::kSinh:
+      return "OpSinh";
+    case OpCode::kCosh:
+      return "OpCosh";
+    case OpCode::kTanh:
+      return "OpTanh";
+    case OpCode::kArcsin:
+      return "OpArcsin";
+    case OpCode::kArccos:
+      return "OpArccos";
+    case OpCode::kArctan:
+      return "OpArctan";
+    case OpCode::kFloor:
+      return "OpFloor";
+    case OpCode::kCeil:
+      return "OpCeil";
+    case OpCode::kExprel:
+      return "OpExprel";
+    case OpCode::kSign:
+      return "OpSign";
+    case OpCode::kInt:
+      return "OpInt";
+    case OpCode::kExpm1:
+      return "OpExpm1";
+    case OpCode::kLog1p:
+      return "OpLog1p";
+    default:
+      return nullptr;
   }
 }
 
@@ -126,8 +167,9 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     for (size_t r = 0; r < program_.record_registers.size(); ++r) {
       for (int j = 0; j < kVectors; ++j) {
         for (int l = 0; l < 4; ++l) {
-          Line(absl::StrCat("a->records[", r * kLanes + 4 * j + l, "][step] = ",
-                            Reg(program_.record_registers[r], j), "[", l, "];"));
+          Line(absl::StrCat("a->records[", r * kLanes + 4 * j + l,
+                            "][step] = ", Reg(program_.record_registers[r], j),
+                            "[", l, "];"));
         }
       }
     }
@@ -149,9 +191,9 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     for (size_t o = 0; o < program_.online_error_registers.size(); ++o) {
       for (int j = 0; j < kVectors; ++j) {
         for (int l = 0; l < 4; ++l) {
-          Line(absl::StrCat("a->online_errors[", o * kLanes + 4 * j + l, "] = ",
-                            Reg(program_.online_error_registers[o], j), "[", l,
-                            "];"));
+          Line(absl::StrCat("a->online_errors[", o * kLanes + 4 * j + l,
+                            "] = ", Reg(program_.online_error_registers[o], j),
+                            "[", l, "];"));
         }
       }
     }
@@ -169,7 +211,9 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
   }
 
  private:
-  void Line(const std::string& text) { absl::StrAppend(&out_, "  ", text, "\n"); }
+  void Line(const std::string& text) {
+    absl::StrAppend(&out_, "  ", text, "\n");
+  }
 
   std::string Reg(int reg, int j) const {
     if (program_.registers[reg].role == RegisterRole::kConstant) {
@@ -183,9 +227,9 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     auto mark = [&](int r) {
       if (r >= 0) used.insert(r);
     };
-    for (const auto* section : {&program_.init, &program_.prologue,
-                                &program_.record, &program_.update,
-                                &program_.final}) {
+    for (const auto* section :
+         {&program_.init, &program_.prologue, &program_.record,
+          &program_.update, &program_.final}) {
       for (const Instruction& in : *section) {
         mark(in.dst);
         const int n = model::OperandCount(in.op);
@@ -203,16 +247,16 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     for (int reg : used) {
       const model::RegisterInfo& info = program_.registers[reg];
       if (info.role == RegisterRole::kConstant) {
-        Line(absl::StrCat("const Vec k", reg, " = Splat(", Literal(info.constant),
-                          ");"));
+        Line(absl::StrCat("const Vec k", reg, " = Splat(",
+                          Literal(info.constant), ");"));
         continue;
       }
       for (int j = 0; j < kVectors; ++j) {
         std::string init = "Splat(0.0)";
         switch (info.role) {
           case RegisterRole::kParameter:
-            init = absl::StrCat("LoadLanes(a->params + ", info.model_index * kLanes + 4 * j,
-                                ")");
+            init = absl::StrCat("LoadLanes(a->params + ",
+                                info.model_index * kLanes + 4 * j, ")");
             break;
           case RegisterRole::kDt:
             init = "Splat(dt_value)";
@@ -246,11 +290,13 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
             break;
           case OpCode::kRand:
           case OpCode::kRandn: {
-            const char* f = in.op == OpCode::kRand ? "RandomUniform" : "RandomNormal";
+            const char* f =
+                in.op == OpCode::kRand ? "RandomUniform" : "RandomNormal";
             std::string lanes;
             for (int l = 0; l < 4; ++l) {
-              absl::StrAppend(&lanes, l ? ", " : "", f, "(a->seed, a->lane_index[",
-                              4 * j + l, "], step_value, ", in.a, ")");
+              absl::StrAppend(&lanes, l ? ", " : "", f,
+                              "(a->seed, a->lane_index[", 4 * j + l,
+                              "], step_value, ", in.a, ")");
             }
             Line(absl::StrCat(d, " = Vec{", lanes, "};"));
             break;

@@ -67,7 +67,8 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   // Its own process group, so that a timeout also stops the compiler's
   // children (cc1plus, as).
@@ -100,7 +101,8 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (!result.timed_out) {
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.exit_code =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   std::ifstream in(output_path);
   std::stringstream text;
@@ -112,23 +114,23 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
 // The compiler's identity: its path and first line of --version.
 absl::StatusOr<std::string> CompilerIdentity(const CompilerOptions& options) {
   static std::mutex mutex;
-  static std::map<std::string, std::string>* known = new std::map<std::string, std::string>;
+  static std::map<std::string, std::string>* known =
+      new std::map<std::string, std::string>;
   const std::string compiler = Compiler(options);
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = known->find(compiler); it != known->end()) return it->second;
-  const std::string out =
-      (fs::temp_directory_path() / absl::StrCat("cellfit_cc_version_", getpid()))
-          .string();
+  const std::string out = (fs::temp_directory_path() /
+                           absl::StrCat("cellfit_cc_version_", getpid()))
+                              .string();
   auto result = RunProcess({compiler, "--version"}, out, absl::Seconds(30));
   fs::remove(out);
   if (!result.ok()) return result.status();
   if (result->exit_code != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the C++ compiler '", compiler, "' does not run: ",
-                     result->output));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the C++ compiler '", compiler, "' does not run: ", result->output));
   }
-  const std::string identity =
-      absl::StrCat(compiler, "\n", result->output.substr(0, result->output.find('\n')));
+  const std::string identity = absl::StrCat(
+      compiler, "\n", result->output.substr(0, result->output.find('\n')));
   (*known)[compiler] = identity;
   return identity;
 }
@@ -175,13 +177,17 @@ void Evict(const fs::path& dir, int64_t max_bytes, const fs::path& keep) {
 absl::StatusOr<CellfitRunGroupFn> Load(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot load ", path, ": ", dlerror()));
+    return absl::InternalError(
+        absl::StrCat("cannot load ", path, ": ", dlerror()));
   }
-  auto version = reinterpret_cast<int (*)()>(dlsym(handle, "cellfit_abi_version"));
-  auto run = reinterpret_cast<CellfitRunGroupFn>(dlsym(handle, "cellfit_run_group"));
-  if (version == nullptr || run == nullptr || version() != CELLFIT_ABI_VERSION) {
-    return absl::InternalError(absl::StrCat(path, " is not a cellfit program of ABI ",
-                                            CELLFIT_ABI_VERSION));
+  auto version =
+      reinterpret_cast<int (*)()>(dlsym(handle, "cellfit_abi_version"));
+  auto run =
+      reinterpret_cast<CellfitRunGroupFn>(dlsym(handle, "cellfit_run_group"));
+  if (version == nullptr || run == nullptr ||
+      version() != CELLFIT_ABI_VERSION) {
+    return absl::InternalError(absl::StrCat(
+        path, " is not a cellfit program of ABI ", CELLFIT_ABI_VERSION));
   }
   return run;
 }
@@ -189,12 +195,13 @@ absl::StatusOr<CellfitRunGroupFn> Load(const std::string& path) {
 }  // namespace
 
 std::vector<std::string> DefaultFlags() {
-  return {"-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno",
-          "-fPIC", "-shared", "-std=c++17", "-w"};
+  return {"-O3",   "-march=native", "-ffp-contract=off", "-fno-math-errno",
+          "-fPIC", "-shared",       "-std=c++17",        "-w"};
 }
 
 std::string DefaultCacheDir() {
-  if (const char* dir = std::getenv("CELLFIT_CACHE_DIR"); dir && *dir) return dir;
+  if (const char* dir = std::getenv("CELLFIT_CACHE_DIR"); dir && *dir)
+    return dir;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
     return (fs::path(xdg) / "cellfit" / "standalone").string();
   }
@@ -213,18 +220,20 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
   auto identity = CompilerIdentity(options);
   if (!identity.ok()) return identity.status();
   const std::vector<std::string> flags = Flags(options);
-  const std::string key = Sha256Hex(absl::StrCat(
-      "abi ", CELLFIT_ABI_VERSION, "\n", *identity, "\n", absl::StrJoin(flags, " "),
-      "\n", source));
+  const std::string key =
+      Sha256Hex(absl::StrCat("abi ", CELLFIT_ABI_VERSION, "\n", *identity, "\n",
+                             absl::StrJoin(flags, " "), "\n", source));
 
   static std::mutex table_mutex;
-  static auto* table = new std::map<std::string, std::shared_ptr<const CompiledProgram>>;
+  static auto* table =
+      new std::map<std::string, std::shared_ptr<const CompiledProgram>>;
   {
     std::lock_guard<std::mutex> lock(table_mutex);
     if (auto it = table->find(key); it != table->end()) return it->second;
   }
 
-  const fs::path dir = options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir;
+  const fs::path dir =
+      options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -256,11 +265,13 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       }
       std::vector<std::string> argv = {Compiler(options)};
       argv.insert(argv.end(), flags.begin(), flags.end());
-      argv.insert(argv.end(), {source_path.string(), "-o", temp_object.string()});
+      argv.insert(argv.end(),
+                  {source_path.string(), "-o", temp_object.string()});
       const auto start = std::chrono::steady_clock::now();
       auto result = RunProcess(argv, log.string(), options.timeout);
-      program->compile_seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      program->compile_seconds = std::chrono::duration<double>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count();
       fs::remove(log, ec);
       if (!result.ok()) {
         fs::remove(source_path, ec);
@@ -269,8 +280,9 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       if (result->timed_out) {
         fs::remove(source_path, ec);
         fs::remove(temp_object, ec);
-        return absl::DeadlineExceededError(absl::StrCat(
-            "compiling the model took longer than ", absl::FormatDuration(options.timeout)));
+        return absl::DeadlineExceededError(
+            absl::StrCat("compiling the model took longer than ",
+                         absl::FormatDuration(options.timeout)));
       }
       if (result->exit_code != 0) {
         fs::remove(temp_object, ec);
@@ -281,8 +293,8 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       fs::rename(source_path, dir / (key + ".cc"), ec);
       fs::rename(temp_object, object, ec);  // atomic: others see all or nothing
       if (ec) {
-        return absl::InternalError(absl::StrCat("cannot store ", object.string(),
-                                                ": ", ec.message()));
+        return absl::InternalError(
+            absl::StrCat("cannot store ", object.string(), ": ", ec.message()));
       }
       Evict(dir, options.max_cache_bytes, object);
     } else {

@@ -18,9 +18,9 @@
 namespace cellfit::standalone {
 
 struct CompilerOptions {
-  std::string compiler;             // empty: $CXX, else "c++" on PATH
-  std::vector<std::string> flags;   // empty: DefaultFlags()
-  std::string cache_dir;            // empty: DefaultCacheDir()
+  std::string compiler;            // empty: $CXX, else "c++" on PATH
+  std::vector<std::string> flags;  // empty: DefaultFlags()
+  std::string cache_dir;           // empty: DefaultCacheDir()
   int64_t max_cache_bytes = int64_t{1} << 30;
   absl::Duration timeout = absl::Seconds(300);
 };
@@ -35,8 +35,8 @@ std::string DefaultCacheDir();
 // A loaded shared object and its entry point; unloaded never (code may run on
 // other threads), so holding one is cheap.
 struct CompiledProgram {
-  std::string key;         // hex SHA-256
-  std::string path;        // the shared object
+  std::string key;   // hex SHA-256
+  std::string path;  // the shared object
   CellfitRunGroupFn run_group = nullptr;
   double compile_seconds = 0;  // 0 when loaded from the cache
 };

@@ -26,8 +26,9 @@ void OnSpike(void* context, int32_t lane, int32_t step) {
   }
 }
 
-void RunGroup(const CompiledProgram& compiled, const runtime::BatchRequest& request,
-              int first, int count, runtime::BatchResult& result) {
+void RunGroup(const CompiledProgram& compiled,
+              const runtime::BatchRequest& request, int first, int count,
+              runtime::BatchResult& result) {
   const model::StepProgram& program = *request.program;
   const runtime::SimulationData& data = *request.data;
   const int n_steps = data.n_steps;
@@ -41,15 +42,19 @@ void RunGroup(const CompiledProgram& compiled, const runtime::BatchRequest& requ
   for (int p = 0; p < request.n_params; ++p) {
     for (int l = 0; l < kLanes; ++l) {
       params[p * kLanes + l] =
-          request.params[static_cast<size_t>(lanes[l]->sample) * request.n_params + p];
+          request
+              .params[static_cast<size_t>(lanes[l]->sample) * request.n_params +
+                      p];
     }
   }
   std::vector<const double*> input_rows;
   for (int reg : program.input_registers) {
     const model::RegisterInfo& info = program.registers[reg];
-    const runtime::TraceTable& table = info.is_target ? data.targets[info.model_index]
-                                                      : data.inputs[info.model_index];
-    for (int l = 0; l < kLanes; ++l) input_rows.push_back(table.row(lanes[l]->trace));
+    const runtime::TraceTable& table = info.is_target
+                                           ? data.targets[info.model_index]
+                                           : data.inputs[info.model_index];
+    for (int l = 0; l < kLanes; ++l)
+      input_rows.push_back(table.row(lanes[l]->trace));
   }
   std::vector<double> scratch(n_steps);  // recordings of padding lanes
   std::vector<double*> records;
@@ -79,7 +84,8 @@ void RunGroup(const CompiledProgram& compiled, const runtime::BatchRequest& requ
   args.final_values = finals.data();
   compiled.run_group(&args);
   for (size_t o = 0; o < program.online_error_registers.size(); ++o) {
-    for (int l = 0; l < count; ++l) result.online_errors[o][first + l] = online[o * kLanes + l];
+    for (int l = 0; l < count; ++l)
+      result.online_errors[o][first + l] = online[o * kLanes + l];
   }
   if (program.final_value >= 0) {
     for (int l = 0; l < count; ++l) result.final_values[first + l] = finals[l];
@@ -88,8 +94,8 @@ void RunGroup(const CompiledProgram& compiled, const runtime::BatchRequest& requ
 
 }  // namespace
 
-absl::StatusOr<runtime::BatchResult> RunCompiled(const CompiledProgram& compiled,
-                                                 const runtime::BatchRequest& request) {
+absl::StatusOr<runtime::BatchResult> RunCompiled(
+    const CompiledProgram& compiled, const runtime::BatchRequest& request) {
   if (absl::Status status = runtime::ValidateBatch(request); !status.ok()) {
     return status;
   }
@@ -98,8 +104,9 @@ absl::StatusOr<runtime::BatchResult> RunCompiled(const CompiledProgram& compiled
   const int n_steps = request.data->n_steps;
   runtime::BatchResult result;
   result.n_steps = n_steps;
-  result.recordings.assign(program.record_registers.size(),
-                           std::vector<double>(static_cast<size_t>(n_lanes) * n_steps));
+  result.recordings.assign(
+      program.record_registers.size(),
+      std::vector<double>(static_cast<size_t>(n_lanes) * n_steps));
   result.spikes.assign(n_lanes, {});
   result.online_errors.assign(program.online_error_registers.size(),
                               std::vector<double>(n_lanes));
@@ -109,7 +116,8 @@ absl::StatusOr<runtime::BatchResult> RunCompiled(const CompiledProgram& compiled
   auto work = [&] {
     for (int g = next++; g < n_groups; g = next++) {
       const int first = g * kLanes;
-      RunGroup(compiled, request, first, std::min(kLanes, n_lanes - first), result);
+      RunGroup(compiled, request, first, std::min(kLanes, n_lanes - first),
+               result);
     }
   };
   const int threads = std::max(1, std::min(request.threads, n_groups));

@@ -24,8 +24,8 @@ absl::StatusOr<StandaloneRunFn> MakeStandaloneRunner(
     std::shared_ptr<const CompiledProgram>* compiled = nullptr);
 
 // Runs a request with an already compiled program for request.program.
-absl::StatusOr<runtime::BatchResult> RunCompiled(const CompiledProgram& compiled,
-                                                 const runtime::BatchRequest& request);
+absl::StatusOr<runtime::BatchResult> RunCompiled(
+    const CompiledProgram& compiled, const runtime::BatchRequest& request);
 
 }  // namespace cellfit::standalone
 

@@ -18,9 +18,9 @@ namespace fs = std::filesystem;
 
 model::StepProgram Lif(const std::string& tau_name, double el_mv) {
   model::ModelSpec spec;
-  spec.equations = absl::StrCat("dsecret_voltage/dt = (El - secret_voltage + R*I)/",
-                                tau_name, " : volt\n", tau_name,
-                                " : second\nR : ohm\n");
+  spec.equations =
+      absl::StrCat("dsecret_voltage/dt = (El - secret_voltage + R*I)/",
+                   tau_name, " : volt\n", tau_name, " : second\nR : ohm\n");
   spec.threshold = "secret_voltage > -50*mV";
   spec.reset = "secret_voltage = -70*mV";
   spec.namespace_entries = {{"El", absl::StrCat(el_mv, "*mV"), {}}};
@@ -38,8 +38,9 @@ class CacheTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           absl::StrCat("cellfit_cache_test_", getpid(), "_",
-                        testing::UnitTest::GetInstance()->current_test_info()->name());
+           absl::StrCat(
+               "cellfit_cache_test_", getpid(), "_",
+               testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     options_.cache_dir = dir_.string();
   }
@@ -88,8 +89,8 @@ TEST_F(CacheTest, CompilesOnceAndReusesWithinAndAcrossProcesses) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   // Exactly one of the two compiled.
   EXPECT_TRUE(((*compiled)->compile_seconds > 0) != (child_seconds > 0))
-      << "parent " << (*compiled)->compile_seconds << " s, child " << child_seconds
-      << " s";
+      << "parent " << (*compiled)->compile_seconds << " s, child "
+      << child_seconds << " s";
   EXPECT_EQ(CountObjects(), 1);
   // Within the process, the same object comes back without touching disk.
   auto again = CompileOrLoad(source, options_);
@@ -100,7 +101,8 @@ TEST_F(CacheTest, CompilesOnceAndReusesWithinAndAcrossProcesses) {
 TEST_F(CacheTest, EvictsLeastRecentlyUsedBeyondItsBound) {
   options_.max_cache_bytes = 1;  // room for the newest object only
   for (int k = 0; k < 3; ++k) {
-    auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -60 - k)), options_);
+    auto compiled =
+        CompileOrLoad(GenerateSource(Lif("tau", -60 - k)), options_);
     ASSERT_TRUE(compiled.ok()) << compiled.status();
     EXPECT_TRUE(fs::exists((*compiled)->path));
   }
@@ -122,8 +124,9 @@ TEST_F(CacheTest, SlowCompilesTimeOut) {
   const fs::path fake = dir_ / "slow-c++";
   {
     std::ofstream script(fake);
-    script << "#!/bin/sh\n[ \"$1\" = --version ] && { echo slow 1.0; exit 0; }\n"
-              "sleep 30\n";
+    script
+        << "#!/bin/sh\n[ \"$1\" = --version ] && { echo slow 1.0; exit 0; }\n"
+           "sleep 30\n";
   }
   fs::permissions(fake, fs::perms::owner_all);
   options_.compiler = fake.string();
@@ -138,7 +141,8 @@ TEST_F(CacheTest, AMissingCompilerIsReported) {
   options_.compiler = "/nonexistent/cellfit-c++";
   const absl::Status status = CheckCompiler(options_);
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("/nonexistent/cellfit-c++"), std::string::npos)
+  EXPECT_NE(status.message().find("/nonexistent/cellfit-c++"),
+            std::string::npos)
       << status;
   EXPECT_FALSE(CompileOrLoad("int x;", options_).ok());
 }
@@ -154,7 +158,8 @@ TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
   input.n_traces = 3;
   input.n_steps = 2000;
   for (int t = 0; t < 3; ++t) {
-    for (int k = 0; k < 2000; ++k) input.values.push_back(k > 100 ? 0.1e-9 * (t + 2) : 0);
+    for (int k = 0; k < 2000; ++k)
+      input.values.push_back(k > 100 ? 0.1e-9 * (t + 2) : 0);
   }
   data.inputs.push_back(input);
   std::vector<double> params;
