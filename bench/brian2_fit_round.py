@@ -27,7 +27,10 @@ n_traces, n_steps = inp.shape
 dt = 0.01 * ms
 defaultclock.dt = dt
 area = 20000 * umetre ** 2
-El = -65 * mV; EK = -90 * mV; ENa = 50 * mV; VT = -63 * mV
+El = -65 * mV
+EK = -90 * mV
+ENa = 50 * mV
+VT = -63 * mV
 eqs = Equations('''
 dv/dt = (gl*(El-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) + I)/Cm : volt
 dm/dt = 0.32*(mV**-1)*(13.*mV-v+VT)/

@@ -19,7 +19,7 @@ PACKAGES=(
   libgoogle-glog-dev libtomlplusplus-dev nlohmann-json3-dev
   clang
   python3-brian python3-grpcio python3-protobuf python3-numpy python3-scipy
-  python3-pytest python3-pandas python3-tqdm
+  python3-pytest python3-pandas python3-tqdm python3-pycodestyle
 )
 
 SUDO=()

@@ -45,6 +45,7 @@ prefs.codegen.target = 'numpy'
 brian2.BrianLogger.log_level_error()
 logging.getLogger('brian2').setLevel(logging.ERROR)
 
+
 def dims_of(dim):
     return [float(x) for x in get_dimensions(dim)._dims]
 

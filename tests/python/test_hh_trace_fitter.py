@@ -118,8 +118,8 @@ def test_refine_improves_on_the_fit(connection, hh_data):
                                  gl=[1e-9 * siemens, 2e-7 * siemens])
     assert float(info2['error']) <= float(info['error']) * (1 + 1e-9)
     # calc_gradient: the Jacobian from the sensitivity equations.
-    grad_params, grad_info = fitter.refine(calc_gradient=True, max_iterations=4,
-                                           callback=None)
+    grad_params, grad_info = fitter.refine(calc_gradient=True,
+                                           max_iterations=4, callback=None)
     assert set(grad_params) == set(BOUNDS)
     assert float(grad_info['error']) < float(fit_error)
     with pytest.raises(TypeError, match='MSEMetric'):

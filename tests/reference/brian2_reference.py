@@ -112,7 +112,7 @@ def main():
 
     if case.get('sensitivities'):
         eqs += '\n' + sensitivity_equations(eqs, case['param_names'],
-                                             group_namespace, dt)
+                                            group_namespace, dt)
 
     kwargs = {}
     for key in ('threshold', 'reset', 'refractory', 'method'):

@@ -284,4 +284,3 @@ class EmbeddedServer:
         state = 'running' if self.running else 'stopped'
         return (f'<EmbeddedServer {self.address or "-"} {state}, '
                 f'{self.local_workers} local workers, db {self.database}>')
-

@@ -1359,5 +1359,3 @@ class OnlineTraceFitter(Fitter):
         return self.generate(output_var=self.output_var, params=params,
                              param_init=param_init, iteration=iteration,
                              level=level)
-
-
