@@ -172,7 +172,12 @@ std::string ArgParser::OptionsHelp() const {
     std::string left = "--" + Canonical(option.name);
     if (option.kind != Kind::kFlag)
       absl::StrAppend(&left, " ", option.value_name);
-    absl::StrAppendFormat(&help, "  %-24s %s\n", left, option.help);
+    if (left.size() > 24) {
+      // A long option gets its help on the next line, still aligned.
+      absl::StrAppendFormat(&help, "  %s\n  %-24s %s\n", left, "", option.help);
+    } else {
+      absl::StrAppendFormat(&help, "  %-24s %s\n", left, option.help);
+    }
   }
   return help;
 }
