@@ -56,6 +56,9 @@ class FitVerb final : public Verb {
                 "rounds to run (default: the job file's n_rounds)");
     args.AddString("seed", &seed_, "S",
                    "the optimizer's seed (default: the job file's)");
+    args.AddString("backend", &backend_, "runtime|standalone",
+                   "simulation backend of a new fitter (default: the job "
+                   "file's)");
     args.AddString("fitter", &fitter_, "ID",
                    "continue this fitter instead of creating one");
     args.AddFlag("restart", &restart_,
@@ -88,6 +91,22 @@ class FitVerb final : public Verb {
       request.mutable_optimizer()->set_seed(seed);
     }
     request.set_restart(restart_);
+    if (!backend_.empty()) {
+      if (!fitter_.empty()) {
+        return absl::InvalidArgumentError(
+            "--backend applies to a new fitter; an existing fitter keeps its "
+            "backend");
+      }
+      if (backend_ == "runtime") {
+        job->spec.set_backend(cellfit::v1::BACKEND_RUNTIME);
+      } else if (backend_ == "standalone") {
+        job->spec.set_backend(cellfit::v1::BACKEND_STANDALONE);
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--backend: '", backend_,
+            "' is not a backend (expected runtime or standalone)"));
+      }
+    }
     // The server waits for a word after each round: that is how Ctrl-C
     // stops the fit cleanly at a round's end (one round trip per round).
     request.set_acknowledge_rounds(true);
@@ -149,6 +168,7 @@ class FitVerb final : public Verb {
   std::string callback_ = "text";
   int rounds_ = 0;
   std::string seed_;
+  std::string backend_;
   std::string fitter_;
   bool restart_ = false;
 };

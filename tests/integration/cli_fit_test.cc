@@ -322,6 +322,28 @@ TEST_F(CliFitTest, CtrlCStopsAfterTheCurrentRoundAndKeepsTheRounds) {
   EXPECT_THAT(ReadFile(dir_ + "/fit2.out"), HasSubstr("\ncancelled: "));
 }
 
+TEST_F(CliFitTest, BothBackendsFitTheSameWay) {
+  // The backends compute the same bits, so the same seed gives the same
+  // candidates and the same errors, round after round.
+  std::vector<std::vector<double>> errors;
+  for (const char* backend : {"runtime", "standalone"}) {
+    RunResult fit =
+        Run({"fit", HhJob(), "--rounds", "3", "--seed", "5", "--backend",
+             backend, "--callback", "none", "--workers", "2"});
+    ASSERT_EQ(fit.exit_code, 0) << backend << ": " << fit.err;
+    RunResult csv = Run(
+        {"results", FitterId(fit.out), "--format", "csv", "--workers", "1"});
+    ASSERT_EQ(csv.exit_code, 0) << csv.err;
+    Table table = ParseCsv(csv.out);
+    ASSERT_EQ(table.rows.size(), 60u);
+    std::vector<double>& column = errors.emplace_back();
+    for (const auto& row : table.rows) {
+      column.push_back(row[table.column("error")]);
+    }
+  }
+  EXPECT_EQ(errors[0], errors[1]);
+}
+
 TEST_F(CliFitTest, CheckPrintsTheModelOrPointsIntoTheJobFile) {
   RunResult good = Run({"check", HhJob(), "--workers", "1"});
   ASSERT_EQ(good.exit_code, 0) << good.err;
@@ -380,6 +402,7 @@ TEST_F(CliFitTest, BadCommandLinesAreUserErrorsAndNoServerIsTwo) {
        "'loud' is not a callback (expected text, progressbar or none)"},
       {{"fit", HhJob(), "--restart"}, "--restart needs --fitter ID"},
       {{"fit", HhJob(), "--seed", "x"}, "--seed: 'x' is not"},
+      {{"fit", HhJob(), "--backend", "gpu"}, "'gpu' is not a backend"},
       {{"fit", "missing.toml"}, "missing.toml"},
       {{"results", "abc", "--format", "xml"}, "'xml' is not a format"},
       {{"generate", "abc"}, "give --out FILE.csv"},
