@@ -28,6 +28,12 @@ void PrintTable(std::ostream& out,
   }
 }
 
+std::string ExactNumber(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return absl::StrFormat("%.17g", value);
+}
+
 std::string HumanDuration(double seconds) {
   if (!(seconds >= 0)) return "?";
   if (seconds < 1) return absl::StrFormat("%.0f ms", seconds * 1e3);

@@ -14,6 +14,10 @@ void PrintTable(std::ostream& out,
                 const std::vector<std::vector<std::string>>& rows,
                 int indent = 0);
 
+// A double with 17 significant digits, so that it reads back exactly;
+// "nan", "inf", "-inf" as Python and numpy write them.
+std::string ExactNumber(double value);
+
 // "250 ms", "4.2 s", "3 min 12 s", "2 h 5 min", "3 d 4 h".
 std::string HumanDuration(double seconds);
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/cli/format.h"
 #include "client/client.h"
 
 namespace cellfit::client::cli {
@@ -13,12 +14,6 @@ namespace {
 // A generous ceiling (2^28 values, 2 GiB) so that a broken stream cannot
 // make the client allocate without bound.
 constexpr uint64_t kMaxValues = uint64_t{1} << 28;
-
-std::string NumberText(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  return absl::StrFormat("%.17g", value);
-}
 
 }  // namespace
 
@@ -121,7 +116,7 @@ absl::Status WriteTraceCsv(const RecordedVariable& variable,
     line = absl::StrCat(trace);
     const double* row = variable.row(trace);
     for (uint32_t step = 0; step < variable.n_steps; ++step) {
-      absl::StrAppend(&line, ",", NumberText(row[step] / unit.scale));
+      absl::StrAppend(&line, ",", ExactNumber(row[step] / unit.scale));
     }
     out << line << "\n";
   }
@@ -143,7 +138,7 @@ absl::Status WriteSpikeCsv(const RecordedVariable& variable,
   out << "trace,time\n";
   for (size_t trace = 0; trace < variable.trains.size(); ++trace) {
     for (double time : variable.trains[trace]) {
-      out << trace << "," << NumberText(time) << "\n";
+      out << trace << "," << ExactNumber(time) << "\n";
     }
   }
   out.flush();

@@ -20,13 +20,6 @@
 namespace cellfit::client::cli {
 namespace {
 
-// "%.17g" round-trips a double; non-finite values as Python writes them.
-std::string SiText(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  return absl::StrFormat("%.17g", value);
-}
-
 class ResultsVerb final : public Verb {
  public:
   std::string_view name() const override { return "results"; }
@@ -129,7 +122,7 @@ class ResultsVerb final : public Verb {
     out << "\n";
     for (int row = 0; row < Rows(columns); ++row) {
       for (size_t c = 0; c < columns.size(); ++c) {
-        out << (c ? "," : "") << SiText(columns[c].values(row));
+        out << (c ? "," : "") << ExactNumber(columns[c].values(row));
       }
       out << "\n";
     }
