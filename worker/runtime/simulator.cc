@@ -1,5 +1,7 @@
 #include "worker/runtime/simulator.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -413,20 +415,47 @@ void RunBlock(const BatchRequest& request, int first, int count,
 
 }  // namespace
 
+// Long recordings are allocated fresh from the kernel, and touching them page
+// by page cost as much as simulating into them (a 24 MB recording took 6000
+// page faults). Transparent huge pages cut that 512-fold where the kernel
+// offers them on request; elsewhere the advice is ignored.
+void AdviseHugePages(void* data, size_t bytes) {
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  if (bytes < 2 * kHugePage) return;
+  const uintptr_t begin =
+      (reinterpret_cast<uintptr_t>(data) + kHugePage - 1) & ~(kHugePage - 1);
+  const uintptr_t end =
+      (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHugePage - 1);
+  if (end > begin) {
+    madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
+}
+
+BatchResult NewBatchResult(const BatchRequest& request) {
+  const StepProgram& program = *request.program;
+  const size_t n_lanes = request.lanes.size();
+  const size_t n_steps = static_cast<size_t>(request.data->n_steps);
+  BatchResult result;
+  result.n_steps = request.data->n_steps;
+  result.recordings.resize(program.record_registers.size());
+  for (std::vector<double>& recording : result.recordings) {
+    recording.reserve(n_lanes * n_steps);
+    AdviseHugePages(recording.data(), n_lanes * n_steps * sizeof(double));
+    recording.resize(n_lanes * n_steps);
+  }
+  result.spikes.resize(n_lanes);
+  result.online_errors.resize(program.online_error_registers.size());
+  for (std::vector<double>& errors : result.online_errors) {
+    errors.resize(n_lanes);
+  }
+  result.final_values.resize(program.final_value >= 0 ? n_lanes : 0);
+  return result;
+}
+
 absl::StatusOr<BatchResult> RunBatch(const BatchRequest& request) {
   if (absl::Status status = ValidateBatch(request); !status.ok()) return status;
-  const StepProgram& program = *request.program;
   const int n_lanes = static_cast<int>(request.lanes.size());
-  const int n_steps = request.data->n_steps;
-  BatchResult result;
-  result.n_steps = n_steps;
-  result.recordings.assign(
-      program.record_registers.size(),
-      std::vector<double>(static_cast<size_t>(n_lanes) * n_steps));
-  result.spikes.assign(n_lanes, {});
-  result.online_errors.assign(program.online_error_registers.size(),
-                              std::vector<double>(n_lanes));
-  result.final_values.assign(program.final_value >= 0 ? n_lanes : 0, 0.0);
+  BatchResult result = NewBatchResult(request);
   const int n_blocks = (n_lanes + kBlockLanes - 1) / kBlockLanes;
   std::atomic<int> next_block{0};
   auto work = [&] {

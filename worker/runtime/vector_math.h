@@ -11,7 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#if defined(__FMA__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -34,6 +34,16 @@ inline VecI AsVecI(Vec v) {
   VecI out;
   std::memcpy(&out, &v, sizeof out);
   return out;
+}
+
+// Whether any lane of a mask is set. One vmovmskpd with AVX; the portable
+// lane-by-lane test costs eight instructions, and it runs after every exp.
+inline bool AnyLane(VecI mask) {
+#if defined(__AVX__)
+  return _mm256_movemask_pd((__m256d)mask) != 0;
+#else
+  return (mask[0] | mask[1] | mask[2] | mask[3]) != 0;
+#endif
 }
 
 // Lane-wise select: mask lanes are all-ones (true) or zero (false).
@@ -97,8 +107,7 @@ inline Vec Exp(Vec x) {
   // 2**n from t's bits: (n + 1023) << 52.
   const VecI scale_bits = (AsVecI(t) - AsVecI(magic) + 1023) << 52;
   Vec result = p * AsVec(scale_bits);
-  if (__builtin_expect((outside[0] | outside[1] | outside[2] | outside[3]) != 0,
-                       0)) {
+  if (__builtin_expect(AnyLane(outside), 0)) {
     for (int k = 0; k < kVecWidth; ++k) {
       if (outside[k]) result[k] = std::exp(x[k]);
     }

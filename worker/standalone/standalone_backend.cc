@@ -99,18 +99,8 @@ absl::StatusOr<runtime::BatchResult> RunCompiled(
   if (absl::Status status = runtime::ValidateBatch(request); !status.ok()) {
     return status;
   }
-  const model::StepProgram& program = *request.program;
   const int n_lanes = static_cast<int>(request.lanes.size());
-  const int n_steps = request.data->n_steps;
-  runtime::BatchResult result;
-  result.n_steps = n_steps;
-  result.recordings.assign(
-      program.record_registers.size(),
-      std::vector<double>(static_cast<size_t>(n_lanes) * n_steps));
-  result.spikes.assign(n_lanes, {});
-  result.online_errors.assign(program.online_error_registers.size(),
-                              std::vector<double>(n_lanes));
-  result.final_values.assign(program.final_value >= 0 ? n_lanes : 0, 0.0);
+  runtime::BatchResult result = runtime::NewBatchResult(request);
   const int n_groups = (n_lanes + kLanes - 1) / kLanes;
   std::atomic<int> next{0};
   auto work = [&] {
