@@ -1,16 +1,20 @@
-// The boundary between the worker and a compiled step program: one C function
-// that runs a group of lanes through every time step. Its text is embedded in
+// The boundary between the worker and a compiled step program: C functions
+// that run a group of lanes through every time step. Its text is embedded in
 // every generated source, so both sides always agree on it.
 #ifndef CELLFIT_WORKER_STANDALONE_ABI_H_
 #define CELLFIT_WORKER_STANDALONE_ABI_H_
 
 #include <stdint.h>
 
-#define CELLFIT_ABI_VERSION 1
+#define CELLFIT_ABI_VERSION 2
 // Lanes per group: three vectors of four, interleaved for instruction-level
 // parallelism (measured best for the HH model against two, four and six).
 #define CELLFIT_GROUP_VECTORS 3
 #define CELLFIT_GROUP_LANES 12
+// A group's last lanes, when few, run through a one-vector entry point with
+// the same argument layout: a batch of 50 neurons then simulates 52 lanes
+// instead of 60.
+#define CELLFIT_NARROW_LANES 4
 
 struct CellfitGroupArgs {
   int32_t n_steps;
@@ -34,6 +38,8 @@ struct CellfitGroupArgs {
   double* final_values;
 };
 
+// cellfit_run_group runs all CELLFIT_GROUP_LANES lanes of `args`;
+// cellfit_run_narrow_group only the first CELLFIT_NARROW_LANES.
 typedef void (*CellfitRunGroupFn)(const struct CellfitGroupArgs*);
 
 #endif  // CELLFIT_WORKER_STANDALONE_ABI_H_

@@ -135,8 +135,18 @@ inline Vec LanesOfIndex(const int64_t* p) {
 }  // namespace
 
 extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
+)");
+    EmitFunction("cellfit_run_group", kVectors);
+    EmitFunction("cellfit_run_narrow_group", 1);
+    return out_;
+  }
 
-extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
+ private:
+  // One entry point that runs the first 4 * `vectors` lanes of a group.
+  void EmitFunction(const char* name, int vectors) {
+    vectors_ = vectors;
+    absl::StrAppend(&out_, "\nextern \"C\" void ", name,
+                    R"((const CellfitGroupArgs* a) {
   const int n_steps = a->n_steps;
   const double dt_value = a->dt;
   int64_t step_value = -1;
@@ -148,7 +158,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     Emit(program_.prologue);
     Line("for (int step = 0; step < n_steps; ++step) {");
     Line("step_value = step;");
-    for (int j = 0; j < kVectors; ++j) {
+    for (int j = 0; j < vectors_; ++j) {
       Line(absl::StrCat(Reg(program_.time, j), " = Splat(step * dt_value);"));
     }
     for (size_t k = 0; k < program_.input_registers.size(); ++k) {
@@ -158,14 +168,14 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
           offset == 0 ? "step"
                       : absl::StrCat("(step + ", offset, " < n_steps ? step + ",
                                      offset, " : n_steps - 1)");
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         Line(absl::StrCat(Reg(reg, j), " = GatherRows(a->input_rows + ",
                           k * kLanes + 4 * j, ", ", index, ");"));
       }
     }
     Emit(program_.record);
     for (size_t r = 0; r < program_.record_registers.size(); ++r) {
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("a->records[", r * kLanes + 4 * j + l,
                             "][step] = ", Reg(program_.record_registers[r], j),
@@ -176,7 +186,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     Emit(program_.update);
     if (program_.spike >= 0) {
       Line("if (a->record_spikes) {");
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("if (", Reg(program_.spike, j), "[", l,
                             "] != 0) a->on_spike(a->spike_context, ", 4 * j + l,
@@ -189,7 +199,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     Line("step_value = n_steps;");
     Emit(program_.final);
     for (size_t o = 0; o < program_.online_error_registers.size(); ++o) {
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("a->online_errors[", o * kLanes + 4 * j + l,
                             "] = ", Reg(program_.online_error_registers[o], j),
@@ -198,7 +208,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
       }
     }
     if (program_.final_value >= 0) {
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("a->final_values[", 4 * j + l, "] = ",
                             Reg(program_.final_value, j), "[", l, "];"));
@@ -207,10 +217,8 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
     }
     Line("(void)step_value;");
     absl::StrAppend(&out_, "}\n");
-    return out_;
   }
 
- private:
   void Line(const std::string& text) {
     absl::StrAppend(&out_, "  ", text, "\n");
   }
@@ -251,7 +259,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
                           Literal(info.constant), ");"));
         continue;
       }
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         std::string init = "Splat(0.0)";
         switch (info.role) {
           case RegisterRole::kParameter:
@@ -274,7 +282,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
       }
     }
     for (const auto& [reg, value] : program_.state_defaults) {
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         Line(absl::StrCat(Reg(reg, j), " = Splat(", Literal(value), ");"));
       }
     }
@@ -282,7 +290,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
 
   void Emit(const std::vector<Instruction>& code) {
     for (const Instruction& in : code) {
-      for (int j = 0; j < kVectors; ++j) {
+      for (int j = 0; j < vectors_; ++j) {
         const std::string d = Reg(in.dst, j);
         switch (in.op) {
           case OpCode::kCopy:
@@ -314,6 +322,7 @@ extern "C" void cellfit_run_group(const CellfitGroupArgs* a) {
   }
 
   const StepProgram& program_;
+  int vectors_ = kVectors;  // of the function being emitted
   std::string out_;
 };
 

@@ -12,7 +12,7 @@
 namespace cellfit::standalone {
 
 // The complete translation unit (with the shared vector math embedded),
-// exporting `cellfit_run_group` (see abi.h).
+// exporting `cellfit_run_group` and `cellfit_run_narrow_group` (see abi.h).
 std::string GenerateSource(const model::StepProgram& program);
 
 }  // namespace cellfit::standalone

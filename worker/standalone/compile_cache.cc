@@ -174,7 +174,12 @@ void Evict(const fs::path& dir, int64_t max_bytes, const fs::path& keep) {
   }
 }
 
-absl::StatusOr<CellfitRunGroupFn> Load(const std::string& path) {
+struct EntryPoints {
+  CellfitRunGroupFn run_group = nullptr;
+  CellfitRunGroupFn run_narrow_group = nullptr;
+};
+
+absl::StatusOr<EntryPoints> Load(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     return absl::InternalError(
@@ -182,14 +187,17 @@ absl::StatusOr<CellfitRunGroupFn> Load(const std::string& path) {
   }
   auto version =
       reinterpret_cast<int (*)()>(dlsym(handle, "cellfit_abi_version"));
-  auto run =
+  EntryPoints entry;
+  entry.run_group =
       reinterpret_cast<CellfitRunGroupFn>(dlsym(handle, "cellfit_run_group"));
-  if (version == nullptr || run == nullptr ||
-      version() != CELLFIT_ABI_VERSION) {
+  entry.run_narrow_group = reinterpret_cast<CellfitRunGroupFn>(
+      dlsym(handle, "cellfit_run_narrow_group"));
+  if (version == nullptr || entry.run_group == nullptr ||
+      entry.run_narrow_group == nullptr || version() != CELLFIT_ABI_VERSION) {
     return absl::InternalError(absl::StrCat(
         path, " is not a cellfit program of ABI ", CELLFIT_ABI_VERSION));
   }
-  return run;
+  return entry;
 }
 
 }  // namespace
@@ -302,9 +310,10 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       fs::last_write_time(object, fs::file_time_type::clock::now(), ec);
     }
   }
-  auto run = Load(object.string());
-  if (!run.ok()) return run.status();
-  program->run_group = *run;
+  auto entry = Load(object.string());
+  if (!entry.ok()) return entry.status();
+  program->run_group = entry->run_group;
+  program->run_narrow_group = entry->run_narrow_group;
   std::lock_guard<std::mutex> lock(table_mutex);
   auto [it, inserted] = table->emplace(key, std::move(program));
   return it->second;

@@ -38,6 +38,7 @@ struct CompiledProgram {
   std::string key;   // hex SHA-256
   std::string path;  // the shared object
   CellfitRunGroupFn run_group = nullptr;
+  CellfitRunGroupFn run_narrow_group = nullptr;
   double compile_seconds = 0;  // 0 when loaded from the cache
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "worker/standalone/codegen.h"
@@ -82,7 +83,11 @@ void RunGroup(const CompiledProgram& compiled,
   args.spike_context = &sink;
   args.online_errors = online.data();
   args.final_values = finals.data();
-  compiled.run_group(&args);
+  if (count <= CELLFIT_NARROW_LANES) {
+    compiled.run_narrow_group(&args);
+  } else {
+    compiled.run_group(&args);
+  }
   for (size_t o = 0; o < program.online_error_registers.size(); ++o) {
     for (int l = 0; l < count; ++l)
       result.online_errors[o][first + l] = online[o * kLanes + l];
@@ -101,13 +106,23 @@ absl::StatusOr<runtime::BatchResult> RunCompiled(
   }
   const int n_lanes = static_cast<int>(request.lanes.size());
   runtime::BatchResult result = runtime::NewBatchResult(request);
-  const int n_groups = (n_lanes + kLanes - 1) / kLanes;
+  // Wide groups while they would be more than two-thirds full, then narrow
+  // ones: per lane the two entry points cost about the same, so the tail pads
+  // to a multiple of 4 lanes rather than of 12.
+  std::vector<std::pair<int, int>> groups;  // first lane, lane count
+  for (int first = 0; first < n_lanes;) {
+    const int left = n_lanes - first;
+    const int count = left > 2 * CELLFIT_NARROW_LANES
+                          ? std::min(kLanes, left)
+                          : std::min(CELLFIT_NARROW_LANES, left);
+    groups.emplace_back(first, count);
+    first += count;
+  }
+  const int n_groups = static_cast<int>(groups.size());
   std::atomic<int> next{0};
   auto work = [&] {
     for (int g = next++; g < n_groups; g = next++) {
-      const int first = g * kLanes;
-      RunGroup(compiled, request, first, std::min(kLanes, n_lanes - first),
-               result);
+      RunGroup(compiled, request, groups[g].first, groups[g].second, result);
     }
   };
   const int threads = std::max(1, std::min(request.threads, n_groups));

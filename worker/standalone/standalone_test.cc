@@ -147,8 +147,9 @@ TEST_F(CacheTest, AMissingCompilerIsReported) {
   EXPECT_FALSE(CompileOrLoad("int x;", options_).ok());
 }
 
-// Both backends on one program: bit-identical recordings and spikes, for a
-// lane count that leaves a partial group and block.
+// Both backends on one program: bit-identical recordings and spikes, for lane
+// counts that leave a wide partial group (21 = 12 + 9), two narrow groups
+// (20 = 12 + 4 + 4), a partial narrow one (14 = 12 + 2) and no wide one (3).
 TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
   const model::StepProgram program = Lif("tau", -70);
   runtime::SimulationData data;
@@ -178,17 +179,22 @@ TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
   for (int s = 0; s < 7; ++s) {
     for (int t = 0; t < 3; ++t) request.lanes.push_back({s, t, s * 3 + t});
   }
-  auto runtime_result = runtime::RunBatch(request);
-  ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
   auto runner = MakeStandaloneRunner(program, options_);
   ASSERT_TRUE(runner.ok()) << runner.status();
-  auto standalone_result = (*runner)(request);
-  ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
-  EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
-  EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
-  size_t spikes = 0;
-  for (const auto& train : runtime_result->spikes) spikes += train.size();
-  EXPECT_GT(spikes, 10u);
+  const std::vector<runtime::Lane> all_lanes = request.lanes;
+  for (size_t n_lanes : {21, 20, 14, 3}) {
+    SCOPED_TRACE(n_lanes);
+    request.lanes.assign(all_lanes.end() - n_lanes, all_lanes.end());
+    auto runtime_result = runtime::RunBatch(request);
+    ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
+    auto standalone_result = (*runner)(request);
+    ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
+    EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
+    EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
+    size_t spikes = 0;
+    for (const auto& train : runtime_result->spikes) spikes += train.size();
+    EXPECT_GT(spikes, 2 * n_lanes);
+  }
 }
 
 }  // namespace
