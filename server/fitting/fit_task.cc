@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +21,7 @@ FitTask::~FitTask() {
 }
 
 void FitTask::Start() {
+  recorder_ = std::thread([this] { RecordLoop(); });
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -91,7 +93,12 @@ void FitTask::Loop() {
   while (round < setup_.target_rounds) {
     {
       absl::MutexLock lock(&mu_);
-      if (end_request_ != End::kNone) break;
+      // One round may wait for its commit while this one runs, no more.
+      auto caught_up = [&]() {
+        return to_record_.size() <= 1 || !record_status_.ok();
+      };
+      mu_.Await(absl::Condition(&caught_up));
+      if (end_request_ != End::kNone || !record_status_.ok()) break;
     }
     status = RunRound(round);
     if (!status.ok()) break;
@@ -155,14 +162,15 @@ absl::Status FitTask::RunRound(int64_t round) {
   if (absl::Status told = optimizer.Tell(*candidates, errors); !told.ok())
     return told;
 
-  storage::RoundInput input;
+  EvaluatedRound evaluated;
+  storage::RoundInput& input = evaluated.input;
   input.round = round;
   input.iteration = iteration;
   input.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
           .count();
   input.checkpoint = optimizer.SaveState();
-  RoundView view;
+  RoundView& view = evaluated.view;
   view.fitter_id = setup_.fitter_id;
   view.run_index = setup_.run.index;
   view.round = round;
@@ -182,27 +190,62 @@ absl::Status FitTask::RunRound(int64_t round) {
     view.errors.push_back(evaluation.error);
     input.evaluations.push_back(std::move(evaluation));
   }
-  auto run = setup_.database->RecordRound(setup_.run.id, input);
-  if (!run.ok()) return run.status();
-  setup_.run = *run;
-  view.best_params = run->best_params;
-  view.best_error =
-      run->best_error.value_or(std::numeric_limits<double>::infinity());
-  v1::FitRound message = MakeFitRound(view, setup_.units);
-  message.set_last(round + 1 >= setup_.target_rounds);
-  if (message.last()) message.set_stop_reason("completed");
   absl::MutexLock lock(&mu_);
-  published_.push_back(std::move(message));
+  to_record_.push_back(std::move(evaluated));
   return absl::OkStatus();
 }
 
+void FitTask::RecordLoop() {
+  for (;;) {
+    const EvaluatedRound* next = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [&]() { return !to_record_.empty() || recording_ended_; };
+      mu_.Await(absl::Condition(&has_work));
+      if (to_record_.empty()) return;
+      // The front stays queued (and unchanged) until it is committed, so that
+      // the evaluating thread counts it as pending.
+      next = &to_record_.front();
+    }
+    auto run = setup_.database->RecordRound(setup_.run.id, next->input);
+    absl::MutexLock lock(&mu_);
+    if (!run.ok()) {
+      record_status_ = run.status();
+      to_record_.clear();
+      return;
+    }
+    RoundView view = std::move(to_record_.front().view);
+    to_record_.pop_front();
+    view.best_params = run->best_params;
+    view.best_error =
+        run->best_error.value_or(std::numeric_limits<double>::infinity());
+    v1::FitRound message = MakeFitRound(view, setup_.units);
+    message.set_last(view.round + 1 >= setup_.target_rounds);
+    if (message.last()) message.set_stop_reason("completed");
+    published_.push_back(std::move(message));
+  }
+}
+
+absl::Status FitTask::DrainRecorder() {
+  {
+    absl::MutexLock lock(&mu_);
+    recording_ended_ = true;
+  }
+  if (recorder_.joinable()) recorder_.join();
+  absl::MutexLock lock(&mu_);
+  return record_status_;
+}
+
 void FitTask::Finish(const absl::Status& loop_status) {
+  absl::Status status = loop_status;
+  // Rounds already evaluated are committed and shown even when the fit is
+  // stopping, cancelled or interrupted: their work is done.
+  if (absl::Status recorded = DrainRecorder(); status.ok()) status = recorded;
   End end;
   {
     absl::MutexLock lock(&mu_);
     end = end_request_;
   }
-  absl::Status status = loop_status;
   storage::FitterState state = storage::FitterState::kIdle;
   std::string error;
   if (end == End::kInterrupted) {

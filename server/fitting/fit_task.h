@@ -1,9 +1,13 @@
 // The rounds of one Fit call (or of a fit resumed after a restart), on a
 // thread of their own so that a fit outlives its client's connection when it
-// must (a server restart resumes it; a client reattaches with Watch).
+// must (a server restart resumes it; a client reattaches with Watch). A second
+// thread commits each round to SQLite and then publishes it, while the next
+// round is already simulating: a round is shown only once it is recorded, and
+// the evaluation runs at most one round ahead of the database.
 #ifndef CELLFIT_SERVER_FITTING_FIT_TASK_H_
 #define CELLFIT_SERVER_FITTING_FIT_TASK_H_
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -78,14 +82,31 @@ class FitTask {
     kInterrupted
   };
 
+  // A round evaluated and told to the optimizer, waiting for its
+  // transaction.
+  struct EvaluatedRound {
+    storage::RoundInput input;
+    RoundView view;
+  };
+
   void Loop();
   absl::Status RunRound(int64_t round);
+  // Commits queued rounds in order and publishes each after its commit.
+  void RecordLoop();
+  // Stops the recorder once it has drained its queue; the first recording
+  // error, if any.
+  absl::Status DrainRecorder();
   void Finish(const absl::Status& status);
 
   FitTaskSetup setup_;
   const int64_t first_round_;
   std::thread thread_;
+  std::thread recorder_;
   mutable absl::Mutex mu_;
+  // Front: the round being committed.
+  std::deque<EvaluatedRound> to_record_ ABSL_GUARDED_BY(mu_);
+  bool recording_ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status record_status_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::FitRound> published_ ABSL_GUARDED_BY(mu_);
   int64_t acked_ ABSL_GUARDED_BY(mu_) = -1;
   End end_request_ ABSL_GUARDED_BY(mu_) = End::kNone;

@@ -159,6 +159,29 @@ TEST_F(FittingTest,
   EXPECT_GT(workers_[1]->batches_run(), 0);
 }
 
+// Rounds are committed on a thread of their own while the next one simulates;
+// none may reach the client before its rows are in the database.
+TEST_F(FittingTest, EveryRoundIsRecordedBeforeItIsShown) {
+  const std::string id = CreateHh();
+  std::vector<int64_t> recorded_when_shown;
+  ASSERT_TRUE(
+      manager_
+          ->Fit(
+              "alice", HhFit(id, 8),
+              [&](const v1::FitRound&) {
+                recorded_when_shown.push_back(*database_->CountEvaluations(id));
+                return true;
+              },
+              [] { return ClientControl::kProceed; }, [] { return false; })
+          .ok());
+  ASSERT_EQ(recorded_when_shown.size(), 8u);
+  for (size_t k = 0; k < recorded_when_shown.size(); ++k) {
+    EXPECT_GE(recorded_when_shown[k], 20 * static_cast<int64_t>(k + 1))
+        << "round " << k;
+  }
+  EXPECT_EQ(*database_->CountEvaluations(id), 160);
+}
+
 TEST_F(FittingTest, StoppingAfterRoundThreeRecordsExactlyThreeRounds) {
   const std::string id = CreateHh();
   v1::FitRequest fit = HhFit(id, 10);
