@@ -14,21 +14,24 @@ Dispatcher::~Dispatcher() = default;
 void Dispatcher::AddWorker(const std::string& worker_id, uint32_t cores,
                            bool has_compiler,
                            std::shared_ptr<WorkerChannel> channel) {
-  std::vector<std::string> flush;
+  auto sender = std::make_shared<WorkerSender>(std::move(channel));
+  std::shared_ptr<WorkerSender> replaced;
   {
     absl::MutexLock lock(&mu_);
     Worker& worker = workers_[worker_id];
+    replaced = std::move(worker.sender);
     worker = Worker();
-    worker.channel = std::move(channel);
+    worker.sender = std::move(sender);
     worker.cores = std::max<uint32_t>(1, cores);
     worker.has_compiler = has_compiler;
-    flush = Schedule();
+    Schedule();
   }
-  Flush(flush);
+  // Destroyed outside the lock: it waits for a write in progress.
+  replaced.reset();
 }
 
 void Dispatcher::RemoveWorker(const std::string& worker_id) {
-  std::vector<std::string> flush;
+  std::shared_ptr<WorkerSender> removed;
   {
     absl::MutexLock lock(&mu_);
     auto it = workers_.find(worker_id);
@@ -48,10 +51,12 @@ void Dispatcher::RemoveWorker(const std::string& worker_id) {
       LOG(WARNING) << "worker " << worker_id << " left with " << lost.size()
                    << " unfinished batches; sending them to other workers";
     }
+    removed = std::move(it->second.sender);
     workers_.erase(it);
-    flush = Schedule();
+    Schedule();
   }
-  Flush(flush);
+  // Destroyed outside the lock: it waits for a write in progress.
+  removed.reset();
 }
 
 void Dispatcher::OnJobReady(const std::string& worker_id,
@@ -67,7 +72,6 @@ void Dispatcher::OnJobReady(const std::string& worker_id,
 
 void Dispatcher::OnBatchResult(const std::string& worker_id,
                                v1::BatchResult result) {
-  std::vector<std::string> flush;
   {
     absl::MutexLock lock(&mu_);
     auto flight = in_flight_.find(result.batch_id());
@@ -91,9 +95,8 @@ void Dispatcher::OnBatchResult(const std::string& worker_id,
       run.results[batch.index] = std::move(result);
     }
     if (run.remaining > 0) --run.remaining;
-    flush = Schedule();
+    Schedule();
   }
-  Flush(flush);
 }
 
 void Dispatcher::AddJob(std::shared_ptr<const v1::JobData> job) {
@@ -104,21 +107,16 @@ void Dispatcher::AddJob(std::shared_ptr<const v1::JobData> job) {
 }
 
 void Dispatcher::RemoveJob(const std::string& job_id) {
-  std::vector<std::string> flush;
-  {
-    absl::MutexLock lock(&mu_);
-    FailJob(job_id, absl::CancelledError("the job was removed"));
-    jobs_.erase(job_id);
-    for (auto& [id, worker] : workers_) {
-      if (worker.jobs_sent.erase(job_id) > 0) {
-        v1::ServerMessage message;
-        message.mutable_release()->set_job_id(job_id);
-        worker.outbox.push_back(std::move(message));
-        flush.push_back(id);
-      }
+  absl::MutexLock lock(&mu_);
+  FailJob(job_id, absl::CancelledError("the job was removed"));
+  jobs_.erase(job_id);
+  for (auto& [id, worker] : workers_) {
+    if (worker.jobs_sent.erase(job_id) > 0) {
+      v1::ServerMessage message;
+      message.mutable_release()->set_job_id(job_id);
+      worker.sender->Enqueue(std::move(message));
     }
   }
-  Flush(flush);
 }
 
 void Dispatcher::FailJob(const std::string& job_id,
@@ -146,8 +144,7 @@ void Dispatcher::FailJob(const std::string& job_id,
   }
 }
 
-std::vector<std::string> Dispatcher::Schedule() {
-  std::set<std::string> touched;
+void Dispatcher::Schedule() {
   bool progress = true;
   while (progress) {
     progress = false;
@@ -176,48 +173,15 @@ std::vector<std::string> Dispatcher::Schedule() {
       if (worker.jobs_sent.insert(job_id).second) {
         v1::ServerMessage message;
         *message.mutable_job() = *chosen->data;
-        worker.outbox.push_back(std::move(message));
+        worker.sender->Enqueue(std::move(message));
       }
       v1::ServerMessage message;
       *message.mutable_batch() = batch.batch;
-      worker.outbox.push_back(std::move(message));
+      worker.sender->Enqueue(std::move(message));
       const uint64_t batch_id = batch.batch.batch_id();
       worker.in_flight.insert(batch_id);
       in_flight_[batch_id] = InFlight{std::move(batch), worker_id};
-      touched.insert(worker_id);
       progress = true;
-    }
-  }
-  return {touched.begin(), touched.end()};
-}
-
-void Dispatcher::Flush(const std::vector<std::string>& worker_ids) {
-  for (const std::string& id : worker_ids) {
-    std::shared_ptr<absl::Mutex> send_mu;
-    std::shared_ptr<WorkerChannel> channel;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = workers_.find(id);
-      if (it == workers_.end()) continue;
-      send_mu = it->second.send_mu;
-      channel = it->second.channel;
-    }
-    // Messages leave in outbox order: whoever holds send_mu drains it.
-    absl::MutexLock send_lock(send_mu.get());
-    while (true) {
-      v1::ServerMessage message;
-      {
-        absl::MutexLock lock(&mu_);
-        auto it = workers_.find(id);
-        if (it == workers_.end() || it->second.outbox.empty()) break;
-        message = std::move(it->second.outbox.front());
-        it->second.outbox.pop_front();
-      }
-      if (!channel->Send(message)) {
-        // The stream ended; the registry will report the worker gone and its
-        // batches will be sent again.
-        break;
-      }
     }
   }
 }
@@ -228,9 +192,8 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
   auto run = std::make_shared<Run>();
   run->results.resize(batches.size());
   run->remaining = batches.size();
-  std::vector<std::string> flush;
+  absl::MutexLock lock(&mu_);
   {
-    absl::MutexLock lock(&mu_);
     auto job = jobs_.find(job_id);
     if (job == jobs_.end()) {
       return absl::NotFoundError(absl::StrCat("no job ", job_id));
@@ -241,10 +204,8 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
       job->second.pending.push_back(
           PendingBatch{std::move(batches[k]), run, k});
     }
-    flush = Schedule();
+    Schedule();
   }
-  Flush(flush);
-  absl::MutexLock lock(&mu_);
   auto done = [&run]() { return run->remaining == 0; };
   while (
       !mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(200))) {

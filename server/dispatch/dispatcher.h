@@ -21,16 +21,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "cellfit/v1/worker.pb.h"
+#include "server/dispatch/worker_sender.h"
 
 namespace cellfit::dispatch {
-
-// The server's end of a worker's stream.
-class WorkerChannel {
- public:
-  virtual ~WorkerChannel() = default;
-  // False once the stream has ended.
-  virtual bool Send(const v1::ServerMessage& message) = 0;
-};
 
 struct DispatcherOptions {
   // Batches a worker may hold at once: one running and one queued, so that it
@@ -93,22 +86,17 @@ class Dispatcher {
     std::string worker_id;
   };
   struct Worker {
-    std::shared_ptr<WorkerChannel> channel;
+    // Shared so that a removed worker's sender is destroyed (which waits for
+    // its write in progress) outside the dispatcher's lock.
+    std::shared_ptr<WorkerSender> sender;
     uint32_t cores = 0;
     bool has_compiler = false;
     std::set<std::string> jobs_sent;
     std::set<uint64_t> in_flight;
-    // Messages in the order they must reach the worker; drained outside the
-    // dispatcher's lock (a write may block) under `send_mu`.
-    std::deque<v1::ServerMessage> outbox;
-    std::shared_ptr<absl::Mutex> send_mu = std::make_shared<absl::Mutex>();
   };
 
-  // Assigns pending batches to free worker slots; returns the workers whose
-  // outboxes got messages.
-  std::vector<std::string> Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Flush(const std::vector<std::string>& worker_ids)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // Assigns pending batches to free worker slots and queues their messages.
+  void Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailJob(const std::string& job_id, const absl::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

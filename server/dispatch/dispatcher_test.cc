@@ -205,6 +205,61 @@ TEST(Dispatcher, AJobAWorkerCannotPrepareFailsItsRuns) {
   Finish(dispatcher, {{"w", silent}});
 }
 
+// A worker whose writes hang (a peer that stopped reading) until released.
+class StuckWorker : public WorkerChannel {
+ public:
+  bool Send(const v1::ServerMessage&) override {
+    absl::MutexLock lock(&mu_);
+    ++writes_;
+    mu_.Await(absl::Condition(&released_));
+    return false;  // the stream ended
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+  }
+  int writes() {
+    absl::MutexLock lock(&mu_);
+    return writes_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool released_ = false;
+  int writes_ = 0;
+};
+
+TEST(Dispatcher, AHangingWriteDoesNotHoldUpOtherWorkers) {
+  Dispatcher dispatcher;
+  auto stuck = std::make_shared<StuckWorker>();
+  auto healthy = std::make_shared<FakeWorker>(&dispatcher, "b-ok");
+  // Scheduled first: its write would block whoever sends it.
+  dispatcher.AddWorker("a-stuck", 1, false, stuck);
+  dispatcher.AddWorker("b-ok", 1, false, healthy);
+  dispatcher.AddJob(Job("job"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(4)); });
+  // The healthy worker gets its share and answers while the other write
+  // hangs.
+  for (int k = 0; k < 200; ++k) {
+    int batches = 0;
+    for (const auto& m : healthy->log()) batches += m.has_batch();
+    if (batches >= 2) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  int batches = 0;
+  for (const auto& m : healthy->log()) batches += m.has_batch();
+  EXPECT_GE(batches, 2);
+  EXPECT_EQ(stuck->writes(), 1);
+  // The stuck worker's stream ends; its batches go to the healthy one.
+  stuck->Release();
+  dispatcher.RemoveWorker("a-stuck");
+  fit.join();
+  ASSERT_TRUE(results.ok()) << results.status();
+  for (int k = 0; k < 4; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
+  Finish(dispatcher, {{"b-ok", healthy}});
+}
+
 TEST(Dispatcher, CancellingStopsWaiting) {
   Dispatcher dispatcher;
   dispatcher.AddJob(Job("job"));
