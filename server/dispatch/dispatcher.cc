@@ -16,6 +16,7 @@ void Dispatcher::AddWorker(const std::string& worker_id, uint32_t cores,
                            std::shared_ptr<WorkerChannel> channel) {
   auto sender = std::make_shared<WorkerSender>(std::move(channel));
   std::shared_ptr<WorkerSender> replaced;
+  std::vector<std::string> flush;
   {
     absl::MutexLock lock(&mu_);
     Worker& worker = workers_[worker_id];
@@ -24,13 +25,15 @@ void Dispatcher::AddWorker(const std::string& worker_id, uint32_t cores,
     worker.sender = std::move(sender);
     worker.cores = std::max<uint32_t>(1, cores);
     worker.has_compiler = has_compiler;
-    Schedule();
+    flush = Schedule();
   }
   // Destroyed outside the lock: it waits for a write in progress.
   replaced.reset();
+  Flush(flush);
 }
 
 void Dispatcher::RemoveWorker(const std::string& worker_id) {
+  std::vector<std::string> flush;
   std::shared_ptr<WorkerSender> removed;
   {
     absl::MutexLock lock(&mu_);
@@ -53,10 +56,10 @@ void Dispatcher::RemoveWorker(const std::string& worker_id) {
     }
     removed = std::move(it->second.sender);
     workers_.erase(it);
-    Schedule();
+    flush = Schedule();
   }
-  // Destroyed outside the lock: it waits for a write in progress.
-  removed.reset();
+  removed.reset();  // outside the lock: it waits for a write in progress
+  Flush(flush);
 }
 
 void Dispatcher::OnJobReady(const std::string& worker_id,
@@ -72,6 +75,7 @@ void Dispatcher::OnJobReady(const std::string& worker_id,
 
 void Dispatcher::OnBatchResult(const std::string& worker_id,
                                v1::BatchResult result) {
+  std::vector<std::string> flush;
   {
     absl::MutexLock lock(&mu_);
     auto flight = in_flight_.find(result.batch_id());
@@ -95,8 +99,9 @@ void Dispatcher::OnBatchResult(const std::string& worker_id,
       run.results[batch.index] = std::move(result);
     }
     if (run.remaining > 0) --run.remaining;
-    Schedule();
+    flush = Schedule();
   }
+  Flush(flush);
 }
 
 void Dispatcher::AddJob(std::shared_ptr<const v1::JobData> job) {
@@ -107,16 +112,21 @@ void Dispatcher::AddJob(std::shared_ptr<const v1::JobData> job) {
 }
 
 void Dispatcher::RemoveJob(const std::string& job_id) {
-  absl::MutexLock lock(&mu_);
-  FailJob(job_id, absl::CancelledError("the job was removed"));
-  jobs_.erase(job_id);
-  for (auto& [id, worker] : workers_) {
-    if (worker.jobs_sent.erase(job_id) > 0) {
-      v1::ServerMessage message;
-      message.mutable_release()->set_job_id(job_id);
-      worker.sender->Enqueue(std::move(message));
+  std::vector<std::string> flush;
+  {
+    absl::MutexLock lock(&mu_);
+    FailJob(job_id, absl::CancelledError("the job was removed"));
+    jobs_.erase(job_id);
+    for (auto& [id, worker] : workers_) {
+      if (worker.jobs_sent.erase(job_id) > 0) {
+        v1::ServerMessage message;
+        message.mutable_release()->set_job_id(job_id);
+        worker.outbox.push_back(std::move(message));
+        flush.push_back(id);
+      }
     }
   }
+  Flush(flush);
 }
 
 void Dispatcher::FailJob(const std::string& job_id,
@@ -144,7 +154,8 @@ void Dispatcher::FailJob(const std::string& job_id,
   }
 }
 
-void Dispatcher::Schedule() {
+std::vector<std::string> Dispatcher::Schedule() {
+  std::set<std::string> touched;
   bool progress = true;
   while (progress) {
     progress = false;
@@ -173,15 +184,48 @@ void Dispatcher::Schedule() {
       if (worker.jobs_sent.insert(job_id).second) {
         v1::ServerMessage message;
         *message.mutable_job() = *chosen->data;
-        worker.sender->Enqueue(std::move(message));
+        worker.outbox.push_back(std::move(message));
       }
       v1::ServerMessage message;
       *message.mutable_batch() = batch.batch;
-      worker.sender->Enqueue(std::move(message));
+      worker.outbox.push_back(std::move(message));
       const uint64_t batch_id = batch.batch.batch_id();
       worker.in_flight.insert(batch_id);
       in_flight_[batch_id] = InFlight{std::move(batch), worker_id};
+      touched.insert(worker_id);
       progress = true;
+    }
+  }
+  return {touched.begin(), touched.end()};
+}
+
+void Dispatcher::Flush(const std::vector<std::string>& worker_ids) {
+  for (const std::string& id : worker_ids) {
+    std::shared_ptr<absl::Mutex> send_mu;
+    std::shared_ptr<WorkerSender> sender;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = workers_.find(id);
+      if (it == workers_.end()) continue;
+      send_mu = it->second.send_mu;
+      sender = it->second.sender;
+    }
+    // Messages leave in outbox order: whoever holds send_mu drains it.
+    absl::MutexLock send_lock(send_mu.get());
+    while (true) {
+      v1::ServerMessage message;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = workers_.find(id);
+        if (it == workers_.end() || it->second.outbox.empty()) break;
+        message = std::move(it->second.outbox.front());
+        it->second.outbox.pop_front();
+      }
+      if (!sender->Send(std::move(message))) {
+        // The stream ended; the registry will report the worker gone and its
+        // batches will be sent again.
+        break;
+      }
     }
   }
 }
@@ -192,8 +236,9 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
   auto run = std::make_shared<Run>();
   run->results.resize(batches.size());
   run->remaining = batches.size();
-  absl::MutexLock lock(&mu_);
+  std::vector<std::string> flush;
   {
+    absl::MutexLock lock(&mu_);
     auto job = jobs_.find(job_id);
     if (job == jobs_.end()) {
       return absl::NotFoundError(absl::StrCat("no job ", job_id));
@@ -204,8 +249,10 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
       job->second.pending.push_back(
           PendingBatch{std::move(batches[k]), run, k});
     }
-    Schedule();
+    flush = Schedule();
   }
+  Flush(flush);
+  absl::MutexLock lock(&mu_);
   auto done = [&run]() { return run->remaining == 0; };
   while (
       !mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(200))) {

@@ -93,10 +93,17 @@ class Dispatcher {
     bool has_compiler = false;
     std::set<std::string> jobs_sent;
     std::set<uint64_t> in_flight;
+    // Messages in the order they must reach the worker; handed to the sender
+    // outside the dispatcher's lock (a write may block) under `send_mu`.
+    std::deque<v1::ServerMessage> outbox;
+    std::shared_ptr<absl::Mutex> send_mu = std::make_shared<absl::Mutex>();
   };
 
-  // Assigns pending batches to free worker slots and queues their messages.
-  void Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Assigns pending batches to free worker slots; returns the workers whose
+  // outboxes got messages.
+  std::vector<std::string> Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Flush(const std::vector<std::string>& worker_ids)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void FailJob(const std::string& job_id, const absl::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -205,7 +205,8 @@ TEST(Dispatcher, AJobAWorkerCannotPrepareFailsItsRuns) {
   Finish(dispatcher, {{"w", silent}});
 }
 
-// A worker whose writes hang (a peer that stopped reading) until released.
+// A worker whose writes hang until released: the job data crawling over a
+// slow link.
 class StuckWorker : public WorkerChannel {
  public:
   bool Send(const v1::ServerMessage&) override {
@@ -229,18 +230,19 @@ class StuckWorker : public WorkerChannel {
   int writes_ = 0;
 };
 
-TEST(Dispatcher, AHangingWriteDoesNotHoldUpOtherWorkers) {
+TEST(Dispatcher, ASlowJobTransferDoesNotHoldUpOtherWorkers) {
   Dispatcher dispatcher;
   auto stuck = std::make_shared<StuckWorker>();
   auto healthy = std::make_shared<FakeWorker>(&dispatcher, "b-ok");
-  // Scheduled first: its write would block whoever sends it.
+  // Scheduled first: writing its job data in the scheduling thread would
+  // block that thread.
   dispatcher.AddWorker("a-stuck", 1, false, stuck);
   dispatcher.AddWorker("b-ok", 1, false, healthy);
   dispatcher.AddJob(Job("job"));
   absl::StatusOr<std::vector<v1::BatchResult>> results;
   std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(4)); });
-  // The healthy worker gets its share and answers while the other write
-  // hangs.
+  // The healthy worker gets its share and answers while the other worker's
+  // job data is still on its way.
   for (int k = 0; k < 200; ++k) {
     int batches = 0;
     for (const auto& m : healthy->log()) batches += m.has_batch();
@@ -250,7 +252,7 @@ TEST(Dispatcher, AHangingWriteDoesNotHoldUpOtherWorkers) {
   int batches = 0;
   for (const auto& m : healthy->log()) batches += m.has_batch();
   EXPECT_GE(batches, 2);
-  EXPECT_EQ(stuck->writes(), 1);
+  EXPECT_EQ(stuck->writes(), 1);  // the job; its batches wait behind it
   // The stuck worker's stream ends; its batches go to the healthy one.
   stuck->Release();
   dispatcher.RemoveWorker("a-stuck");

@@ -11,35 +11,59 @@ WorkerSender::~WorkerSender() {
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
-    queue_.clear();
   }
   thread_.join();
 }
 
-void WorkerSender::Enqueue(v1::ServerMessage message) {
+bool WorkerSender::Send(v1::ServerMessage message) {
+  mu_.Lock();
+  if (stream_ended_ || stop_) {
+    mu_.Unlock();
+    return false;
+  }
+  if (!queue_.empty() || message.has_job()) {
+    queue_.push_back(std::move(message));
+    mu_.Unlock();
+    return true;
+  }
+  write_mu_.Lock();
+  mu_.Unlock();
+  const bool ok = channel_->Send(message);
+  write_mu_.Unlock();
+  if (!ok) MarkEnded();
+  return ok;
+}
+
+void WorkerSender::MarkEnded() {
   absl::MutexLock lock(&mu_);
-  if (stream_ended_ || stop_) return;
-  queue_.push_back(std::move(message));
+  stream_ended_ = true;  // the thread drops what is queued
 }
 
 void WorkerSender::Loop() {
   for (;;) {
-    v1::ServerMessage message;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !queue_.empty();
-      };
-      mu_.Await(absl::Condition(&ready));
-      if (stop_) return;
-      message = std::move(queue_.front());
-      queue_.pop_front();
+    mu_.Lock();
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stop_ || !queue_.empty();
+    };
+    mu_.Await(absl::Condition(&ready));
+    if (stop_) {
+      mu_.Unlock();
+      return;
     }
-    if (!channel_->Send(message)) {
-      absl::MutexLock lock(&mu_);
-      stream_ended_ = true;
+    if (stream_ended_) {
       queue_.clear();
+      mu_.Unlock();
+      continue;
     }
+    // Only this thread pops or clears, and push_back keeps references valid.
+    const v1::ServerMessage& message = queue_.front();
+    write_mu_.Lock();
+    mu_.Unlock();
+    const bool ok = channel_->Send(message);
+    write_mu_.Unlock();
+    absl::MutexLock lock(&mu_);
+    queue_.pop_front();
+    if (!ok) stream_ended_ = true;
   }
 }
 

@@ -1,8 +1,9 @@
-// One worker's outgoing messages, written in order on a thread of their own.
-// A sync-API write blocks until the transport is done with it: a large job
-// sent to a worker over a slow link, or a worker that stopped reading, would
-// otherwise hold up whichever thread was scheduling (a fit's round, another
-// worker's stream reader) and with it every other worker's batches.
+// One worker's outgoing messages, in order. A sync-API write blocks until the
+// transport is done with it. Small messages (batches) are written at once by
+// the caller, which costs no thread hand-off on a fit's critical path; a job's
+// data, which can be large and slow on a remote link, is written by the
+// sender's own thread, and whatever is sent after it queues behind it there,
+// so that no caller waits for it.
 #ifndef CELLFIT_SERVER_DISPATCH_WORKER_SENDER_H_
 #define CELLFIT_SERVER_DISPATCH_WORKER_SENDER_H_
 
@@ -34,16 +35,24 @@ class WorkerSender {
   WorkerSender(const WorkerSender&) = delete;
   WorkerSender& operator=(const WorkerSender&) = delete;
 
-  // Queues `message` behind the ones queued before it. After the channel
-  // reports the stream ended, messages are dropped: the worker is gone and
-  // the dispatcher sends its batches elsewhere.
-  void Enqueue(v1::ServerMessage message);
+  // Sends `message` after the ones sent before it; callers serialise their
+  // calls. Writes in the calling thread when nothing is queued and `message`
+  // is not a job's data; otherwise queues it for the sender's thread. False
+  // once the stream has ended (the message is dropped: the worker is gone
+  // and the dispatcher sends its batches elsewhere).
+  bool Send(v1::ServerMessage message);
 
  private:
   void Loop();
+  void MarkEnded();
 
   const std::shared_ptr<WorkerChannel> channel_;
+  // Order: mu_ before write_mu_. The writer (a caller or the thread) takes
+  // write_mu_ while it still holds mu_, so writes happen in queue order.
   absl::Mutex mu_;
+  absl::Mutex write_mu_;
+  // Front: the message the thread is writing, popped once it is written, so
+  // that later messages queue behind it.
   std::deque<v1::ServerMessage> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
