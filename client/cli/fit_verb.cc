@@ -107,9 +107,12 @@ class FitVerb final : public Verb {
             "' is not a backend (expected runtime or standalone)"));
       }
     }
-    // The server waits for a word after each round: that is how Ctrl-C
-    // stops the fit cleanly at a round's end (one round trip per round).
+    // The server hears from this client after each round: that is how
+    // Ctrl-C stops the fit cleanly at a round's end. It runs the next round
+    // meanwhile, so the round trip costs no time; after a stop, that round in
+    // progress is the last one.
     request.set_acknowledge_rounds(true);
+    request.set_rounds_ahead(1);
 
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();

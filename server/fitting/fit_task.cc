@@ -127,7 +127,8 @@ void FitTask::Loop() {
     if (setup_.acknowledge && round + 1 < setup_.target_rounds) {
       absl::MutexLock lock(&mu_);
       auto acknowledged = [&]() {
-        return acked_ >= round || end_request_ != End::kNone;
+        return acked_ >= round - setup_.rounds_ahead ||
+               end_request_ != End::kNone;
       };
       mu_.Await(absl::Condition(&acknowledged));
     }

@@ -37,6 +37,7 @@ struct FitTaskSetup {
   std::string job_id;         // registered with the dispatcher
   int64_t target_rounds = 0;  // run-level round count to reach
   bool acknowledge = false;   // wait for Ack after each round
+  int rounds_ahead = 0;  // with acknowledge: rounds run beyond the last Ack
   int batches_per_worker = 2;
 };
 

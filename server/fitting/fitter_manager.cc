@@ -406,6 +406,12 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
     return absl::InvalidArgumentError(absl::StrCat(
         "n_rounds is ", request.n_rounds(), "; expected 1 to 1000000"));
   }
+  constexpr uint32_t kMaxRoundsAhead = 8;
+  if (request.rounds_ahead() > kMaxRoundsAhead) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rounds_ahead is ", request.rounds_ahead(),
+                     "; expected 0 to ", kMaxRoundsAhead));
+  }
   std::optional<storage::RunRecord> run = record->current_run;
   v1::FitRequest config;  // the run's settings
   bool new_run = !run.has_value() || request.restart();
@@ -537,6 +543,7 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   setup.job_id = job->job_id();
   setup.target_rounds = target;
   setup.acknowledge = !resume && request.acknowledge_rounds();
+  setup.rounds_ahead = static_cast<int>(request.rounds_ahead());
   setup.batches_per_worker = options_.batches_per_worker;
   auto task = std::make_shared<FitTask>(std::move(setup));
   if (absl::Status state =
@@ -599,6 +606,9 @@ absl::Status FitterManager::Fit(
   if (!task.ok()) return task.status();
   int64_t next = (*task)->first_round();
   bool client_here = true;
+  // After a stop the client sends nothing more, but with rounds_ahead the
+  // round in progress still comes.
+  bool stop_received = false;
   v1::FitRound round;
   while (true) {
     const FitTask::Wait wait =
@@ -618,12 +628,13 @@ absl::Status FitterManager::Fit(
       (*task)->Stop(/*client_gone=*/true);
       continue;
     }
-    if (request.acknowledge_rounds() && !round.last()) {
+    if (request.acknowledge_rounds() && !round.last() && !stop_received) {
       switch (next_control()) {
         case ClientControl::kProceed:
           (*task)->Ack(round.round());
           break;
         case ClientControl::kStop:
+          stop_received = true;
           (*task)->Stop(/*client_gone=*/false);
           break;
         case ClientControl::kGone:

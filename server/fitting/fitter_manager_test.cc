@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "server/fitting/in_process_worker.h"
 #include "worker/jobs/hh_example_for_tests.h"
@@ -190,6 +191,45 @@ TEST_F(FittingTest, StoppingAfterRoundThreeRecordsExactlyThreeRounds) {
   ASSERT_TRUE(RunFit(fit, &rounds, /*stop_after=*/3).ok());
   EXPECT_EQ(rounds.size(), 3u);
   EXPECT_EQ(*database_->CountEvaluations(id), 60);
+}
+
+// With rounds_ahead = 1 the server evaluates the next round while the client
+// still holds the last one; a stop then ends the fit after that round, which
+// is recorded and shown like the others.
+TEST_F(FittingTest, RoundsAheadHidesTheClientsRoundTrip) {
+  const std::string id = CreateHh();
+  v1::FitRequest fit = HhFit(id, 10);
+  fit.set_acknowledge_rounds(true);
+  fit.set_rounds_ahead(1);
+  std::vector<v1::FitRound> rounds;
+  bool next_round_ran = false;
+  absl::Status status = manager_->Fit(
+      "alice", fit,
+      [&](const v1::FitRound& round) {
+        rounds.push_back(round);
+        if (round.round() == 2) {
+          // Round 3 completes before this client answers for round 2.
+          for (int k = 0; k < 3000 && !next_round_ran; ++k) {
+            next_round_ran = *database_->CountEvaluations(id) >= 80;
+            if (!next_round_ran) absl::SleepFor(absl::Milliseconds(10));
+          }
+        }
+        return true;
+      },
+      [&] {
+        return rounds.size() == 3 ? ClientControl::kStop
+                                  : ClientControl::kProceed;
+      },
+      [] { return false; });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(next_round_ran);
+  ASSERT_EQ(rounds.size(), 4u);
+  EXPECT_EQ(rounds.back().round(), 3u);
+  EXPECT_EQ(*database_->CountEvaluations(id), 80);
+
+  fit.set_rounds_ahead(9);
+  fit.set_restart(true);
+  EXPECT_EQ(RunFit(fit, &rounds).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(FittingTest, ContinuationAndRestartFollowBrian2modelfitting) {
