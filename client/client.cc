@@ -76,6 +76,68 @@ std::unique_ptr<grpc::ClientContext> Client::NewContext(
   return context;
 }
 
+namespace {
+
+// Reads a server stream to its end, handing each message to `on_message`.
+template <typename Message>
+absl::Status ReadStream(grpc::ClientContext& context,
+                        grpc::ClientReaderInterface<Message>& reader,
+                        const Client::OnMessage<Message>& on_message,
+                        std::string_view what, std::string_view address) {
+  Message message;
+  absl::Status handled = absl::OkStatus();
+  while (reader.Read(&message)) {
+    handled = on_message(message);
+    if (!handled.ok()) {
+      context.TryCancel();
+      break;
+    }
+  }
+  absl::Status finished = FromGrpc(reader.Finish(), what, address);
+  return handled.ok() ? finished : handled;
+}
+
+}  // namespace
+
+absl::Status Client::Watch(const cellfit::v1::WatchRequest& request,
+                           const OnMessage<cellfit::v1::FitRound>& on_message) {
+  auto context = NewContext();
+  auto reader = stub_->Watch(context.get(), request);
+  return ReadStream(*context, *reader, on_message, "Watch", address());
+}
+
+absl::Status Client::Refine(
+    const cellfit::v1::RefineRequest& request,
+    const OnMessage<cellfit::v1::RefineUpdate>& on_message) {
+  auto context = NewContext();
+  auto reader = stub_->Refine(context.get(), request);
+  return ReadStream(*context, *reader, on_message, "Refine", address());
+}
+
+absl::Status Client::Results(
+    const cellfit::v1::ResultsRequest& request,
+    const OnMessage<cellfit::v1::ResultsChunk>& on_message) {
+  auto context = NewContext();
+  auto reader = stub_->Results(context.get(), request);
+  return ReadStream(*context, *reader, on_message, "Results", address());
+}
+
+absl::Status Client::Generate(
+    const cellfit::v1::GenerateRequest& request,
+    const OnMessage<cellfit::v1::GenerateChunk>& on_message) {
+  auto context = NewContext();
+  auto reader = stub_->Generate(context.get(), request);
+  return ReadStream(*context, *reader, on_message, "Generate", address());
+}
+
+absl::Status Client::Simulate(
+    const cellfit::v1::SimulateRequest& request,
+    const OnMessage<cellfit::v1::GenerateChunk>& on_message) {
+  auto context = NewContext();
+  auto reader = stub_->Simulate(context.get(), request);
+  return ReadStream(*context, *reader, on_message, "Simulate", address());
+}
+
 absl::StatusOr<bool> Client::IsServing() {
   auto health = grpc::health::v1::Health::NewStub(channel_);
   auto context = NewContext(options_.call_timeout);

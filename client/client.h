@@ -7,6 +7,7 @@
 #ifndef CELLFIT_CLIENT_CLIENT_H_
 #define CELLFIT_CLIENT_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,8 +58,27 @@ class Client {
       const cellfit::v1::FitterSpec& spec);
   absl::StatusOr<cellfit::v1::FitterInfo> CancelFit(const std::string& id);
 
-  // For streaming calls (Fit, Watch, Generate, Results): the stub, and a
-  // context carrying the token (streams set their own deadlines).
+  // Server-streaming calls: `on_message` sees each message in order; when it
+  // returns an error the call is cancelled and that error returned. Streams
+  // have no deadline (a long fit, a large download or simulation may take
+  // as long as it takes); the caller cancels them by returning an error.
+  template <typename Message>
+  using OnMessage = std::function<absl::Status(const Message&)>;
+  absl::Status Watch(const cellfit::v1::WatchRequest& request,
+                     const OnMessage<cellfit::v1::FitRound>& on_message);
+  absl::Status Refine(const cellfit::v1::RefineRequest& request,
+                      const OnMessage<cellfit::v1::RefineUpdate>& on_message);
+  absl::Status Results(const cellfit::v1::ResultsRequest& request,
+                       const OnMessage<cellfit::v1::ResultsChunk>& on_message);
+  absl::Status Generate(
+      const cellfit::v1::GenerateRequest& request,
+      const OnMessage<cellfit::v1::GenerateChunk>& on_message);
+  absl::Status Simulate(
+      const cellfit::v1::SimulateRequest& request,
+      const OnMessage<cellfit::v1::GenerateChunk>& on_message);
+
+  // For the bidirectional Fit stream: the stub, and a context carrying the
+  // token.
   cellfit::v1::Fitting::Stub& stub() { return *stub_; }
   std::unique_ptr<grpc::ClientContext> NewContext(
       std::optional<absl::Duration> timeout = std::nullopt) const;

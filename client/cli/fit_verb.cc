@@ -32,16 +32,6 @@ void OnInterrupt(int) {
   std::signal(SIGINT, SIG_DFL);
 }
 
-// Reads rounds until the stream ends; returns the call's status.
-absl::Status FollowRounds(
-    grpc::ClientReaderInterface<cellfit::v1::FitRound>& reader,
-    RoundReporter& reporter, const std::string& address,
-    std::string_view what) {
-  cellfit::v1::FitRound round;
-  while (reader.Read(&round)) reporter.OnRound(round);
-  return FromGrpc(reader.Finish(), what, address);
-}
-
 class FitVerb final : public Verb {
  public:
   std::string_view name() const override { return "fit"; }
@@ -205,11 +195,12 @@ class WatchVerb final : public Verb {
     cellfit::v1::WatchRequest request;
     request.set_fitter_id(fitter_);
     request.set_from_round(static_cast<uint64_t>(from_round_));
-    std::unique_ptr<grpc::ClientContext> call = (*client)->NewContext();
-    auto reader = (*client)->stub().Watch(call.get(), request);
     RoundReporter reporter(*callback, context.out(), 0);
-    absl::Status status =
-        FollowRounds(*reader, reporter, (*client)->address(), "Watch");
+    absl::Status status = (*client)->Watch(
+        request, [&reporter](const cellfit::v1::FitRound& round) {
+          reporter.OnRound(round);
+          return absl::OkStatus();
+        });
     reporter.Finish();
     if (status.ok() && reporter.rounds_seen() == 0) {
       context.out() << "no rounds recorded for " << fitter_

@@ -10,7 +10,6 @@
 #include <optional>
 #include <ostream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -149,7 +148,10 @@ absl::Status DrawPlot(const Recording& recording,
   for (const std::string& name : generated) {
     const RecordedVariable* variable = recording.Find(name);
     if (variable == nullptr || variable->spikes) continue;
-    const RecordedVariable* data = recording.Find(name + "_target");
+    const RecordedVariable* data = nullptr;
+    for (const RecordedVariable& candidate : recording.variables()) {
+      if (candidate.target_of == name) data = &candidate;
+    }
     if (fitted == nullptr || (target == nullptr && data != nullptr)) {
       fitted = variable;
       target = data;
@@ -268,12 +270,11 @@ absl::Status WriteOutputs(const Recording& recording,
 // The variables asked for, or those the server chose (all but the targets
 // it was asked to add).
 std::vector<std::string> Generated(const Recording& recording,
-                                   const std::vector<std::string>& asked,
-                                   bool with_targets) {
+                                   const std::vector<std::string>& asked) {
   if (!asked.empty()) return asked;
   std::vector<std::string> names;
   for (const RecordedVariable& variable : recording.variables()) {
-    if (with_targets && absl::EndsWith(variable.name, "_target")) continue;
+    if (!variable.target_of.empty()) continue;
     names.push_back(variable.name);
   }
   return names;
@@ -308,14 +309,13 @@ class GenerateVerb final : public Verb {
 
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
-    std::unique_ptr<grpc::ClientContext> call = (*client)->NewContext();
-    auto reader = (*client)->stub().Generate(call.get(), request);
     absl::StatusOr<Recording> recording =
-        ReadRecording(*reader, (*client)->address(), "Generate");
+        ReadRecording([&](const auto& on_chunk) {
+          return (*client)->Generate(request, on_chunk);
+        });
     if (!recording.ok()) return recording.status();
-    return WriteOutputs(
-        *recording, Generated(*recording, asked, !options_.plot.empty()),
-        options_, absl::StrCat("fitter ", fitter_), context.out());
+    return WriteOutputs(*recording, Generated(*recording, asked), options_,
+                        absl::StrCat("fitter ", fitter_), context.out());
   }
 
  private:
@@ -354,13 +354,13 @@ class SimulateVerb final : public Verb {
 
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
-    std::unique_ptr<grpc::ClientContext> call = (*client)->NewContext();
-    auto reader = (*client)->stub().Simulate(call.get(), request);
     absl::StatusOr<Recording> recording =
-        ReadRecording(*reader, (*client)->address(), "Simulate");
+        ReadRecording([&](const auto& on_chunk) {
+          return (*client)->Simulate(request, on_chunk);
+        });
     if (!recording.ok()) return LocateErrors(*job, recording.status());
-    return WriteOutputs(*recording, Generated(*recording, asked, false),
-                        options_, path_, context.out());
+    return WriteOutputs(*recording, Generated(*recording, asked), options_,
+                        path_, context.out());
   }
 
  private:

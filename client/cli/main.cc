@@ -31,7 +31,9 @@ void AddCommonOptions(ArgParser& args, CommonOptions& options, bool* help) {
                  "file whose first word is your token (default: "
                  "$CELLFIT_TOKEN)");
   args.AddInt("timeout", &options.timeout_seconds, "SECONDS",
-              "deadline of each call (default 60)");
+              "deadline of each request-response call (default 60); "
+              "streams (fit, watch, results, generate, simulate, refine) "
+              "run until done");
   args.AddString("db", &options.db, "FILE",
                  "database of the private server (default ./cellfit.db)");
   args.AddInt("workers", &options.workers, "N",

@@ -23,7 +23,7 @@ absl::Status Recording::Add(const cellfit::v1::GenerateChunk& chunk) {
     if (existing.name == chunk.variable()) variable = &existing;
   }
   const bool spikes = chunk.has_spikes() || chunk.variable() == "spikes" ||
-                      chunk.variable() == "spikes_target";
+                      chunk.target_of() == "spikes";
   if (variable == nullptr) {
     if (static_cast<uint64_t>(chunk.n_traces()) * chunk.n_steps() >
         kMaxValues) {
@@ -33,6 +33,7 @@ absl::Status Recording::Add(const cellfit::v1::GenerateChunk& chunk) {
     }
     variable = &variables_.emplace_back();
     variable->name = chunk.variable();
+    variable->target_of = chunk.target_of();
     variable->exponents = ExponentsOf(chunk.dimension());
     variable->n_traces = chunk.n_traces();
     variable->n_steps = chunk.n_steps();
@@ -76,17 +77,14 @@ const RecordedVariable* Recording::Find(const std::string& name) const {
 }
 
 absl::StatusOr<Recording> ReadRecording(
-    grpc::ClientReaderInterface<cellfit::v1::GenerateChunk>& reader,
-    const std::string& address, std::string_view what) {
+    const std::function<absl::Status(
+        const Client::OnMessage<cellfit::v1::GenerateChunk>&)>& call) {
   Recording recording;
-  cellfit::v1::GenerateChunk chunk;
-  absl::Status placed = absl::OkStatus();
-  while (reader.Read(&chunk)) {
-    if (placed.ok()) placed = recording.Add(chunk);
-  }
-  absl::Status status = FromGrpc(reader.Finish(), what, address);
+  absl::Status status =
+      call([&recording](const cellfit::v1::GenerateChunk& chunk) {
+        return recording.Add(chunk);
+      });
   if (!status.ok()) return status;
-  if (!placed.ok()) return placed;
   return recording;
 }
 

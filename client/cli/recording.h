@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,15 @@
 #include "absl/status/statusor.h"
 #include "cellfit/v1/fitting.pb.h"
 #include "client/cli/units.h"
+#include "client/client.h"
 #include "grpcpp/support/sync_stream.h"
 
 namespace cellfit::client::cli {
 
 struct RecordedVariable {
   std::string name;  // "v", "spikes", "v_target", ...
+  // For the recorded data of a fit's output: that output's variable.
+  std::string target_of;
   Exponents exponents{};
   uint32_t n_traces = 0;
   uint32_t n_steps = 0;
@@ -47,10 +51,11 @@ class Recording {
   std::vector<RecordedVariable> variables_;
 };
 
-// Reads the whole stream; the call's error when it fails.
+// Runs a Generate or Simulate call (`call` hands each chunk to its argument)
+// and assembles its chunks; the call's error when it fails.
 absl::StatusOr<Recording> ReadRecording(
-    grpc::ClientReaderInterface<cellfit::v1::GenerateChunk>& reader,
-    const std::string& address, std::string_view what);
+    const std::function<absl::Status(
+        const Client::OnMessage<cellfit::v1::GenerateChunk>&)>& call);
 
 // The file for one variable: `out` itself when it is the only one, else
 // out's stem plus "_NAME" ("fit.csv" -> "fit_v.csv", "fit_m.csv").

@@ -56,21 +56,20 @@ class RefineVerb final : public Verb {
     absl::StatusOr<cellfit::v1::FitterInfo> info =
         (*client)->GetFitter(fitter_);
     if (!info.ok()) return info.status();
-    std::unique_ptr<grpc::ClientContext> call = (*client)->NewContext();
-    auto reader = (*client)->stub().Refine(call.get(), request);
-    cellfit::v1::RefineUpdate update;
     std::optional<cellfit::v1::RefineUpdate> last;
-    while (reader->Read(&update)) {
-      if (callback_ == "text") {
-        context.out() << "iteration " << update.iteration() << ": error "
-                      << FormatError(update.error(), info->error_dimension())
-                      << " | " << FormatParameterRow(update.params()) << "\n";
-        context.out().flush();
-      }
-      last = update;
-    }
     absl::Status status =
-        FromGrpc(reader->Finish(), "Refine", (*client)->address());
+        (*client)->Refine(
+            request, [&](const cellfit::v1::RefineUpdate& update) {
+              if (callback_ == "text") {
+                context.out()
+                    << "iteration " << update.iteration() << ": error "
+                    << FormatError(update.error(), info->error_dimension())
+                    << " | " << FormatParameterRow(update.params()) << "\n";
+                context.out().flush();
+              }
+              last = update;
+              return absl::OkStatus();
+            });
     if (!status.ok()) return status;
     if (!last) return absl::InternalError("the server sent no refine result");
     context.out() << "refined error: "

@@ -49,25 +49,22 @@ class ResultsVerb final : public Verb {
     cellfit::v1::ResultsRequest request;
     request.set_fitter_id(fitter_);
     request.set_all_runs(all_runs_);
-    std::unique_ptr<grpc::ClientContext> call = (*client)->NewContext();
-    auto reader = (*client)->stub().Results(call.get(), request);
     std::vector<cellfit::v1::Column> columns;
-    cellfit::v1::ResultsChunk chunk;
-    while (reader->Read(&chunk)) {
-      if (columns.empty()) {
-        for (const cellfit::v1::Column& column : chunk.columns()) {
-          cellfit::v1::Column& kept = columns.emplace_back(column);
-          kept.clear_values();
-        }
-      }
-      for (int c = 0;
-           c < chunk.columns_size() && c < static_cast<int>(columns.size());
-           ++c) {
-        columns[c].mutable_values()->MergeFrom(chunk.columns(c).values());
-      }
-    }
-    absl::Status status =
-        FromGrpc(reader->Finish(), "Results", (*client)->address());
+    absl::Status status = (*client)->Results(
+        request, [&columns](const cellfit::v1::ResultsChunk& chunk) {
+          if (columns.empty()) {
+            for (const cellfit::v1::Column& column : chunk.columns()) {
+              cellfit::v1::Column& kept = columns.emplace_back(column);
+              kept.clear_values();
+            }
+          }
+          for (int c = 0;
+               c < chunk.columns_size() && c < static_cast<int>(columns.size());
+               ++c) {
+            columns[c].mutable_values()->MergeFrom(chunk.columns(c).values());
+          }
+          return absl::OkStatus();
+        });
     if (!status.ok()) return status;
 
     std::ofstream file;

@@ -820,6 +820,7 @@ absl::Status FitterManager::StreamTargets(const jobs::ConvertedSpec& converted,
   for (const jobs::ConvertedSpec::OutputInfo& output : converted.outputs) {
     v1::GenerateChunk header;
     header.set_variable(absl::StrCat(output.variable, "_target"));
+    header.set_target_of(output.variable);
     header.set_n_traces(converted.n_traces);
     header.set_dt(converted.dt);
     if (output.spikes) {
