@@ -78,22 +78,29 @@ std::unique_ptr<grpc::ClientContext> Client::NewContext(
 
 namespace {
 
-// Reads a server stream to its end, handing each message to `on_message`.
-template <typename Message>
-absl::Status ReadStream(grpc::ClientContext& context,
-                        grpc::ClientReaderInterface<Message>& reader,
+// Runs a server-streaming call to its end, handing each message to
+// `on_message`.
+template <typename Request, typename Message>
+absl::Status ReadStream(cellfit::v1::Fitting::Stub& stub,
+                        std::unique_ptr<grpc::ClientReader<Message>> (
+                            cellfit::v1::Fitting::Stub::*call)(
+                            grpc::ClientContext*, const Request&),
+                        std::unique_ptr<grpc::ClientContext> context,
+                        const Request& request,
                         const Client::OnMessage<Message>& on_message,
                         std::string_view what, std::string_view address) {
+  std::unique_ptr<grpc::ClientReader<Message>> reader =
+      (stub.*call)(context.get(), request);
   Message message;
   absl::Status handled = absl::OkStatus();
-  while (reader.Read(&message)) {
+  while (reader->Read(&message)) {
     handled = on_message(message);
     if (!handled.ok()) {
-      context.TryCancel();
+      context->TryCancel();
       break;
     }
   }
-  absl::Status finished = FromGrpc(reader.Finish(), what, address);
+  absl::Status finished = FromGrpc(reader->Finish(), what, address);
   return handled.ok() ? finished : handled;
 }
 
@@ -101,41 +108,36 @@ absl::Status ReadStream(grpc::ClientContext& context,
 
 absl::Status Client::Watch(const cellfit::v1::WatchRequest& request,
                            const OnMessage<cellfit::v1::FitRound>& on_message) {
-  auto context = NewContext();
-  auto reader = stub_->Watch(context.get(), request);
-  return ReadStream(*context, *reader, on_message, "Watch", address());
+  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Watch, NewContext(),
+                    request, on_message, "Watch", address());
 }
 
 absl::Status Client::Refine(
     const cellfit::v1::RefineRequest& request,
     const OnMessage<cellfit::v1::RefineUpdate>& on_message) {
-  auto context = NewContext();
-  auto reader = stub_->Refine(context.get(), request);
-  return ReadStream(*context, *reader, on_message, "Refine", address());
+  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Refine, NewContext(),
+                    request, on_message, "Refine", address());
 }
 
 absl::Status Client::Results(
     const cellfit::v1::ResultsRequest& request,
     const OnMessage<cellfit::v1::ResultsChunk>& on_message) {
-  auto context = NewContext();
-  auto reader = stub_->Results(context.get(), request);
-  return ReadStream(*context, *reader, on_message, "Results", address());
+  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Results, NewContext(),
+                    request, on_message, "Results", address());
 }
 
 absl::Status Client::Generate(
     const cellfit::v1::GenerateRequest& request,
     const OnMessage<cellfit::v1::GenerateChunk>& on_message) {
-  auto context = NewContext();
-  auto reader = stub_->Generate(context.get(), request);
-  return ReadStream(*context, *reader, on_message, "Generate", address());
+  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Generate, NewContext(),
+                    request, on_message, "Generate", address());
 }
 
 absl::Status Client::Simulate(
     const cellfit::v1::SimulateRequest& request,
     const OnMessage<cellfit::v1::GenerateChunk>& on_message) {
-  auto context = NewContext();
-  auto reader = stub_->Simulate(context.get(), request);
-  return ReadStream(*context, *reader, on_message, "Simulate", address());
+  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Simulate, NewContext(),
+                    request, on_message, "Simulate", address());
 }
 
 absl::StatusOr<bool> Client::IsServing() {
