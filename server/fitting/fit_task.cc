@@ -127,8 +127,10 @@ void FitTask::Loop() {
     if (setup_.acknowledge && round + 1 < setup_.target_rounds) {
       absl::MutexLock lock(&mu_);
       auto acknowledged = [&]() {
+        // A round that cannot be recorded is never shown, so never
+        // acknowledged.
         return acked_ >= round - setup_.rounds_ahead ||
-               end_request_ != End::kNone;
+               end_request_ != End::kNone || !record_status_.ok();
       };
       mu_.Await(absl::Condition(&acknowledged));
     }
