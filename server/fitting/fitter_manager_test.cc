@@ -232,6 +232,40 @@ TEST_F(FittingTest, RoundsAheadHidesTheClientsRoundTrip) {
   EXPECT_EQ(RunFit(fit, &rounds).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A round that cannot be committed ends the fit with the database's error,
+// even while the fit waits for the client's acknowledgement of that round
+// (which can never come: the round is never shown).
+TEST_F(FittingTest, ARoundThatCannotBeRecordedFailsTheFit) {
+  const std::string id = CreateHh();
+  v1::FitRequest fit = HhFit(id, 10);
+  fit.set_acknowledge_rounds(true);
+  std::vector<v1::FitRound> rounds;
+  absl::Status status = manager_->Fit(
+      "alice", fit,
+      [&](const v1::FitRound& round) {
+        rounds.push_back(round);
+        if (round.round() == 1) {
+          // Another writer takes round 2's place in the run.
+          auto fitter = database_->GetFitter(id);
+          storage::RoundInput intruder;
+          intruder.round = 2;
+          intruder.iteration = 2;
+          EXPECT_TRUE(
+              database_->RecordRound(fitter->current_run->id, intruder).ok());
+        }
+        return true;
+      },
+      [] { return ClientControl::kProceed; }, [] { return false; });
+  EXPECT_EQ(rounds.size(), 2u);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists) << status;
+  EXPECT_NE(status.message().find("round 2 is already recorded"),
+            std::string::npos)
+      << status;
+  auto fitter = database_->GetFitter(id);
+  ASSERT_TRUE(fitter.ok());
+  EXPECT_EQ(fitter->state, storage::FitterState::kFailed);
+}
+
 TEST_F(FittingTest, ContinuationAndRestartFollowBrian2modelfitting) {
   const std::string id = CreateHh();
   std::vector<v1::FitRound> rounds;
