@@ -107,8 +107,9 @@ absl::StatusOr<runtime::BatchResult> RunCompiled(
   const int n_lanes = static_cast<int>(request.lanes.size());
   runtime::BatchResult result = runtime::NewBatchResult(request);
   // Wide groups while they would be more than two-thirds full, then narrow
-  // ones: per lane the two entry points cost about the same, so the tail pads
-  // to a multiple of 4 lanes rather than of 12.
+  // ones: a narrow group costs a third of a wide one or a little more (less
+  // instruction-level parallelism), so the tail pads to a multiple of 4 lanes
+  // rather than of 12.
   std::vector<std::pair<int, int>> groups;  // first lane, lane count
   for (int first = 0; first < n_lanes;) {
     const int left = n_lanes - first;
