@@ -17,7 +17,6 @@
 #include "cellfit/v1/fitting.pb.h"
 #include "client/cli/units.h"
 #include "client/client.h"
-#include "grpcpp/support/sync_stream.h"
 
 namespace cellfit::client::cli {
 

@@ -413,8 +413,6 @@ void RunBlock(const BatchRequest& request, int first, int count,
   }
 }
 
-}  // namespace
-
 // Long recordings are allocated fresh from the kernel, and touching them page
 // by page cost as much as simulating into them (a 24 MB recording took 6000
 // page faults). Transparent huge pages cut that 512-fold where the kernel
@@ -430,6 +428,8 @@ void AdviseHugePages(void* data, size_t bytes) {
     madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
   }
 }
+
+}  // namespace
 
 BatchResult NewBatchResult(const BatchRequest& request) {
   const StepProgram& program = *request.program;

@@ -65,9 +65,8 @@ inline constexpr int kBlockLanes = 32;
 // Checks a request against its program and data (shared by both backends).
 absl::Status ValidateBatch(const BatchRequest& request);
 
-// A result sized for the request, shared by both backends. Each recording is
-// built in place: copying a zeroed prototype into it touched every page twice,
-// which cost as much as the simulation for long recordings.
+// A result sized for the request, shared by both backends; each recording's
+// pages are touched once, by its zeroing (long ones on huge pages).
 BatchResult NewBatchResult(const BatchRequest& request);
 
 absl::StatusOr<BatchResult> RunBatch(const BatchRequest& request);

@@ -144,21 +144,20 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
  private:
   // One entry point that runs the first 4 * `vectors` lanes of a group.
   void EmitFunction(const char* name, int vectors) {
-    vectors_ = vectors;
     absl::StrAppend(&out_, "\nextern \"C\" void ", name,
                     R"((const CellfitGroupArgs* a) {
   const int n_steps = a->n_steps;
   const double dt_value = a->dt;
   int64_t step_value = -1;
 )");
-    DeclareRegisters();
+    DeclareRegisters(vectors);
     Line("// init");
-    Emit(program_.init);
+    Emit(program_.init, vectors);
     Line("// prologue");
-    Emit(program_.prologue);
+    Emit(program_.prologue, vectors);
     Line("for (int step = 0; step < n_steps; ++step) {");
     Line("step_value = step;");
-    for (int j = 0; j < vectors_; ++j) {
+    for (int j = 0; j < vectors; ++j) {
       Line(absl::StrCat(Reg(program_.time, j), " = Splat(step * dt_value);"));
     }
     for (size_t k = 0; k < program_.input_registers.size(); ++k) {
@@ -168,14 +167,14 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
           offset == 0 ? "step"
                       : absl::StrCat("(step + ", offset, " < n_steps ? step + ",
                                      offset, " : n_steps - 1)");
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         Line(absl::StrCat(Reg(reg, j), " = GatherRows(a->input_rows + ",
                           k * kLanes + 4 * j, ", ", index, ");"));
       }
     }
-    Emit(program_.record);
+    Emit(program_.record, vectors);
     for (size_t r = 0; r < program_.record_registers.size(); ++r) {
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("a->records[", r * kLanes + 4 * j + l,
                             "][step] = ", Reg(program_.record_registers[r], j),
@@ -183,10 +182,10 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
         }
       }
     }
-    Emit(program_.update);
+    Emit(program_.update, vectors);
     if (program_.spike >= 0) {
       Line("if (a->record_spikes) {");
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("if (", Reg(program_.spike, j), "[", l,
                             "] != 0) a->on_spike(a->spike_context, ", 4 * j + l,
@@ -197,9 +196,9 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
     }
     Line("}");
     Line("step_value = n_steps;");
-    Emit(program_.final);
+    Emit(program_.final, vectors);
     for (size_t o = 0; o < program_.online_error_registers.size(); ++o) {
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("a->online_errors[", o * kLanes + 4 * j + l,
                             "] = ", Reg(program_.online_error_registers[o], j),
@@ -208,7 +207,7 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
       }
     }
     if (program_.final_value >= 0) {
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         for (int l = 0; l < 4; ++l) {
           Line(absl::StrCat("a->final_values[", 4 * j + l, "] = ",
                             Reg(program_.final_value, j), "[", l, "];"));
@@ -230,7 +229,7 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
     return absl::StrCat("r", reg, "_", j);
   }
 
-  void DeclareRegisters() {
+  void DeclareRegisters(int vectors) {
     std::set<int> used;
     auto mark = [&](int r) {
       if (r >= 0) used.insert(r);
@@ -259,7 +258,7 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
                           Literal(info.constant), ");"));
         continue;
       }
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         std::string init = "Splat(0.0)";
         switch (info.role) {
           case RegisterRole::kParameter:
@@ -282,15 +281,16 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
       }
     }
     for (const auto& [reg, value] : program_.state_defaults) {
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         Line(absl::StrCat(Reg(reg, j), " = Splat(", Literal(value), ");"));
       }
     }
   }
 
-  void Emit(const std::vector<Instruction>& code) {
+  // Each instruction once per vector of the group, interleaved.
+  void Emit(const std::vector<Instruction>& code, int vectors) {
     for (const Instruction& in : code) {
-      for (int j = 0; j < vectors_; ++j) {
+      for (int j = 0; j < vectors; ++j) {
         const std::string d = Reg(in.dst, j);
         switch (in.op) {
           case OpCode::kCopy:
@@ -322,7 +322,6 @@ extern "C" int cellfit_abi_version() { return CELLFIT_ABI_VERSION; }
   }
 
   const StepProgram& program_;
-  int vectors_ = kVectors;  // of the function being emitted
   std::string out_;
 };
 
