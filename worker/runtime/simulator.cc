@@ -22,15 +22,19 @@ using model::OpCode;
 using model::RegisterRole;
 using model::StepProgram;
 
-constexpr int kVecsPerRegister = kBlockLanes / cellfit_vm::kVecWidth;
+// A block holds kVecs vectors of lanes per register. Full blocks have
+// kBlockLanes lanes; a batch's last lanes run in narrower blocks (4, 2, 1
+// vectors), so that a batch of 50 neurons simulates 52 lanes, not 64.
+constexpr int kFullBlockVecs = kBlockLanes / cellfit_vm::kVecWidth;
 
-// Registers of one block: kVecsPerRegister vectors per register.
+// Registers of one block: kVecs vectors per register.
+template <int kVecs>
 class RegisterFile {
  public:
   explicit RegisterFile(int num_registers)
-      : storage_(static_cast<size_t>(num_registers) * kVecsPerRegister + 1) {}
+      : storage_(static_cast<size_t>(num_registers) * kVecs + 1) {}
   Vec* operator[](int reg) {
-    return Aligned() + static_cast<size_t>(reg) * kVecsPerRegister;
+    return Aligned() + static_cast<size_t>(reg) * kVecs;
   }
   double* lanes(int reg) { return reinterpret_cast<double*>((*this)[reg]); }
 
@@ -47,16 +51,16 @@ class RegisterFile {
 struct BlockContext {
   uint64_t seed = 0;
   int64_t step = 0;
-  const int64_t* lane_index = nullptr;  // kBlockLanes global indices
+  const int64_t* lane_index = nullptr;  // the block's global lane indices
 };
 
-template <typename F>
+template <int kVecs, typename F>
 inline void Unary(Vec* d, const Vec* a, F f) {
-  for (int j = 0; j < kVecsPerRegister; ++j) d[j] = f(a[j]);
+  for (int j = 0; j < kVecs; ++j) d[j] = f(a[j]);
 }
-template <typename F>
+template <int kVecs, typename F>
 inline void Binary(Vec* d, const Vec* a, const Vec* b, F f) {
-  for (int j = 0; j < kVecsPerRegister; ++j) d[j] = f(a[j], b[j]);
+  for (int j = 0; j < kVecs; ++j) d[j] = f(a[j], b[j]);
 }
 
 // An instruction with its registers resolved to addresses in one block's
@@ -71,8 +75,9 @@ struct BoundInstruction {
   const Vec* c = nullptr;
 };
 
+template <int kVecs>
 std::vector<BoundInstruction> Bind(const std::vector<Instruction>& code,
-                                   RegisterFile& regs) {
+                                   RegisterFile<kVecs>& regs) {
   std::vector<BoundInstruction> bound;
   bound.reserve(code.size());
   for (const Instruction& in : code) {
@@ -88,6 +93,7 @@ std::vector<BoundInstruction> Bind(const std::vector<Instruction>& code,
   return bound;
 }
 
+template <int kVecs>
 void Execute(const std::vector<BoundInstruction>& code,
              const BlockContext& context) {
   namespace vm = cellfit_vm;
@@ -98,134 +104,132 @@ void Execute(const std::vector<BoundInstruction>& code,
     const Vec* c = in.c;
     switch (in.op) {
       case OpCode::kCopy:
-        Unary(d, a, [](Vec x) { return x; });
+        Unary<kVecs>(d, a, [](Vec x) { return x; });
         break;
       case OpCode::kAdd:
-        Binary(d, a, b, vm::OpAdd);
+        Binary<kVecs>(d, a, b, vm::OpAdd);
         break;
       case OpCode::kSub:
-        Binary(d, a, b, vm::OpSub);
+        Binary<kVecs>(d, a, b, vm::OpSub);
         break;
       case OpCode::kMul:
-        Binary(d, a, b, vm::OpMul);
+        Binary<kVecs>(d, a, b, vm::OpMul);
         break;
       case OpCode::kDiv:
-        Binary(d, a, b, vm::OpDiv);
+        Binary<kVecs>(d, a, b, vm::OpDiv);
         break;
       case OpCode::kPow:
-        Binary(d, a, b, vm::OpPow);
+        Binary<kVecs>(d, a, b, vm::OpPow);
         break;
       case OpCode::kMod:
-        Binary(d, a, b, vm::OpMod);
+        Binary<kVecs>(d, a, b, vm::OpMod);
         break;
       case OpCode::kFloorDiv:
-        Binary(d, a, b, vm::OpFloorDiv);
+        Binary<kVecs>(d, a, b, vm::OpFloorDiv);
         break;
       case OpCode::kNeg:
-        Unary(d, a, vm::OpNeg);
+        Unary<kVecs>(d, a, vm::OpNeg);
         break;
       case OpCode::kLess:
-        Binary(d, a, b, vm::OpLess);
+        Binary<kVecs>(d, a, b, vm::OpLess);
         break;
       case OpCode::kLessEqual:
-        Binary(d, a, b, vm::OpLessEqual);
+        Binary<kVecs>(d, a, b, vm::OpLessEqual);
         break;
       case OpCode::kGreater:
-        Binary(d, a, b, vm::OpGreater);
+        Binary<kVecs>(d, a, b, vm::OpGreater);
         break;
       case OpCode::kGreaterEqual:
-        Binary(d, a, b, vm::OpGreaterEqual);
+        Binary<kVecs>(d, a, b, vm::OpGreaterEqual);
         break;
       case OpCode::kEqual:
-        Binary(d, a, b, vm::OpEqual);
+        Binary<kVecs>(d, a, b, vm::OpEqual);
         break;
       case OpCode::kNotEqual:
-        Binary(d, a, b, vm::OpNotEqual);
+        Binary<kVecs>(d, a, b, vm::OpNotEqual);
         break;
       case OpCode::kAnd:
-        Binary(d, a, b, vm::OpAnd);
+        Binary<kVecs>(d, a, b, vm::OpAnd);
         break;
       case OpCode::kOr:
-        Binary(d, a, b, vm::OpOr);
+        Binary<kVecs>(d, a, b, vm::OpOr);
         break;
       case OpCode::kNot:
-        Unary(d, a, vm::OpNot);
+        Unary<kVecs>(d, a, vm::OpNot);
         break;
       case OpCode::kSelect:
-        for (int j = 0; j < kVecsPerRegister; ++j)
-          d[j] = vm::OpSelect(a[j], b[j], c[j]);
+        for (int j = 0; j < kVecs; ++j) d[j] = vm::OpSelect(a[j], b[j], c[j]);
         break;
       case OpCode::kClip:
-        for (int j = 0; j < kVecsPerRegister; ++j)
-          d[j] = vm::OpClip(a[j], b[j], c[j]);
+        for (int j = 0; j < kVecs; ++j) d[j] = vm::OpClip(a[j], b[j], c[j]);
         break;
       case OpCode::kExp:
-        Unary(d, a, vm::OpExp);
+        Unary<kVecs>(d, a, vm::OpExp);
         break;
       case OpCode::kLog:
-        Unary(d, a, vm::OpLog);
+        Unary<kVecs>(d, a, vm::OpLog);
         break;
       case OpCode::kLog10:
-        Unary(d, a, vm::OpLog10);
+        Unary<kVecs>(d, a, vm::OpLog10);
         break;
       case OpCode::kSqrt:
-        Unary(d, a, vm::OpSqrt);
+        Unary<kVecs>(d, a, vm::OpSqrt);
         break;
       case OpCode::kAbs:
-        Unary(d, a, vm::OpAbs);
+        Unary<kVecs>(d, a, vm::OpAbs);
         break;
       case OpCode::kSin:
-        Unary(d, a, vm::OpSin);
+        Unary<kVecs>(d, a, vm::OpSin);
         break;
       case OpCode::kCos:
-        Unary(d, a, vm::OpCos);
+        Unary<kVecs>(d, a, vm::OpCos);
         break;
       case OpCode::kTan:
-        Unary(d, a, vm::OpTan);
+        Unary<kVecs>(d, a, vm::OpTan);
         break;
       case OpCode::kSinh:
-        Unary(d, a, vm::OpSinh);
+        Unary<kVecs>(d, a, vm::OpSinh);
         break;
       case OpCode::kCosh:
-        Unary(d, a, vm::OpCosh);
+        Unary<kVecs>(d, a, vm::OpCosh);
         break;
       case OpCode::kTanh:
-        Unary(d, a, vm::OpTanh);
+        Unary<kVecs>(d, a, vm::OpTanh);
         break;
       case OpCode::kArcsin:
-        Unary(d, a, vm::OpArcsin);
+        Unary<kVecs>(d, a, vm::OpArcsin);
         break;
       case OpCode::kArccos:
-        Unary(d, a, vm::OpArccos);
+        Unary<kVecs>(d, a, vm::OpArccos);
         break;
       case OpCode::kArctan:
-        Unary(d, a, vm::OpArctan);
+        Unary<kVecs>(d, a, vm::OpArctan);
         break;
       case OpCode::kFloor:
-        Unary(d, a, vm::OpFloor);
+        Unary<kVecs>(d, a, vm::OpFloor);
         break;
       case OpCode::kCeil:
-        Unary(d, a, vm::OpCeil);
+        Unary<kVecs>(d, a, vm::OpCeil);
         break;
       case OpCode::kExprel:
-        Unary(d, a, vm::OpExprel);
+        Unary<kVecs>(d, a, vm::OpExprel);
         break;
       case OpCode::kSign:
-        Unary(d, a, vm::OpSign);
+        Unary<kVecs>(d, a, vm::OpSign);
         break;
       case OpCode::kInt:
-        Unary(d, a, vm::OpInt);
+        Unary<kVecs>(d, a, vm::OpInt);
         break;
       case OpCode::kExpm1:
-        Unary(d, a, vm::OpExpm1);
+        Unary<kVecs>(d, a, vm::OpExpm1);
         break;
       case OpCode::kLog1p:
-        Unary(d, a, vm::OpLog1p);
+        Unary<kVecs>(d, a, vm::OpLog1p);
         break;
       case OpCode::kRand:
       case OpCode::kRandn: {
         double* lanes = reinterpret_cast<double*>(d);
-        for (int l = 0; l < kBlockLanes; ++l) {
+        for (int l = 0; l < kVecs * cellfit_vm::kVecWidth; ++l) {
           lanes[l] =
               in.op == OpCode::kRand
                   ? vm::RandomUniform(context.seed, context.lane_index[l],
@@ -294,23 +298,26 @@ absl::Status ValidateBatch(const BatchRequest& request) {
 
 namespace {
 
-// Runs lanes [first, first + count) of the request as one block.
+// Runs lanes [first, first + count) of the request as one block of kVecs
+// vectors (count <= its lanes).
+template <int kVecs>
 void RunBlock(const BatchRequest& request, int first, int count,
               BatchResult& result) {
   const StepProgram& program = *request.program;
   const SimulationData& data = *request.data;
   const int n_steps = data.n_steps;
-  RegisterFile regs(program.num_registers());
+  constexpr int kLanes = kVecs * cellfit_vm::kVecWidth;
+  RegisterFile<kVecs> regs(program.num_registers());
   // Padding lanes repeat the block's last lane; their results are dropped.
-  const Lane* lanes[kBlockLanes];
-  int64_t lane_index[kBlockLanes];
-  for (int l = 0; l < kBlockLanes; ++l) {
+  const Lane* lanes[kLanes];
+  int64_t lane_index[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
     lanes[l] = &request.lanes[first + std::min(l, count - 1)];
     lane_index[l] = lanes[l]->index;
   }
   auto fill = [&](int reg, double value) {
     double* v = regs.lanes(reg);
-    for (int l = 0; l < kBlockLanes; ++l) v[l] = value;
+    for (int l = 0; l < kLanes; ++l) v[l] = value;
   };
   for (int reg = 0; reg < program.num_registers(); ++reg) {
     const model::RegisterInfo& info = program.registers[reg];
@@ -326,14 +333,14 @@ void RunBlock(const BatchRequest& request, int first, int count,
         break;
       case RegisterRole::kIndex: {
         double* v = regs.lanes(reg);
-        for (int l = 0; l < kBlockLanes; ++l) {
+        for (int l = 0; l < kLanes; ++l) {
           v[l] = static_cast<double>(lanes[l]->index);
         }
         break;
       }
       case RegisterRole::kParameter: {
         double* v = regs.lanes(reg);
-        for (int l = 0; l < kBlockLanes; ++l) {
+        for (int l = 0; l < kLanes; ++l) {
           v[l] = request.params[static_cast<size_t>(lanes[l]->sample) *
                                     request.n_params +
                                 info.model_index];
@@ -350,13 +357,13 @@ void RunBlock(const BatchRequest& request, int first, int count,
   context.seed = request.seed;
   context.lane_index = lane_index;
   context.step = -1;  // init draws from its own step number
-  Execute(Bind(program.init, regs), context);
-  Execute(Bind(program.prologue, regs), context);
+  Execute<kVecs>(Bind(program.init, regs), context);
+  Execute<kVecs>(Bind(program.prologue, regs), context);
 
   // Rows of every input register's table, per lane.
   struct InputSource {
     double* lanes;
-    const double* rows[kBlockLanes];
+    const double* rows[kLanes];
     int offset;
   };
   std::vector<InputSource> inputs;
@@ -367,7 +374,7 @@ void RunBlock(const BatchRequest& request, int first, int count,
     InputSource source;
     source.lanes = regs.lanes(reg);
     source.offset = info.offset;
-    for (int l = 0; l < kBlockLanes; ++l)
+    for (int l = 0; l < kLanes; ++l)
       source.rows[l] = table.row(lanes[l]->trace);
     inputs.push_back(source);
   }
@@ -380,13 +387,13 @@ void RunBlock(const BatchRequest& request, int first, int count,
   const std::vector<BoundInstruction> update = Bind(program.update, regs);
   for (int step = 0; step < n_steps; ++step) {
     const double t = step * data.dt;
-    for (int l = 0; l < kBlockLanes; ++l) time[l] = t;
+    for (int l = 0; l < kLanes; ++l) time[l] = t;
     for (InputSource& source : inputs) {
       const int k = std::min(step + source.offset, n_steps - 1);
-      for (int l = 0; l < kBlockLanes; ++l) source.lanes[l] = source.rows[l][k];
+      for (int l = 0; l < kLanes; ++l) source.lanes[l] = source.rows[l][k];
     }
     context.step = step;
-    Execute(record, context);
+    Execute<kVecs>(record, context);
     for (size_t r = 0; r < program.record_registers.size(); ++r) {
       const double* v = regs.lanes(program.record_registers[r]);
       std::vector<double>& out = result.recordings[r];
@@ -394,7 +401,7 @@ void RunBlock(const BatchRequest& request, int first, int count,
         out[static_cast<size_t>(first + l) * n_steps + step] = v[l];
       }
     }
-    Execute(update, context);
+    Execute<kVecs>(update, context);
     if (request.record_spikes && spike_lanes != nullptr) {
       for (int l = 0; l < count; ++l) {
         if (spike_lanes[l] != 0) result.spikes[first + l].push_back(t);
@@ -402,7 +409,7 @@ void RunBlock(const BatchRequest& request, int first, int count,
     }
   }
   context.step = n_steps;
-  Execute(Bind(program.final, regs), context);
+  Execute<kVecs>(Bind(program.final, regs), context);
   for (size_t o = 0; o < program.online_error_registers.size(); ++o) {
     const double* v = regs.lanes(program.online_error_registers[o]);
     for (int l = 0; l < count; ++l) result.online_errors[o][first + l] = v[l];
@@ -427,6 +434,29 @@ void AdviseHugePages(void* data, size_t bytes) {
   if (end > begin) {
     madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
   }
+}
+
+struct Block {
+  int first = 0;
+  int count = 0;  // lanes of the batch in the block
+  int vecs = 0;   // kFullBlockVecs, 4, 2 or 1
+};
+
+// Full blocks, then the rest in halving widths: at most kVecWidth - 1 padding
+// lanes a batch.
+std::vector<Block> SplitIntoBlocks(int n_lanes) {
+  static_assert(kFullBlockVecs == 8, "the narrow widths below halve 8");
+  std::vector<Block> blocks;
+  int first = 0;
+  for (int vecs : {kFullBlockVecs, 4, 2, 1}) {
+    const int lanes = vecs * cellfit_vm::kVecWidth;
+    while (n_lanes - first >= lanes || (vecs == 1 && first < n_lanes)) {
+      const int count = std::min(lanes, n_lanes - first);
+      blocks.push_back({first, count, vecs});
+      first += count;
+    }
+  }
+  return blocks;
 }
 
 }  // namespace
@@ -456,12 +486,25 @@ absl::StatusOr<BatchResult> RunBatch(const BatchRequest& request) {
   if (absl::Status status = ValidateBatch(request); !status.ok()) return status;
   const int n_lanes = static_cast<int>(request.lanes.size());
   BatchResult result = NewBatchResult(request);
-  const int n_blocks = (n_lanes + kBlockLanes - 1) / kBlockLanes;
+  const std::vector<Block> blocks = SplitIntoBlocks(n_lanes);
+  const int n_blocks = static_cast<int>(blocks.size());
   std::atomic<int> next_block{0};
   auto work = [&] {
-    for (int block = next_block++; block < n_blocks; block = next_block++) {
-      const int first = block * kBlockLanes;
-      RunBlock(request, first, std::min(kBlockLanes, n_lanes - first), result);
+    for (int k = next_block++; k < n_blocks; k = next_block++) {
+      const Block& block = blocks[k];
+      switch (block.vecs) {
+        case kFullBlockVecs:
+          RunBlock<kFullBlockVecs>(request, block.first, block.count, result);
+          break;
+        case 4:
+          RunBlock<4>(request, block.first, block.count, result);
+          break;
+        case 2:
+          RunBlock<2>(request, block.first, block.count, result);
+          break;
+        default:
+          RunBlock<1>(request, block.first, block.count, result);
+      }
     }
   };
   const int threads = std::max(1, std::min(request.threads, n_blocks));
