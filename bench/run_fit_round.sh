@@ -29,11 +29,21 @@ for backend in runtime standalone; do
 done
 printf '  (target: >= 20x brian2modelfitting)\n'
 
-one=$(/usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" 1 400 5 |
-      sed -nE 's/.*neuron_steps_per_s=([0-9.e+-]+).*/\1/p')
-two=$(/usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" 2 400 5 |
-      sed -nE 's/.*neuron_steps_per_s=([0-9.e+-]+).*/\1/p')
-printf 'Throughput, rounds of 400 samples x 5 traces\n'
-printf '  1 worker   %10.3e neuron-steps/s\n' "$one"
-printf '  2 workers  %10.3e neuron-steps/s\n' "$two"
-printf '  scaling    %10.2fx (target >= 1.8x)\n' "$(python3 -c "print($two/$one)")"
+# Scaling: 1 and 2 workers alternately, PAIRS times, so that a change in the
+# machine's load between the two runs of a pair shows as spread, not bias.
+throughput() {  # neuron-steps per second: WORKERS
+  /usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" "$1" 400 \
+    "${SCALING_ROUNDS:-10}" | sed -nE 's/.*neuron_steps_per_s=([0-9.e+-]+).*/\1/p'
+}
+printf 'Throughput, rounds of 400 samples x 5 traces (runtime backend)\n'
+ratios=()
+for pair in $(seq "${PAIRS:-3}"); do
+  one=$(throughput 1)
+  two=$(throughput 2)
+  ratio=$(python3 -c "print(f'{$two/$one:.2f}')")
+  ratios+=("$ratio")
+  printf '  pair %d: 1 worker %10.3e, 2 workers %10.3e neuron-steps/s  %sx\n' \
+    "$pair" "$one" "$two" "$ratio"
+done
+printf '  scaling, median of %d pairs  %sx (target >= 1.8x)\n' "${#ratios[@]}" \
+  "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <thread>
@@ -124,6 +125,19 @@ class WorkerClient::Executor {
     absl::MutexLock lock(&mu_);
     if (message.has_batch()) ++pending_batches_;
     queue_.push_back(std::move(message));
+  }
+
+  // Drops the batch if it still waits in the queue; one that has started
+  // runs to its end (the server ignores its result).
+  void Revoke(uint64_t batch_id) {
+    absl::MutexLock lock(&mu_);
+    auto it = std::find_if(
+        queue_.begin(), queue_.end(), [batch_id](const ServerMessage& m) {
+          return m.has_batch() && m.batch().batch_id() == batch_id;
+        });
+    if (it == queue_.end()) return;
+    queue_.erase(it);
+    --pending_batches_;
   }
 
   const std::atomic<int>* pending_batches() const { return &pending_batches_; }
@@ -343,6 +357,9 @@ WorkerClient::SessionEnd WorkerClient::RunSession(
         case ServerMessage::kBatch:
         case ServerMessage::kRelease:
           executor.Enqueue(message);
+          break;
+        case ServerMessage::kRevoke:
+          executor.Revoke(message.revoke().batch_id());
           break;
         case ServerMessage::kShutdown:
           LOG(INFO) << "the server asks this worker to shut down: "

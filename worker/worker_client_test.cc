@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -171,6 +172,79 @@ TEST(WorkerClientTest, RegistersHeartbeatsRefusesJobsAndObeysShutdown) {
   EXPECT_TRUE(stream_ended_cleanly);
   EXPECT_THAT(harness.pool().tokens(),
               ::testing::ElementsAre("Bearer secret-token"));
+}
+
+// Runs batches in order, holding the first until the gate opens.
+class GatedRunner : public BatchRunner {
+ public:
+  absl::Status PrepareJob(const cellfit::v1::JobData&) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<cellfit::v1::BatchResult> RunBatch(
+      const cellfit::v1::Batch& batch) override {
+    gate_.WaitForNotification();
+    absl::MutexLock lock(&mu_);
+    ran_.push_back(batch.batch_id());
+    return cellfit::v1::BatchResult();
+  }
+  void ReleaseJob(std::string_view) override {}
+
+  void Open() { gate_.Notify(); }
+  std::vector<uint64_t> ran() {
+    absl::MutexLock lock(&mu_);
+    return ran_;
+  }
+
+ private:
+  absl::Notification gate_;
+  absl::Mutex mu_;
+  std::vector<uint64_t> ran_;
+};
+
+// A revoked batch still waiting behind the running one is dropped: never
+// run, never answered. The others run in order.
+TEST(WorkerClientTest, ARevokedWaitingBatchIsNeverRun) {
+  auto runner = std::make_unique<GatedRunner>();
+  GatedRunner* gated = runner.get();
+  std::vector<uint64_t> answered;
+  Harness harness({[&](grpc::ServerContext*, Stream* stream) {
+    WorkerMessage message;
+    if (!stream->Read(&message)) return grpc::Status::CANCELLED;
+    stream->Write(Registered("w1", 10));
+    ServerMessage job;
+    job.mutable_job()->set_job_id("job");
+    stream->Write(job);
+    for (uint64_t id : {1, 2, 3}) {
+      ServerMessage batch;
+      batch.mutable_batch()->set_job_id("job");
+      batch.mutable_batch()->set_batch_id(id);
+      stream->Write(batch);
+    }
+    ServerMessage revoke;
+    revoke.mutable_revoke()->set_job_id("job");
+    revoke.mutable_revoke()->set_batch_id(2);
+    stream->Write(revoke);
+    // Batch 1 holds the executor; the reader handles the rest meanwhile.
+    absl::SleepFor(absl::Milliseconds(200));
+    gated->Open();
+    while (answered.size() < 2 &&
+           ReadUntil(stream, WorkerMessage::kBatchResult, &message)) {
+      answered.push_back(message.batch_result().batch_id());
+    }
+    ServerMessage shutdown;
+    shutdown.mutable_shutdown()->set_reason("test over");
+    stream->Write(shutdown);
+    while (stream->Read(&message)) {
+      if (message.has_batch_result()) {
+        answered.push_back(message.batch_result().batch_id());
+      }
+    }
+    return grpc::Status::OK;
+  }});
+  WorkerClient client(harness.Options(), std::move(runner));
+  EXPECT_TRUE(client.Run().ok());
+  EXPECT_THAT(gated->ran(), ::testing::ElementsAre(1, 3));
+  EXPECT_THAT(answered, ::testing::ElementsAre(1, 3));
 }
 
 TEST(WorkerClientTest, StopEndsTheStreamPolitely) {

@@ -1,5 +1,6 @@
 #include "server/dispatch/dispatcher.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -80,7 +81,8 @@ void Dispatcher::OnBatchResult(const std::string& worker_id,
     absl::MutexLock lock(&mu_);
     auto flight = in_flight_.find(result.batch_id());
     if (flight == in_flight_.end() || flight->second.worker_id != worker_id) {
-      // A lost worker's late answer, or a duplicate: already sent elsewhere.
+      // A lost worker's late answer, a duplicate, or a batch that an idle
+      // worker took over: accepted from the worker that has it now.
       VLOG(1) << "ignoring result of batch " << result.batch_id() << " from "
               << worker_id;
       return;
@@ -88,7 +90,7 @@ void Dispatcher::OnBatchResult(const std::string& worker_id,
     PendingBatch batch = std::move(flight->second.batch);
     in_flight_.erase(flight);
     if (auto worker = workers_.find(worker_id); worker != workers_.end()) {
-      worker->second.in_flight.erase(result.batch_id());
+      std::erase(worker->second.in_flight, result.batch_id());
     }
     Run& run = *batch.run;
     if (!result.ok()) {
@@ -148,7 +150,7 @@ void Dispatcher::FailJob(const std::string& job_id,
     run.remaining = 0;
     if (auto worker = workers_.find(it->second.worker_id);
         worker != workers_.end()) {
-      worker->second.in_flight.erase(it->first);
+      std::erase(worker->second.in_flight, it->first);
     }
     it = in_flight_.erase(it);
   }
@@ -180,23 +182,79 @@ std::vector<std::string> Dispatcher::Schedule() {
       if (chosen == nullptr) continue;
       PendingBatch batch = std::move(chosen->pending.front());
       chosen->pending.pop_front();
-      const std::string& job_id = chosen->data->job_id();
-      if (worker.jobs_sent.insert(job_id).second) {
-        v1::ServerMessage message;
-        *message.mutable_job() = *chosen->data;
-        worker.outbox.push_back(std::move(message));
-      }
-      v1::ServerMessage message;
-      *message.mutable_batch() = batch.batch;
-      worker.outbox.push_back(std::move(message));
+      Send(worker_id, worker, *chosen, batch.batch);
       const uint64_t batch_id = batch.batch.batch_id();
-      worker.in_flight.insert(batch_id);
       in_flight_[batch_id] = InFlight{std::move(batch), worker_id};
       touched.insert(worker_id);
       progress = true;
     }
   }
+  StealWaitingBatches(touched);
   return {touched.begin(), touched.end()};
+}
+
+void Dispatcher::Send(const std::string& worker_id, Worker& worker,
+                      const Job& job, const v1::Batch& batch) {
+  if (worker.jobs_sent.insert(job.data->job_id()).second) {
+    v1::ServerMessage message;
+    *message.mutable_job() = *job.data;
+    worker.outbox.push_back(std::move(message));
+  }
+  v1::ServerMessage message;
+  *message.mutable_batch() = batch;
+  worker.outbox.push_back(std::move(message));
+  worker.in_flight.push_back(batch.batch_id());
+}
+
+void Dispatcher::StealWaitingBatches(std::set<std::string>& touched) {
+  for (auto& [thief_id, thief] : workers_) {
+    if (!thief.in_flight.empty()) continue;
+    // The largest batch waiting behind another worker's running one, of a
+    // job this worker can run.
+    Worker* victim = nullptr;
+    const std::string* victim_id = nullptr;
+    InFlight* taken = nullptr;
+    const Job* taken_job = nullptr;
+    for (auto& [id, worker] : workers_) {
+      if (worker.in_flight.size() < 2) continue;
+      InFlight& flight = in_flight_.at(worker.in_flight.back());
+      auto job = jobs_.find(flight.batch.batch.job_id());
+      if (job == jobs_.end() ||
+          (job->second.needs_compiler && !thief.has_compiler)) {
+        continue;
+      }
+      if (taken == nullptr ||
+          flight.batch.batch.n_samples() > taken->batch.batch.n_samples()) {
+        victim = &worker;
+        victim_id = &id;
+        taken = &flight;
+        taken_job = &job->second;
+      }
+    }
+    if (taken == nullptr) continue;
+    const uint64_t batch_id = victim->in_flight.back();
+    victim->in_flight.pop_back();
+    // Still in the victim's outbox: never sent, so nothing to revoke.
+    auto unsent =
+        std::find_if(victim->outbox.begin(), victim->outbox.end(),
+                     [batch_id](const v1::ServerMessage& m) {
+                       return m.has_batch() && m.batch().batch_id() == batch_id;
+                     });
+    if (unsent != victim->outbox.end()) {
+      victim->outbox.erase(unsent);
+    } else {
+      v1::ServerMessage revoke;
+      revoke.mutable_revoke()->set_job_id(taken->batch.batch.job_id());
+      revoke.mutable_revoke()->set_batch_id(batch_id);
+      victim->outbox.push_back(std::move(revoke));
+      touched.insert(*victim_id);
+    }
+    VLOG(1) << "worker " << thief_id << " takes over batch " << batch_id
+            << " from " << *victim_id;
+    taken->worker_id = thief_id;
+    Send(thief_id, thief, *taken_job, taken->batch.batch);
+    touched.insert(thief_id);
+  }
 }
 
 void Dispatcher::Flush(const std::vector<std::string>& worker_ids) {
@@ -269,7 +327,7 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
         if (it->second.batch.run == run) {
           if (auto worker = workers_.find(it->second.worker_id);
               worker != workers_.end()) {
-            worker->second.in_flight.erase(it->first);
+            std::erase(worker->second.in_flight, it->first);
           }
           it = in_flight_.erase(it);
         } else {
@@ -283,18 +341,17 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
   return std::move(run->results);
 }
 
-uint32_t Dispatcher::TotalCores(bool needs_compiler) const {
+PoolSize Dispatcher::PoolFor(const std::string& job_id) const {
   absl::MutexLock lock(&mu_);
-  uint32_t total = 0;
+  auto job = jobs_.find(job_id);
+  const bool needs_compiler = job != jobs_.end() && job->second.needs_compiler;
+  PoolSize pool;
   for (const auto& [id, worker] : workers_) {
-    if (!needs_compiler || worker.has_compiler) total += worker.cores;
+    if (needs_compiler && !worker.has_compiler) continue;
+    ++pool.workers;
+    pool.cores += static_cast<int>(worker.cores);
   }
-  return total;
-}
-
-size_t Dispatcher::worker_count() const {
-  absl::MutexLock lock(&mu_);
-  return workers_.size();
+  return pool;
 }
 
 }  // namespace cellfit::dispatch

@@ -4,7 +4,11 @@
 // disappears has its unfinished batches sent again to another, and every
 // batch's result is accepted exactly once (late answers from a lost worker are
 // ignored). Jobs with pending batches take turns for free worker slots, so a
-// large fit cannot starve a small one.
+// large fit cannot starve a small one. A worker runs one batch and holds the
+// next, so it never waits for the server in between; when a worker falls idle
+// with nothing pending, it takes over a batch waiting at a busier worker, so a
+// slow or loaded worker cannot hold the end of a round back by more than the
+// batch it is running.
 #ifndef CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
 #define CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
 
@@ -21,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "cellfit/v1/worker.pb.h"
+#include "server/dispatch/pool_size.h"
 #include "server/dispatch/worker_sender.h"
 
 namespace cellfit::dispatch {
@@ -61,9 +66,9 @@ class Dispatcher {
       const std::string& job_id, std::vector<v1::Batch> batches,
       const CancelledFn& cancelled = nullptr);
 
-  // Cores of the connected workers that can run `needs_compiler` jobs.
-  uint32_t TotalCores(bool needs_compiler = false) const;
-  size_t worker_count() const;
+  // The connected workers that can run the job (a standalone job needs a
+  // compiler) and their cores; an unknown job counts every worker.
+  PoolSize PoolFor(const std::string& job_id) const;
 
  private:
   struct Run {
@@ -92,16 +97,24 @@ class Dispatcher {
     uint32_t cores = 0;
     bool has_compiler = false;
     std::set<std::string> jobs_sent;
-    std::set<uint64_t> in_flight;
+    // Batches sent and not answered, in the order sent: the worker runs the
+    // first, the others wait behind it.
+    std::vector<uint64_t> in_flight;
     // Messages in the order they must reach the worker; handed to the sender
     // outside the dispatcher's lock (a write may block) under `send_mu`.
     std::deque<v1::ServerMessage> outbox;
     std::shared_ptr<absl::Mutex> send_mu = std::make_shared<absl::Mutex>();
   };
 
-  // Assigns pending batches to free worker slots; returns the workers whose
+  // Assigns pending batches to free worker slots, then lets idle workers
+  // take over batches waiting at busy ones; returns the workers whose
   // outboxes got messages.
   std::vector<std::string> Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StealWaitingBatches(std::set<std::string>& touched)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the batch (and the job's data, first time) for the worker.
+  void Send(const std::string& worker_id, Worker& worker, const Job& job,
+            const v1::Batch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Flush(const std::vector<std::string>& worker_ids)
       ABSL_LOCKS_EXCLUDED(mu_);
   void FailJob(const std::string& job_id, const absl::Status& status)

@@ -144,6 +144,64 @@ TEST(Dispatcher, ALostWorkersBatchesGoToAnotherAndCountOnce) {
   silent->Join();
 }
 
+// A worker with nothing to do takes over the batch waiting behind a busy
+// worker's running one; the busy worker is told to drop it, and its answer,
+// should it have started the batch anyway, is ignored.
+TEST(Dispatcher, AnIdleWorkerTakesOverABatchWaitingAtABusyOne) {
+  Dispatcher dispatcher;
+  auto busy = std::make_shared<FakeWorker>(&dispatcher, "busy",
+                                           /*silent=*/true);
+  dispatcher.AddWorker("busy", 1, false, busy);
+  dispatcher.AddJob(Job("job"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(3)); });
+  // The busy worker holds batches 0 and 1; batch 2 waits for a free slot.
+  auto batches_sent = [](FakeWorker& worker) {
+    std::vector<uint64_t> ids;
+    for (const auto& m : worker.log()) {
+      if (m.has_batch()) ids.push_back(m.batch().batch_id());
+    }
+    return ids;
+  };
+  for (int k = 0; k < 500 && batches_sent(*busy).size() < 2; ++k) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  const std::vector<uint64_t> held = batches_sent(*busy);
+  ASSERT_EQ(held.size(), 2u);
+  auto idle = std::make_shared<FakeWorker>(&dispatcher, "idle");
+  dispatcher.AddWorker("idle", 1, false, idle);
+  // It runs batch 2, then takes over batch 1 from the busy worker.
+  for (int k = 0; k < 500 && batches_sent(*idle).size() < 2; ++k) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(batches_sent(*idle).size(), 2u);
+  EXPECT_EQ(batches_sent(*idle)[1], held[1]);
+  int revoked = 0;
+  for (const auto& m : busy->log()) {
+    if (m.has_revoke()) {
+      EXPECT_EQ(m.revoke().batch_id(), held[1]);
+      EXPECT_EQ(m.revoke().job_id(), "job");
+      ++revoked;
+    }
+  }
+  EXPECT_EQ(revoked, 1);
+  // The busy worker had started batch 1 after all: its answer is not taken.
+  v1::BatchResult late;
+  late.set_batch_id(held[1]);
+  late.set_ok(false);
+  late.set_error("late");
+  dispatcher.OnBatchResult("busy", late);
+  // Batch 0, which it was running, is not taken from it while it lives.
+  EXPECT_EQ(batches_sent(*idle).size(), 2u);
+  dispatcher.RemoveWorker("busy");
+  fit.join();
+  ASSERT_TRUE(results.ok()) << results.status();
+  for (int k = 0; k < 3; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
+  EXPECT_EQ(batches_sent(*idle).size(), 3u);
+  Finish(dispatcher, {{"idle", idle}});
+  busy->Join();
+}
+
 TEST(Dispatcher, JobsTakeTurns) {
   Dispatcher dispatcher(DispatcherOptions{.batches_per_worker = 1});
   // No worker yet: queue a big job, then a small one.
@@ -177,8 +235,12 @@ TEST(Dispatcher, StandaloneJobsGoOnlyToWorkersWithACompiler) {
   auto compiler = std::make_shared<FakeWorker>(&dispatcher, "cc");
   dispatcher.AddWorker("plain", 4, false, plain);
   dispatcher.AddWorker("cc", 1, true, compiler);
-  EXPECT_EQ(dispatcher.TotalCores(true), 1u);
   dispatcher.AddJob(Job("sa", /*standalone=*/true));
+  dispatcher.AddJob(Job("rt", /*standalone=*/false));
+  EXPECT_EQ(dispatcher.PoolFor("sa").workers, 1);
+  EXPECT_EQ(dispatcher.PoolFor("sa").cores, 1);
+  EXPECT_EQ(dispatcher.PoolFor("rt").workers, 2);
+  EXPECT_EQ(dispatcher.PoolFor("rt").cores, 5);
   auto results = dispatcher.RunBatches("sa", Batches(6));
   ASSERT_TRUE(results.ok());
   for (const auto& m : plain->log()) EXPECT_FALSE(m.has_batch());

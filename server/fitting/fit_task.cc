@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "server/fitting/batch_plan.h"
 #include "server/fitting/round_scoring.h"
 
 namespace cellfit::fitting {
@@ -148,18 +149,8 @@ absl::Status FitTask::RunRound(int64_t round) {
   const int n_params = static_cast<int>(candidates->cols());
   const int n_traces = setup_.model->converted.n_traces;
   const int64_t iteration = setup_.run.start_iteration + round;
-  const int workers =
-      std::max<int>(1, static_cast<int>(setup_.dispatcher->worker_count()));
-  // Two batches a worker keep it busy while results travel, but a batch of a
-  // few neurons wastes most of its last block of lanes and costs a message:
-  // below kMinNeuronsPerBatch neurons a batch, fewer batches (never fewer
-  // than one a worker).
-  constexpr int kMinNeuronsPerBatch = 64;
-  const int by_size =
-      (n_samples * n_traces + kMinNeuronsPerBatch - 1) / kMinNeuronsPerBatch;
-  const int parts = std::clamp(
-      by_size, workers, workers * std::max(1, setup_.batches_per_worker));
-  const std::vector<BatchPlan> plan = PlanBatches(n_samples, parts);
+  const std::vector<BatchPlan> plan = PlanBatches(
+      n_samples, n_traces, setup_.dispatcher->PoolFor(setup_.job_id));
   std::vector<v1::Batch> batches;
   for (const BatchPlan& part : plan) {
     v1::Batch batch;

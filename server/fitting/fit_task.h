@@ -38,7 +38,6 @@ struct FitTaskSetup {
   int64_t target_rounds = 0;  // run-level round count to reach
   bool acknowledge = false;   // wait for Ack after each round
   int rounds_ahead = 0;  // with acknowledge: rounds run beyond the last Ack
-  int batches_per_worker = 2;
 };
 
 class FitTask {

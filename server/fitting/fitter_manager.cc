@@ -544,7 +544,6 @@ absl::StatusOr<std::shared_ptr<FitTask>> FitterManager::StartTask(
   setup.target_rounds = target;
   setup.acknowledge = !resume && request.acknowledge_rounds();
   setup.rounds_ahead = static_cast<int>(request.rounds_ahead());
-  setup.batches_per_worker = options_.batches_per_worker;
   auto task = std::make_shared<FitTask>(std::move(setup));
   if (absl::Status state =
           database_->SetFitterState(entry->id, storage::FitterState::kRunning);

@@ -30,8 +30,6 @@ namespace cellfit::fitting {
 class FitTask;
 
 struct FitterManagerOptions {
-  // Batches per worker per round (more balance the load, fewer cost less).
-  int batches_per_worker = 2;
   // Largest chunk of values in a streamed message.
   int chunk_values = 65536;
 };

@@ -160,6 +160,33 @@ TEST_F(FittingTest,
   EXPECT_GT(workers_[1]->batches_run(), 0);
 }
 
+// A round large enough to be cut into shrinking batches is shared by
+// throughput: a worker six times slower than the other two runs the batch it
+// started each round and no more (about 12% of the samples). An even split
+// would give it a third; without idle workers taking over its waiting batch,
+// it would run two batches a round (22%). Every sample is still evaluated and
+// recorded once.
+TEST_F(FittingTest, AFasterWorkerTakesMoreOfALargeRound) {
+  workers_.push_back(
+      std::make_shared<InProcessWorker>(&dispatcher_, "w2", /*slowdown=*/6));
+  dispatcher_.AddWorker("w2", 1, false, workers_.back());
+  v1::CreateFitterRequest create;
+  *create.mutable_spec() = jobs::HhExampleSpec();
+  create.mutable_spec()->set_n_samples(120);
+  auto info = manager_->CreateFitter("alice", create);
+  ASSERT_TRUE(info.ok()) << info.status();
+  std::vector<v1::FitRound> rounds;
+  ASSERT_TRUE(RunFit(HhFit(info->id(), 3), &rounds).ok());
+  EXPECT_EQ(*database_->CountEvaluations(info->id()), 360);
+  const int fast0 = workers_[0]->samples_run();
+  const int fast1 = workers_[1]->samples_run();
+  const int slow = workers_[2]->samples_run();
+  EXPECT_EQ(fast0 + fast1 + slow, 360) << "a sample was run twice or never";
+  EXPECT_GT(slow, 0);
+  EXPECT_LT(slow * 6, 360) << "fast workers ran " << fast0 << " and " << fast1
+                           << " samples, the slow one " << slow;
+}
+
 // Rounds are committed on a thread of their own while the next one simulates;
 // none may reach the client before its rows are in the database.
 TEST_F(FittingTest, EveryRoundIsRecordedBeforeItIsShown) {

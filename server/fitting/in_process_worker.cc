@@ -1,11 +1,14 @@
 #include "server/fitting/in_process_worker.h"
 
+#include <chrono>
+
 namespace cellfit::fitting {
 
 InProcessWorker::InProcessWorker(dispatch::Dispatcher* dispatcher,
-                                 std::string id)
+                                 std::string id, double slowdown)
     : dispatcher_(dispatcher),
       id_(std::move(id)),
+      slowdown_(slowdown),
       thread_([this] { Loop(); }) {}
 
 InProcessWorker::~InProcessWorker() {
@@ -18,6 +21,13 @@ InProcessWorker::~InProcessWorker() {
 
 bool InProcessWorker::Send(const v1::ServerMessage& message) {
   absl::MutexLock lock(&mu_);
+  if (message.has_revoke()) {
+    std::erase_if(inbox_, [&](const v1::ServerMessage& m) {
+      return m.has_batch() &&
+             m.batch().batch_id() == message.revoke().batch_id();
+    });
+    return true;
+  }
   inbox_.push_back(message);
   return true;
 }
@@ -25,6 +35,11 @@ bool InProcessWorker::Send(const v1::ServerMessage& message) {
 int InProcessWorker::batches_run() const {
   absl::MutexLock lock(&mu_);
   return batches_run_;
+}
+
+int InProcessWorker::samples_run() const {
+  absl::MutexLock lock(&mu_);
+  return samples_run_;
 }
 
 void InProcessWorker::Loop() {
@@ -56,7 +71,12 @@ void InProcessWorker::Loop() {
       if (job == jobs_.end()) {
         result.set_error("unknown job");
       } else {
+        const auto started = std::chrono::steady_clock::now();
         auto run = job->second->Run(message.batch());
+        if (slowdown_ > 1) {
+          std::this_thread::sleep_for(
+              (std::chrono::steady_clock::now() - started) * (slowdown_ - 1));
+        }
         if (run.ok()) {
           result = std::move(*run);
         } else {
@@ -68,6 +88,7 @@ void InProcessWorker::Loop() {
       {
         absl::MutexLock lock(&mu_);
         ++batches_run_;
+        samples_run_ += static_cast<int>(message.batch().n_samples());
       }
       dispatcher_->OnBatchResult(id_, std::move(result));
     }

@@ -18,19 +18,25 @@ namespace cellfit::fitting {
 
 class InProcessWorker : public dispatch::WorkerChannel {
  public:
-  InProcessWorker(dispatch::Dispatcher* dispatcher, std::string id);
+  // `slowdown` > 1 makes a slower machine: after each batch the worker idles
+  // (slowdown - 1) times as long as the batch took.
+  InProcessWorker(dispatch::Dispatcher* dispatcher, std::string id,
+                  double slowdown = 1.0);
   ~InProcessWorker() override;
   bool Send(const v1::ServerMessage& message) override;
   int batches_run() const;
+  int samples_run() const;
 
  private:
   void Loop();
   dispatch::Dispatcher* dispatcher_;
   std::string id_;
+  const double slowdown_;
   mutable absl::Mutex mu_;
   std::deque<v1::ServerMessage> inbox_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   int batches_run_ ABSL_GUARDED_BY(mu_) = 0;
+  int samples_run_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::unique_ptr<jobs::Job>> jobs_;
   std::thread thread_;
 };

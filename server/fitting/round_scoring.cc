@@ -7,19 +7,6 @@
 
 namespace cellfit::fitting {
 
-std::vector<BatchPlan> PlanBatches(int n_samples, int parts) {
-  parts = std::clamp(parts, 1, std::max(1, n_samples));
-  std::vector<BatchPlan> plan;
-  int first = 0;
-  for (int k = 0; k < parts; ++k) {
-    const int size = n_samples / parts + (k < n_samples % parts ? 1 : 0);
-    if (size == 0) continue;
-    plan.push_back({first, size});
-    first += size;
-  }
-  return plan;
-}
-
 absl::StatusOr<RoundScores> ScoreRound(
     const FitSettings& settings, int n_samples, int n_traces,
     const std::vector<BatchPlan>& plan,

@@ -9,18 +9,10 @@
 
 #include "absl/status/statusor.h"
 #include "cellfit/v1/worker.pb.h"
+#include "server/fitting/batch_plan.h"
 #include "server/fitting/fit_settings.h"
 
 namespace cellfit::fitting {
-
-// A round split into batches of consecutive samples, every trace each.
-struct BatchPlan {
-  int first_sample = 0;
-  int n_samples = 0;
-};
-
-// Splits n_samples into about `parts` batches of consecutive samples.
-std::vector<BatchPlan> PlanBatches(int n_samples, int parts);
 
 struct RoundScores {
   std::vector<double> total;                    // [sample]

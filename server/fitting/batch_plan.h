@@ -1,0 +1,41 @@
+// How a round's samples are cut into batches for the worker pool.
+#ifndef CELLFIT_SERVER_FITTING_BATCH_PLAN_H_
+#define CELLFIT_SERVER_FITTING_BATCH_PLAN_H_
+
+#include <vector>
+
+#include "server/dispatch/pool_size.h"
+
+namespace cellfit::fitting {
+
+// A round split into batches of consecutive samples, every trace each.
+struct BatchPlan {
+  int first_sample = 0;
+  int n_samples = 0;
+};
+
+// Below this many neurons a batch costs more in messages and in its last,
+// partly filled block of lanes than it gains in balance.
+inline constexpr int kMinNeuronsPerBatch = 64;
+
+// Splits a round of n_samples samples, each simulated against n_traces
+// traces, into batches of consecutive samples in the order they should be
+// handed out.
+//
+// A small round (at most two batches of kMinNeuronsPerBatch per core) is
+// split evenly, one batch per worker (or per sample, if there are fewer): it
+// is bound by the latency of the messages, and a second batch per worker
+// would add a round trip.
+//
+// A larger round is cut by guided self-scheduling: each batch is a
+// 1/(2 * cores) share of what is left, never smaller than
+// kMinNeuronsPerBatch neurons. The dispatcher gives a batch to whichever
+// worker has room, so a faster worker (more cores, a quieter machine) takes
+// more of the round, and the shrinking batches at the end let the workers
+// finish together instead of one waiting for the other's last large batch.
+std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces,
+                                   dispatch::PoolSize pool);
+
+}  // namespace cellfit::fitting
+
+#endif  // CELLFIT_SERVER_FITTING_BATCH_PLAN_H_

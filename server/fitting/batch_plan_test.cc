@@ -1,0 +1,85 @@
+#include "server/fitting/batch_plan.h"
+
+#include <numeric>
+
+#include "gtest/gtest.h"
+
+namespace cellfit::fitting {
+namespace {
+
+std::vector<int> Sizes(const std::vector<BatchPlan>& plan) {
+  std::vector<int> sizes;
+  for (const BatchPlan& batch : plan) sizes.push_back(batch.n_samples);
+  return sizes;
+}
+
+// Every sample in exactly one batch, batches consecutive and in order.
+void ExpectCovers(const std::vector<BatchPlan>& plan, int n_samples) {
+  int next = 0;
+  for (const BatchPlan& batch : plan) {
+    EXPECT_EQ(batch.first_sample, next);
+    EXPECT_GT(batch.n_samples, 0);
+    next += batch.n_samples;
+  }
+  EXPECT_EQ(next, n_samples);
+}
+
+TEST(PlanBatches, ASmallRoundIsOneEvenBatchPerWorker) {
+  // The HH example's round: 20 samples x 5 traces on two workers.
+  const auto plan = PlanBatches(20, 5, {.workers = 2, .cores = 2});
+  ExpectCovers(plan, 20);
+  EXPECT_EQ(Sizes(plan), (std::vector<int>{10, 10}));
+  EXPECT_EQ(Sizes(PlanBatches(20, 5, {.workers = 3, .cores = 3})),
+            (std::vector<int>{7, 7, 6}));
+}
+
+TEST(PlanBatches, NeverMoreBatchesThanSamplesOrFewerThanOne) {
+  EXPECT_EQ(Sizes(PlanBatches(2, 1, {.workers = 4, .cores = 4})),
+            (std::vector<int>{1, 1}));
+  EXPECT_EQ(Sizes(PlanBatches(5, 1, {.workers = 0, .cores = 0})),
+            (std::vector<int>{5}));
+  EXPECT_TRUE(PlanBatches(0, 5, {.workers = 2, .cores = 2}).empty());
+}
+
+TEST(PlanBatches, ALargeRoundShrinksItsBatchesTowardsTheEnd) {
+  // 400 samples x 5 traces on two one-core workers: each batch a quarter of
+  // what is left, down to 13 samples (65 neurons >= kMinNeuronsPerBatch).
+  const auto plan = PlanBatches(400, 5, {.workers = 2, .cores = 2});
+  ExpectCovers(plan, 400);
+  EXPECT_EQ(Sizes(plan),
+            (std::vector<int>{100, 75, 57, 42, 32, 24, 18, 13, 13, 13, 13}));
+}
+
+TEST(PlanBatches, NoBatchIsBelowTheMinimumSize) {
+  for (int n_traces : {1, 3, 5, 64, 100}) {
+    for (int n_samples : {1, 7, 60, 333, 1000, 4096}) {
+      for (int cores : {1, 2, 8, 64}) {
+        SCOPED_TRACE(testing::Message()
+                     << n_samples << " samples x " << n_traces << " traces, "
+                     << cores << " cores");
+        const auto plan =
+            PlanBatches(n_samples, n_traces, {.workers = 2, .cores = cores});
+        ExpectCovers(plan, n_samples);
+        if (plan.size() > 2) {
+          for (const BatchPlan& batch : plan) {
+            EXPECT_GE(batch.n_samples * n_traces, kMinNeuronsPerBatch);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PlanBatches, MoreCoresGiveSmallerFirstBatches) {
+  // A pool with an 8-core worker needs more, smaller batches to keep every
+  // core busy and still finish together.
+  const auto two = PlanBatches(1000, 5, {.workers = 2, .cores = 2});
+  const auto nine = PlanBatches(1000, 5, {.workers = 2, .cores = 9});
+  ExpectCovers(nine, 1000);
+  EXPECT_EQ(two.front().n_samples, 250);
+  EXPECT_EQ(nine.front().n_samples, 56);
+  EXPECT_GT(nine.size(), two.size());
+}
+
+}  // namespace
+}  // namespace cellfit::fitting
