@@ -210,7 +210,9 @@ void Dispatcher::StealWaitingBatches(std::set<std::string>& touched) {
   for (auto& [thief_id, thief] : workers_) {
     if (!thief.in_flight.empty()) continue;
     // The largest batch waiting behind another worker's running one, of a
-    // job this worker can run.
+    // job this worker already holds: one that would first have to receive
+    // (and for the standalone backend, compile) the job is better left
+    // where it is.
     Worker* victim = nullptr;
     const std::string* victim_id = nullptr;
     InFlight* taken = nullptr;
@@ -219,8 +221,7 @@ void Dispatcher::StealWaitingBatches(std::set<std::string>& touched) {
       if (worker.in_flight.size() < 2) continue;
       InFlight& flight = in_flight_.at(worker.in_flight.back());
       auto job = jobs_.find(flight.batch.batch.job_id());
-      if (job == jobs_.end() ||
-          (job->second.needs_compiler && !thief.has_compiler)) {
+      if (job == jobs_.end() || !thief.jobs_sent.contains(job->first)) {
         continue;
       }
       if (taken == nullptr ||

@@ -170,7 +170,8 @@ TEST(Dispatcher, AnIdleWorkerTakesOverABatchWaitingAtABusyOne) {
   ASSERT_EQ(held.size(), 2u);
   auto idle = std::make_shared<FakeWorker>(&dispatcher, "idle");
   dispatcher.AddWorker("idle", 1, false, idle);
-  // It runs batch 2, then takes over batch 1 from the busy worker.
+  // A worker that joins now runs batch 2, then, holding the job, takes over
+  // batch 1 from the busy worker.
   for (int k = 0; k < 500 && batches_sent(*idle).size() < 2; ++k) {
     absl::SleepFor(absl::Milliseconds(10));
   }
@@ -199,6 +200,40 @@ TEST(Dispatcher, AnIdleWorkerTakesOverABatchWaitingAtABusyOne) {
   for (int k = 0; k < 3; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
   EXPECT_EQ(batches_sent(*idle).size(), 3u);
   Finish(dispatcher, {{"idle", idle}});
+  busy->Join();
+}
+
+// Taking over pays only if the idle worker holds the job already: one that
+// would first receive (and, for the standalone backend, compile) it leaves the
+// waiting batch where it is.
+TEST(Dispatcher, ANewWorkerDoesNotTakeOverBatchesOfAJobItLacks) {
+  Dispatcher dispatcher;
+  auto busy = std::make_shared<FakeWorker>(&dispatcher, "busy",
+                                           /*silent=*/true);
+  dispatcher.AddWorker("busy", 1, false, busy);
+  dispatcher.AddJob(Job("job"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(2)); });
+  auto batches = [](FakeWorker& worker) {
+    int n = 0;
+    for (const auto& m : worker.log()) n += m.has_batch();
+    return n;
+  };
+  for (int k = 0; k < 500 && batches(*busy) < 2; ++k) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(batches(*busy), 2);
+  auto fresh = std::make_shared<FakeWorker>(&dispatcher, "fresh");
+  dispatcher.AddWorker("fresh", 1, false, fresh);
+  // Job data and what follows it leave on the worker's sender thread: give
+  // them time to arrive, were any sent.
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_TRUE(fresh->log().empty());
+  dispatcher.RemoveWorker("busy");
+  fit.join();
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(batches(*fresh), 2);
+  Finish(dispatcher, {{"fresh", fresh}});
   busy->Join();
 }
 
