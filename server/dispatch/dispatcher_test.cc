@@ -82,6 +82,22 @@ std::shared_ptr<v1::JobData> Job(const std::string& id,
   return job;
 }
 
+// The ids of the batches a worker was sent, in order.
+std::vector<uint64_t> BatchesSent(FakeWorker& worker) {
+  std::vector<uint64_t> ids;
+  for (const auto& m : worker.log()) {
+    if (m.has_batch()) ids.push_back(m.batch().batch_id());
+  }
+  return ids;
+}
+
+// Waits (up to 5 s) until the worker was sent `n` batches.
+void WaitForBatches(FakeWorker& worker, size_t n) {
+  for (int k = 0; k < 500 && BatchesSent(worker).size() < n; ++k) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
 std::vector<v1::Batch> Batches(int n) {
   std::vector<v1::Batch> batches(n);
   for (int k = 0; k < n; ++k) batches[k].set_iteration(k);
@@ -156,27 +172,16 @@ TEST(Dispatcher, AnIdleWorkerTakesOverABatchWaitingAtABusyOne) {
   absl::StatusOr<std::vector<v1::BatchResult>> results;
   std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(3)); });
   // The busy worker holds batches 0 and 1; batch 2 waits for a free slot.
-  auto batches_sent = [](FakeWorker& worker) {
-    std::vector<uint64_t> ids;
-    for (const auto& m : worker.log()) {
-      if (m.has_batch()) ids.push_back(m.batch().batch_id());
-    }
-    return ids;
-  };
-  for (int k = 0; k < 500 && batches_sent(*busy).size() < 2; ++k) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  const std::vector<uint64_t> held = batches_sent(*busy);
+  WaitForBatches(*busy, 2);
+  const std::vector<uint64_t> held = BatchesSent(*busy);
   ASSERT_EQ(held.size(), 2u);
   auto idle = std::make_shared<FakeWorker>(&dispatcher, "idle");
   dispatcher.AddWorker("idle", 1, false, idle);
   // A worker that joins now runs batch 2, then, holding the job, takes over
   // batch 1 from the busy worker.
-  for (int k = 0; k < 500 && batches_sent(*idle).size() < 2; ++k) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(batches_sent(*idle).size(), 2u);
-  EXPECT_EQ(batches_sent(*idle)[1], held[1]);
+  WaitForBatches(*idle, 2);
+  ASSERT_EQ(BatchesSent(*idle).size(), 2u);
+  EXPECT_EQ(BatchesSent(*idle)[1], held[1]);
   int revoked = 0;
   for (const auto& m : busy->log()) {
     if (m.has_revoke()) {
@@ -193,12 +198,12 @@ TEST(Dispatcher, AnIdleWorkerTakesOverABatchWaitingAtABusyOne) {
   late.set_error("late");
   dispatcher.OnBatchResult("busy", late);
   // Batch 0, which it was running, is not taken from it while it lives.
-  EXPECT_EQ(batches_sent(*idle).size(), 2u);
+  EXPECT_EQ(BatchesSent(*idle).size(), 2u);
   dispatcher.RemoveWorker("busy");
   fit.join();
   ASSERT_TRUE(results.ok()) << results.status();
   for (int k = 0; k < 3; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
-  EXPECT_EQ(batches_sent(*idle).size(), 3u);
+  EXPECT_EQ(BatchesSent(*idle).size(), 3u);
   Finish(dispatcher, {{"idle", idle}});
   busy->Join();
 }
@@ -214,15 +219,8 @@ TEST(Dispatcher, ANewWorkerDoesNotTakeOverBatchesOfAJobItLacks) {
   dispatcher.AddJob(Job("job"));
   absl::StatusOr<std::vector<v1::BatchResult>> results;
   std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(2)); });
-  auto batches = [](FakeWorker& worker) {
-    int n = 0;
-    for (const auto& m : worker.log()) n += m.has_batch();
-    return n;
-  };
-  for (int k = 0; k < 500 && batches(*busy) < 2; ++k) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(batches(*busy), 2);
+  WaitForBatches(*busy, 2);
+  ASSERT_EQ(BatchesSent(*busy).size(), 2u);
   auto fresh = std::make_shared<FakeWorker>(&dispatcher, "fresh");
   dispatcher.AddWorker("fresh", 1, false, fresh);
   // Job data and what follows it leave on the worker's sender thread: give
@@ -232,7 +230,7 @@ TEST(Dispatcher, ANewWorkerDoesNotTakeOverBatchesOfAJobItLacks) {
   dispatcher.RemoveWorker("busy");
   fit.join();
   ASSERT_TRUE(results.ok()) << results.status();
-  EXPECT_EQ(batches(*fresh), 2);
+  EXPECT_EQ(BatchesSent(*fresh).size(), 2u);
   Finish(dispatcher, {{"fresh", fresh}});
   busy->Join();
 }
