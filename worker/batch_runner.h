@@ -13,10 +13,11 @@
 
 namespace cellfit::worker {
 
-// Runs the batches of the jobs the server sends. The worker calls it from one
-// executor thread, one call at a time, so an implementation needs no locking
-// of its own for these calls; it may use as many threads inside a call as the
-// worker was given (`--threads`).
+// Runs the batches of the jobs the server sends. The worker prepares and
+// releases jobs from one thread, in stream order, never while a batch of the
+// job runs; it runs up to `--threads` batches at once, each with the number of
+// threads it is given, so RunBatch must be safe to call concurrently (with
+// itself, and with PrepareJob and ReleaseJob of other jobs).
 class BatchRunner {
  public:
   virtual ~BatchRunner() = default;
@@ -31,7 +32,7 @@ class BatchRunner {
   // payload (output_errors, penalties, traces, spikes, seconds): the worker
   // fills job_id, batch_id and ok. An error becomes BatchResult{ok = false}.
   virtual absl::StatusOr<cellfit::v1::BatchResult> RunBatch(
-      const cellfit::v1::Batch& batch) = 0;
+      const cellfit::v1::Batch& batch, int threads) = 0;
 
   // Forgets a job; the server sends no more batches for it.
   virtual void ReleaseJob(std::string_view job_id) = 0;

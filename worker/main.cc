@@ -39,7 +39,8 @@ ABSL_FLAG(std::string, token, "",
 ABSL_FLAG(std::string, token_file, "",
           "a file whose first word is the worker token");
 ABSL_FLAG(int32_t, threads, 0,
-          "threads for simulation batches; 0: every core this process may use");
+          "batches run at once (a batch that comes alone gets them all as "
+          "threads); 0: every core this process may use");
 ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(30),
           "longest wait between attempts to reach a lost server");
 ABSL_FLAG(std::string, log_level, "info",

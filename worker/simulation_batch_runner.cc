@@ -1,5 +1,6 @@
 #include "worker/simulation_batch_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -27,19 +28,25 @@ SimulationBatchRunner::SimulationBatchRunner(
 absl::Status SimulationBatchRunner::PrepareJob(const v1::JobData& job) {
   auto prepared = jobs::Job::Prepare(job, options_);
   if (!prepared.ok()) return prepared.status();
+  absl::MutexLock lock(&mu_);
   jobs_[job.job_id()] = std::move(*prepared);
   return absl::OkStatus();
 }
 
 absl::StatusOr<v1::BatchResult> SimulationBatchRunner::RunBatch(
-    const v1::Batch& batch) {
-  auto it = jobs_.find(batch.job_id());
-  if (it == jobs_.end()) {
+    const v1::Batch& batch, int threads) {
+  std::shared_ptr<const jobs::Job> job;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = jobs_.find(batch.job_id());
+    if (it != jobs_.end()) job = it->second;
+  }
+  if (job == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", batch.job_id(), " is not prepared on this worker"));
   }
   const auto start = std::chrono::steady_clock::now();
-  auto result = it->second->Run(batch);
+  auto result = job->Run(batch, std::clamp(threads, 1, options_.threads));
   if (result.ok()) {
     result->set_seconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -49,6 +56,7 @@ absl::StatusOr<v1::BatchResult> SimulationBatchRunner::RunBatch(
 }
 
 void SimulationBatchRunner::ReleaseJob(std::string_view job_id) {
+  absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   if (it != jobs_.end()) jobs_.erase(it);
 }

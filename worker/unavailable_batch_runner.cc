@@ -16,7 +16,7 @@ absl::Status UnavailableBatchRunner::PrepareJob(
 }
 
 absl::StatusOr<cellfit::v1::BatchResult> UnavailableBatchRunner::RunBatch(
-    const cellfit::v1::Batch& batch) {
+    const cellfit::v1::Batch& batch, int /*threads*/) {
   return absl::UnimplementedError(absl::StrCat(
       "job ", batch.job_id(), " batch ", batch.batch_id(), ": ", reason_));
 }

@@ -19,7 +19,7 @@ class UnavailableBatchRunner final : public BatchRunner {
 
   absl::Status PrepareJob(const cellfit::v1::JobData& job) override;
   absl::StatusOr<cellfit::v1::BatchResult> RunBatch(
-      const cellfit::v1::Batch& batch) override;
+      const cellfit::v1::Batch& batch, int threads) override;
   void ReleaseJob(std::string_view job_id) override {}
 
  private:

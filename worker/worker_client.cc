@@ -7,6 +7,7 @@
 #include <deque>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
@@ -102,13 +103,19 @@ class WorkerClient::Session {
   std::thread heartbeat_;
 };
 
-// Runs jobs and batches one at a time, in the order the server sent them, on
-// a thread of its own so that the stream keeps being read (and Shutdown keeps
-// being heard) while a batch runs.
+// Runs what the server sends, in its order, on threads of its own so that the
+// stream keeps being read (and Shutdown keeps being heard) meanwhile. Up to
+// `slots` batches run at once, one per core the worker offered (the server
+// plans a round as a batch per core); a batch that finds nothing else running
+// or waiting gets all the slots' threads to itself (a generate, a small
+// round on a worker alone). Jobs are prepared and released with no batch
+// running, so a batch never overtakes the job it belongs to.
 class WorkerClient::Executor {
  public:
-  Executor(BatchRunner* runner, Session* session)
-      : runner_(runner), session_(session), thread_([this] { Loop(); }) {}
+  Executor(BatchRunner* runner, Session* session, int slots)
+      : runner_(runner), session_(session), slots_(std::max(1, slots)) {
+    for (int k = 0; k < slots_; ++k) threads_.emplace_back([this] { Loop(); });
+  }
 
   ~Executor() {
     {
@@ -118,7 +125,7 @@ class WorkerClient::Executor {
       queue_.clear();
       stop_ = true;
     }
-    thread_.join();
+    for (std::thread& thread : threads_) thread.join();
   }
 
   void Enqueue(ServerMessage message) {
@@ -146,18 +153,36 @@ class WorkerClient::Executor {
   void Loop() {
     for (;;) {
       ServerMessage message;
+      int threads = 1;
       {
         absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &Executor::HasWorkOrStop));
+        mu_.Await(absl::Condition(this, &Executor::CanTakeNextOrStop));
         if (stop_) return;
         message = std::move(queue_.front());
         queue_.pop_front();
+        if (message.has_batch()) {
+          const bool alone = running_batches_ == 0 &&
+                             std::none_of(queue_.begin(), queue_.end(),
+                                          [](const ServerMessage& m) {
+                                            return m.has_batch();
+                                          });
+          threads = alone ? slots_ : 1;
+          ++running_batches_;
+        } else {
+          exclusive_ = true;
+        }
       }
-      Handle(message);
+      Handle(message, threads);
+      absl::MutexLock lock(&mu_);
+      if (message.has_batch()) {
+        --running_batches_;
+      } else {
+        exclusive_ = false;
+      }
     }
   }
 
-  void Handle(const ServerMessage& message) {
+  void Handle(const ServerMessage& message, int threads) {
     switch (message.kind_case()) {
       case ServerMessage::kJob: {
         const auto& job = message.job();
@@ -179,7 +204,7 @@ class WorkerClient::Executor {
       case ServerMessage::kBatch: {
         const auto& batch = message.batch();
         absl::StatusOr<cellfit::v1::BatchResult> result =
-            runner_->RunBatch(batch);
+            runner_->RunBatch(batch, threads);
         WorkerMessage reply;
         cellfit::v1::BatchResult* out = reply.mutable_batch_result();
         if (result.ok()) *out = *std::move(result);
@@ -203,17 +228,25 @@ class WorkerClient::Executor {
     }
   }
 
-  bool HasWorkOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return stop_ || !queue_.empty();
+  // The front of the queue may start: a batch whenever no job is being
+  // prepared or released (a free thread is asking, so a slot is free); a job
+  // or a release only when nothing else runs.
+  bool CanTakeNextOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stop_) return true;
+    if (queue_.empty() || exclusive_) return false;
+    return queue_.front().has_batch() || running_batches_ == 0;
   }
 
   BatchRunner* const runner_;
   Session* const session_;
+  const int slots_;
   absl::Mutex mu_;
   std::deque<ServerMessage> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int running_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  bool exclusive_ ABSL_GUARDED_BY(mu_) = false;  // a job or release running
   std::atomic<int> pending_batches_{0};
-  std::thread thread_;  // last: starts after the members it uses exist
+  std::vector<std::thread> threads_;  // last: start after what they use
 };
 
 WorkerClient::WorkerClient(WorkerOptions options,
@@ -332,7 +365,8 @@ WorkerClient::SessionEnd WorkerClient::RunSession(
 
   bool shutdown = false;
   {
-    Executor executor(runner_.get(), session.get());
+    Executor executor(runner_.get(), session.get(),
+                      static_cast<int>(options_.threads));
     ServerMessage message;
     while (stream->Read(&message)) {
       switch (message.kind_case()) {

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -181,7 +183,7 @@ class GatedRunner : public BatchRunner {
     return absl::OkStatus();
   }
   absl::StatusOr<cellfit::v1::BatchResult> RunBatch(
-      const cellfit::v1::Batch& batch) override {
+      const cellfit::v1::Batch& batch, int /*threads*/) override {
     gate_.WaitForNotification();
     absl::MutexLock lock(&mu_);
     ran_.push_back(batch.batch_id());
@@ -241,10 +243,96 @@ TEST(WorkerClientTest, ARevokedWaitingBatchIsNeverRun) {
     }
     return grpc::Status::OK;
   }});
-  WorkerClient client(harness.Options(), std::move(runner));
+  WorkerOptions options = harness.Options();
+  options.threads = 1;  // one batch at a time: 2 and 3 wait behind 1
+  WorkerClient client(options, std::move(runner));
   EXPECT_TRUE(client.Run().ok());
   EXPECT_THAT(gated->ran(), ::testing::ElementsAre(1, 3));
   EXPECT_THAT(answered, ::testing::ElementsAre(1, 3));
+}
+
+// Records each batch's thread count and how many batches ran at once; batches
+// 1 to 3 each wait (up to 5 s) until all three are running.
+class ConcurrencyRunner : public BatchRunner {
+ public:
+  absl::Status PrepareJob(const cellfit::v1::JobData&) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<cellfit::v1::BatchResult> RunBatch(
+      const cellfit::v1::Batch& batch, int threads) override {
+    absl::MutexLock lock(&mu_);
+    threads_[batch.batch_id()] = threads;
+    ++running_;
+    most_ = std::max(most_, running_);
+    auto all_three = [this] { return most_ >= 3; };
+    if (batch.batch_id() <= 3) {
+      mu_.AwaitWithTimeout(absl::Condition(&all_three), absl::Seconds(5));
+    }
+    --running_;
+    return cellfit::v1::BatchResult();
+  }
+  void ReleaseJob(std::string_view) override {}
+
+  int most() {
+    absl::MutexLock lock(&mu_);
+    return most_;
+  }
+  std::map<uint64_t, int> threads() {
+    absl::MutexLock lock(&mu_);
+    return threads_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  int most_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, int> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+// A worker offering 3 cores runs 3 batches at once, one thread each, and a
+// batch that arrives alone with all 3 threads.
+TEST(WorkerClientTest, RunsABatchPerCoreAtOnce) {
+  auto runner = std::make_unique<ConcurrencyRunner>();
+  ConcurrencyRunner* counting = runner.get();
+  Harness harness({[&](grpc::ServerContext*, Stream* stream) {
+    WorkerMessage message;
+    if (!stream->Read(&message)) return grpc::Status::CANCELLED;
+    stream->Write(Registered("w1", 10));
+    ServerMessage job;
+    job.mutable_job()->set_job_id("job");
+    stream->Write(job);
+    auto send_batch = [&](uint64_t id) {
+      ServerMessage batch;
+      batch.mutable_batch()->set_job_id("job");
+      batch.mutable_batch()->set_batch_id(id);
+      stream->Write(batch);
+    };
+    for (uint64_t id : {1, 2, 3}) send_batch(id);
+    for (int k = 0; k < 3; ++k) {
+      if (!ReadUntil(stream, WorkerMessage::kBatchResult, &message)) {
+        return grpc::Status::CANCELLED;
+      }
+    }
+    send_batch(4);
+    if (!ReadUntil(stream, WorkerMessage::kBatchResult, &message)) {
+      return grpc::Status::CANCELLED;
+    }
+    ServerMessage shutdown;
+    shutdown.mutable_shutdown()->set_reason("test over");
+    stream->Write(shutdown);
+    while (stream->Read(&message)) {
+    }
+    return grpc::Status::OK;
+  }});
+  WorkerClient client(harness.Options(), std::move(runner));
+  EXPECT_TRUE(client.Run().ok());
+  EXPECT_EQ(counting->most(), 3);
+  const std::map<uint64_t, int> threads = counting->threads();
+  ASSERT_EQ(threads.size(), 4u);
+  // The first of 1..3 may have started before the others arrived.
+  EXPECT_EQ(threads.at(2), 1);
+  EXPECT_EQ(threads.at(3), 1);
+  EXPECT_EQ(threads.at(4), 3);
 }
 
 TEST(WorkerClientTest, StopEndsTheStreamPolitely) {

@@ -162,8 +162,8 @@ std::vector<std::string> Dispatcher::Schedule() {
   while (progress) {
     progress = false;
     for (auto& [worker_id, worker] : workers_) {
-      if (static_cast<int>(worker.in_flight.size()) >=
-          options_.batches_per_worker) {
+      if (worker.in_flight.size() >=
+          worker.cores + static_cast<size_t>(options_.waiting_per_worker)) {
         continue;
       }
       // The next job after the cursor that has work this worker can do.
@@ -209,7 +209,7 @@ void Dispatcher::Send(const std::string& worker_id, Worker& worker,
 void Dispatcher::StealWaitingBatches(std::set<std::string>& touched) {
   for (auto& [thief_id, thief] : workers_) {
     if (!thief.in_flight.empty()) continue;
-    // The largest batch waiting behind another worker's running one, of a
+    // The largest batch waiting behind another worker's running ones, of a
     // job this worker already holds: one that would first have to receive
     // (and for the standalone backend, compile) the job is better left
     // where it is.
@@ -218,7 +218,7 @@ void Dispatcher::StealWaitingBatches(std::set<std::string>& touched) {
     InFlight* taken = nullptr;
     const Job* taken_job = nullptr;
     for (auto& [id, worker] : workers_) {
-      if (worker.in_flight.size() < 2) continue;
+      if (worker.in_flight.size() <= worker.cores) continue;
       InFlight& flight = in_flight_.at(worker.in_flight.back());
       auto job = jobs_.find(flight.batch.batch.job_id());
       if (job == jobs_.end() || !thief.jobs_sent.contains(job->first)) {

@@ -4,11 +4,11 @@
 // disappears has its unfinished batches sent again to another, and every
 // batch's result is accepted exactly once (late answers from a lost worker are
 // ignored). Jobs with pending batches take turns for free worker slots, so a
-// large fit cannot starve a small one. A worker runs one batch and holds the
-// next, so it never waits for the server in between; when a worker falls idle
-// with nothing pending, it takes over a batch waiting at a busier worker, so a
-// slow or loaded worker cannot hold the end of a round back by more than the
-// batch it is running.
+// large fit cannot starve a small one. A worker runs a batch per core and
+// holds one more, so it never waits for the server in between; when a worker
+// falls idle with nothing pending, it takes over a batch waiting at a busier
+// worker, so a slow or loaded worker cannot hold the end of a round back by
+// more than the batches it is running.
 #ifndef CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
 #define CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
 
@@ -31,9 +31,9 @@
 namespace cellfit::dispatch {
 
 struct DispatcherOptions {
-  // Batches a worker may hold at once: one running and one queued, so that it
-  // never waits for the server between batches.
-  int batches_per_worker = 2;
+  // Batches a worker may hold beyond one per core (it runs that many at
+  // once): queued, so that it never waits for the server between batches.
+  int waiting_per_worker = 1;
 };
 
 // Progress of one RunBatches call, for callers that report it.
@@ -98,7 +98,7 @@ class Dispatcher {
     bool has_compiler = false;
     std::set<std::string> jobs_sent;
     // Batches sent and not answered, in the order sent: the worker runs the
-    // first, the others wait behind it.
+    // first `cores`, the others wait behind them.
     std::vector<uint64_t> in_flight;
     // Messages in the order they must reach the worker; handed to the sender
     // outside the dispatcher's lock (a write may block) under `send_mu`.

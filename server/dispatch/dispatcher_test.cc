@@ -208,6 +208,36 @@ TEST(Dispatcher, AnIdleWorkerTakesOverABatchWaitingAtABusyOne) {
   busy->Join();
 }
 
+// A worker runs a batch per core and holds one more; only that one waiting
+// batch may be taken over, never one it is running.
+TEST(Dispatcher, AWorkerHoldsABatchPerCoreAndOneMore) {
+  Dispatcher dispatcher;
+  auto big = std::make_shared<FakeWorker>(&dispatcher, "big", /*silent=*/true);
+  dispatcher.AddWorker("big", 3, false, big);
+  dispatcher.AddJob(Job("job"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] { results = dispatcher.RunBatches("job", Batches(6)); });
+  WaitForBatches(*big, 4);
+  absl::SleepFor(absl::Milliseconds(100));
+  const std::vector<uint64_t> held = BatchesSent(*big);
+  ASSERT_EQ(held.size(), 4u);
+  // A one-core worker takes the two pending batches (one to run, one to
+  // hold), answers them, then takes over the big worker's waiting batch.
+  auto small = std::make_shared<FakeWorker>(&dispatcher, "small");
+  dispatcher.AddWorker("small", 1, false, small);
+  WaitForBatches(*small, 3);
+  absl::SleepFor(absl::Milliseconds(100));
+  const std::vector<uint64_t> taken = BatchesSent(*small);
+  ASSERT_EQ(taken.size(), 3u);
+  EXPECT_EQ(taken[2], held[3]);
+  dispatcher.RemoveWorker("big");
+  fit.join();
+  ASSERT_TRUE(results.ok()) << results.status();
+  for (int k = 0; k < 6; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
+  Finish(dispatcher, {{"small", small}});
+  big->Join();
+}
+
 // Taking over pays only if the idle worker holds the job already: one that
 // would first receive (and, for the standalone backend, compile) it leaves the
 // waiting batch where it is.
@@ -236,7 +266,7 @@ TEST(Dispatcher, ANewWorkerDoesNotTakeOverBatchesOfAJobItLacks) {
 }
 
 TEST(Dispatcher, JobsTakeTurns) {
-  Dispatcher dispatcher(DispatcherOptions{.batches_per_worker = 1});
+  Dispatcher dispatcher(DispatcherOptions{.waiting_per_worker = 0});
   // No worker yet: queue a big job, then a small one.
   dispatcher.AddJob(Job("big"));
   dispatcher.AddJob(Job("small"));

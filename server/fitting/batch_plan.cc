@@ -28,7 +28,7 @@ std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces,
   const int min_samples =
       std::max(1, CeilDiv(kMinNeuronsPerBatch, std::max(1, n_traces)));
   if (n_samples <= 2 * cores * min_samples) {
-    return EvenSplit(n_samples, std::min(workers, n_samples));
+    return EvenSplit(n_samples, std::min(cores, n_samples));
   }
   std::vector<BatchPlan> plan;
   int first = 0;

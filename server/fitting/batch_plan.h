@@ -23,8 +23,9 @@ inline constexpr int kMinNeuronsPerBatch = 64;
 // handed out.
 //
 // A small round (at most two batches of kMinNeuronsPerBatch per core) is
-// split evenly, one batch per worker (or per sample, if there are fewer): it
-// is bound by the latency of the messages, and a second batch per worker
+// split evenly, one batch per core of the pool (or per sample, if there are
+// fewer): workers run a batch per core at once, so each core gets one, and it
+// is bound by the latency of the messages, where a second batch per core
 // would add a round trip.
 //
 // A larger round is cut by guided self-scheduling: each batch is a

@@ -1,5 +1,6 @@
 #include "server/fitting/batch_plan.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "gtest/gtest.h"
@@ -24,13 +25,18 @@ void ExpectCovers(const std::vector<BatchPlan>& plan, int n_samples) {
   EXPECT_EQ(next, n_samples);
 }
 
-TEST(PlanBatches, ASmallRoundIsOneEvenBatchPerWorker) {
-  // The HH example's round: 20 samples x 5 traces on two workers.
+TEST(PlanBatches, ASmallRoundIsOneEvenBatchPerCore) {
+  // The HH example's round: 20 samples x 5 traces on two one-core workers.
   const auto plan = PlanBatches(20, 5, {.workers = 2, .cores = 2});
   ExpectCovers(plan, 20);
   EXPECT_EQ(Sizes(plan), (std::vector<int>{10, 10}));
   EXPECT_EQ(Sizes(PlanBatches(20, 5, {.workers = 3, .cores = 3})),
             (std::vector<int>{7, 7, 6}));
+  // An 8-core worker beside a one-core one: nine batches, so that the big
+  // worker, running eight at once, takes eight of them.
+  const auto mixed = PlanBatches(20, 5, {.workers = 2, .cores = 9});
+  ExpectCovers(mixed, 20);
+  EXPECT_EQ(Sizes(mixed), (std::vector<int>{3, 3, 2, 2, 2, 2, 2, 2, 2}));
 }
 
 TEST(PlanBatches, NeverMoreBatchesThanSamplesOrFewerThanOne) {
@@ -50,7 +56,9 @@ TEST(PlanBatches, ALargeRoundShrinksItsBatchesTowardsTheEnd) {
             (std::vector<int>{100, 75, 57, 42, 32, 24, 18, 13, 13, 13, 13}));
 }
 
-TEST(PlanBatches, NoBatchIsBelowTheMinimumSize) {
+// Only a small round, one batch per core, may have smaller batches: those
+// are the cores' shares of a round too small for more.
+TEST(PlanBatches, NoBatchOfALargeRoundIsBelowTheMinimumSize) {
   for (int n_traces : {1, 3, 5, 64, 100}) {
     for (int n_samples : {1, 7, 60, 333, 1000, 4096}) {
       for (int cores : {1, 2, 8, 64}) {
@@ -60,7 +68,9 @@ TEST(PlanBatches, NoBatchIsBelowTheMinimumSize) {
         const auto plan =
             PlanBatches(n_samples, n_traces, {.workers = 2, .cores = cores});
         ExpectCovers(plan, n_samples);
-        if (plan.size() > 2) {
+        EXPECT_GE(static_cast<int>(plan.size()),
+                  std::min(n_samples, std::max(cores, 2)));
+        if (static_cast<int>(plan.size()) > std::max(cores, 2)) {
           for (const BatchPlan& batch : plan) {
             EXPECT_GE(batch.n_samples * n_traces, kMinNeuronsPerBatch);
           }

@@ -154,6 +154,46 @@ TEST_F(FittingProcessTest, HhExampleWithTwoWorkers) {
   }
 }
 
+// One worker process offering two cores runs a round as two batches at once
+// (the round is planned a batch per core); a round of 60 samples is cut into
+// shrinking batches that it takes two at a time. Every sample is recorded
+// once.
+TEST_F(FittingProcessTest, AWorkerWithTwoCoresRunsTwoBatchesAtOnce) {
+  auto server = StartServer(dir_, db_, 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ProcessOptions options;
+  options.argv = {kWorkerBinary, "--server=" + server->address, "--threads=2"};
+  options.stderr_path = dir_ + "/worker.log";
+  auto worker = Process::Start(options);
+  ASSERT_TRUE(worker.ok());
+  auto stub = Connect(server->address);
+  ASSERT_TRUE(WaitForWorkers(*stub, 1)) << ReadFile(server->log);
+  std::string ids[2];
+  for (int n_samples : {20, 60}) {
+    const std::string id = CreateHh(*stub, n_samples);
+    std::vector<v1::FitRound> rounds;
+    grpc::Status status = RunFit(*stub, HhFit(id, 3), &rounds);
+    ASSERT_TRUE(status.ok()) << status.error_message() << "\n"
+                             << ReadFile(dir_ + "/worker.log");
+    ASSERT_EQ(rounds.size(), 3u);
+    for (const v1::FitRound& round : rounds) {
+      ASSERT_EQ(round.errors_size(), n_samples);
+      for (double e : round.errors()) EXPECT_TRUE(std::isfinite(e));
+    }
+    ids[n_samples == 20 ? 0 : 1] = id;
+  }
+  std::set<std::pair<int64_t, int64_t>> keys;
+  EXPECT_EQ(CountRows(db_, ids[0], &keys), 60);
+  EXPECT_EQ(keys.size(), 60u);
+  keys.clear();
+  EXPECT_EQ(CountRows(db_, ids[1], &keys), 180);
+  EXPECT_EQ(keys.size(), 180u);
+  (*worker)->Signal(SIGTERM);
+  (*worker)->Wait(kDeadline);
+  server->process->Signal(SIGTERM);
+  server->process->Wait(kDeadline);
+}
+
 TEST_F(FittingProcessTest, AWorkerKilledMidRoundLosesAndDuplicatesNothing) {
   auto server = StartServer(dir_, db_, 2);
   ASSERT_TRUE(server.ok()) << server.status();

@@ -183,18 +183,21 @@ absl::StatusOr<std::vector<double>> Job::ModelOrderParams(
   return params;
 }
 
-absl::StatusOr<v1::BatchResult> Job::Run(const v1::Batch& batch) const {
+absl::StatusOr<v1::BatchResult> Job::Run(const v1::Batch& batch,
+                                         int threads) const {
+  if (threads <= 0) threads = options_.threads;
   if (batch.record().empty()) {
     if (record_only_) {
       return absl::FailedPreconditionError(
           "the job has no metrics: a batch must name the variables to record");
     }
-    return Evaluate(batch);
+    return Evaluate(batch, threads);
   }
-  return Record(batch);
+  return Record(batch, threads);
 }
 
-absl::StatusOr<v1::BatchResult> Job::Evaluate(const v1::Batch& batch) const {
+absl::StatusOr<v1::BatchResult> Job::Evaluate(const v1::Batch& batch,
+                                              int threads) const {
   auto lanes = Lanes(batch);
   if (!lanes.ok()) return lanes.status();
   auto params = ModelOrderParams(batch);
@@ -208,7 +211,7 @@ absl::StatusOr<v1::BatchResult> Job::Evaluate(const v1::Batch& batch) const {
   request.lanes = std::move(*lanes);
   request.iteration = batch.iteration();
   request.seed = batch.seed();
-  request.threads = options_.threads;
+  request.threads = threads;
   for (const OutputMetric& metric : metrics_) {
     request.record_spikes =
         request.record_spikes ||
@@ -259,7 +262,8 @@ absl::StatusOr<v1::BatchResult> Job::Evaluate(const v1::Batch& batch) const {
   return out;
 }
 
-absl::StatusOr<v1::BatchResult> Job::Record(const v1::Batch& batch) const {
+absl::StatusOr<v1::BatchResult> Job::Record(const v1::Batch& batch,
+                                            int threads) const {
   auto lanes = Lanes(batch);
   if (!lanes.ok()) return lanes.status();
   auto params = ModelOrderParams(batch);
@@ -319,7 +323,7 @@ absl::StatusOr<v1::BatchResult> Job::Record(const v1::Batch& batch) const {
   request.iteration = batch.iteration();
   request.seed = batch.seed();
   request.record_spikes = spikes;
-  request.threads = options_.threads;
+  request.threads = threads;
   auto result = (*simulate)(request);
   if (!result.ok()) return result.status();
   v1::BatchResult out;

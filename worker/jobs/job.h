@@ -29,7 +29,7 @@ using BackendFactory = std::function<absl::StatusOr<SimulateFn>(
     const model::StepProgram&, v1::Backend)>;
 
 struct JobOptions {
-  int threads = 1;
+  int threads = 1;                 // for a batch that does not say otherwise
   BackendFactory backend_factory;  // empty: runtime backend only
 };
 
@@ -43,8 +43,10 @@ class Job {
 
   // Errors mode (batch.record empty): per neuron, the per-trace value of
   // every output's metric (and the penalty). Record mode: the requested
-  // variables' traces and/or spikes per neuron.
-  absl::StatusOr<v1::BatchResult> Run(const v1::Batch& batch) const;
+  // variables' traces and/or spikes per neuron. `threads` > 0 overrides
+  // JobOptions::threads for this batch. Safe to call from several threads.
+  absl::StatusOr<v1::BatchResult> Run(const v1::Batch& batch,
+                                      int threads = 0) const;
 
  private:
   Job() = default;
@@ -53,8 +55,10 @@ class Job {
       const v1::Batch& batch) const;
   absl::StatusOr<std::vector<double>> ModelOrderParams(
       const v1::Batch& batch) const;
-  absl::StatusOr<v1::BatchResult> Evaluate(const v1::Batch& batch) const;
-  absl::StatusOr<v1::BatchResult> Record(const v1::Batch& batch) const;
+  absl::StatusOr<v1::BatchResult> Evaluate(const v1::Batch& batch,
+                                           int threads) const;
+  absl::StatusOr<v1::BatchResult> Record(const v1::Batch& batch,
+                                         int threads) const;
   absl::StatusOr<SimulateFn> Simulator(const model::StepProgram& program) const;
 
   std::string id_;
