@@ -102,6 +102,25 @@ ServerMessage Registered(const std::string& id, double heartbeat_seconds) {
   return message;
 }
 
+ServerMessage JobMessage(const std::string& job_id) {
+  ServerMessage message;
+  message.mutable_job()->set_job_id(job_id);
+  return message;
+}
+
+ServerMessage BatchMessage(const std::string& job_id, uint64_t batch_id) {
+  ServerMessage message;
+  message.mutable_batch()->set_job_id(job_id);
+  message.mutable_batch()->set_batch_id(batch_id);
+  return message;
+}
+
+ServerMessage ShutdownMessage() {
+  ServerMessage message;
+  message.mutable_shutdown()->set_reason("test over");
+  return message;
+}
+
 // Reads until a message of `kind` arrives; counts heartbeats on the way.
 bool ReadUntil(Stream* stream, WorkerMessage::KindCase kind, WorkerMessage* out,
                int* heartbeats = nullptr) {
@@ -213,15 +232,8 @@ TEST(WorkerClientTest, ARevokedWaitingBatchIsNeverRun) {
     WorkerMessage message;
     if (!stream->Read(&message)) return grpc::Status::CANCELLED;
     stream->Write(Registered("w1", 10));
-    ServerMessage job;
-    job.mutable_job()->set_job_id("job");
-    stream->Write(job);
-    for (uint64_t id : {1, 2, 3}) {
-      ServerMessage batch;
-      batch.mutable_batch()->set_job_id("job");
-      batch.mutable_batch()->set_batch_id(id);
-      stream->Write(batch);
-    }
+    stream->Write(JobMessage("job"));
+    for (uint64_t id : {1, 2, 3}) stream->Write(BatchMessage("job", id));
     ServerMessage revoke;
     revoke.mutable_revoke()->set_job_id("job");
     revoke.mutable_revoke()->set_batch_id(2);
@@ -233,9 +245,7 @@ TEST(WorkerClientTest, ARevokedWaitingBatchIsNeverRun) {
            ReadUntil(stream, WorkerMessage::kBatchResult, &message)) {
       answered.push_back(message.batch_result().batch_id());
     }
-    ServerMessage shutdown;
-    shutdown.mutable_shutdown()->set_reason("test over");
-    stream->Write(shutdown);
+    stream->Write(ShutdownMessage());
     while (stream->Read(&message)) {
       if (message.has_batch_result()) {
         answered.push_back(message.batch_result().batch_id());
@@ -298,28 +308,18 @@ TEST(WorkerClientTest, RunsABatchPerCoreAtOnce) {
     WorkerMessage message;
     if (!stream->Read(&message)) return grpc::Status::CANCELLED;
     stream->Write(Registered("w1", 10));
-    ServerMessage job;
-    job.mutable_job()->set_job_id("job");
-    stream->Write(job);
-    auto send_batch = [&](uint64_t id) {
-      ServerMessage batch;
-      batch.mutable_batch()->set_job_id("job");
-      batch.mutable_batch()->set_batch_id(id);
-      stream->Write(batch);
-    };
-    for (uint64_t id : {1, 2, 3}) send_batch(id);
+    stream->Write(JobMessage("job"));
+    for (uint64_t id : {1, 2, 3}) stream->Write(BatchMessage("job", id));
     for (int k = 0; k < 3; ++k) {
       if (!ReadUntil(stream, WorkerMessage::kBatchResult, &message)) {
         return grpc::Status::CANCELLED;
       }
     }
-    send_batch(4);
+    stream->Write(BatchMessage("job", 4));
     if (!ReadUntil(stream, WorkerMessage::kBatchResult, &message)) {
       return grpc::Status::CANCELLED;
     }
-    ServerMessage shutdown;
-    shutdown.mutable_shutdown()->set_reason("test over");
-    stream->Write(shutdown);
+    stream->Write(ShutdownMessage());
     while (stream->Read(&message)) {
     }
     return grpc::Status::OK;
