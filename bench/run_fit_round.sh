@@ -12,7 +12,9 @@ build=$(cd "${1:-$here/../build}" && pwd)
 example=$here/../examples/hh
 rounds=${ROUNDS:-20}
 
-peer=$(/usr/bin/python3 "$here/brian2_fit_round.py" "$example" 20 5 2>/dev/null |
+# The peer is timed over as many rounds as cellfit (a mean over 5 rounds, as
+# before, swung between 43 and 85 ms on this shared machine).
+peer=$(/usr/bin/python3 "$here/brian2_fit_round.py" "$example" 20 "$rounds" 2>/dev/null |
        sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p')
 round() {  # seconds per round: WORKERS BACKEND
   /usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" "$1" 20 "$rounds" "$2" |
