@@ -76,21 +76,16 @@ std::unique_ptr<grpc::ClientContext> Client::NewContext(
   return context;
 }
 
-namespace {
-
-// Runs a server-streaming call to its end, handing each message to
-// `on_message`.
 template <typename Request, typename Message>
-absl::Status ReadStream(cellfit::v1::Fitting::Stub& stub,
-                        std::unique_ptr<grpc::ClientReader<Message>> (
-                            cellfit::v1::Fitting::Stub::*call)(
-                            grpc::ClientContext*, const Request&),
-                        std::unique_ptr<grpc::ClientContext> context,
-                        const Request& request,
-                        const Client::OnMessage<Message>& on_message,
-                        std::string_view what, std::string_view address) {
+absl::Status Client::ReadStream(std::unique_ptr<grpc::ClientReader<Message>> (
+                                    cellfit::v1::Fitting::Stub::*call)(
+                                    grpc::ClientContext*, const Request&),
+                                const Request& request,
+                                const OnMessage<Message>& on_message,
+                                std::string_view what) {
+  std::unique_ptr<grpc::ClientContext> context = NewContext();
   std::unique_ptr<grpc::ClientReader<Message>> reader =
-      (stub.*call)(context.get(), request);
+      (stub_.get()->*call)(context.get(), request);
   Message message;
   absl::Status handled = absl::OkStatus();
   while (reader->Read(&message)) {
@@ -100,44 +95,42 @@ absl::Status ReadStream(cellfit::v1::Fitting::Stub& stub,
       break;
     }
   }
-  absl::Status finished = FromGrpc(reader->Finish(), what, address);
+  absl::Status finished = FromGrpc(reader->Finish(), what, address());
   return handled.ok() ? finished : handled;
 }
 
-}  // namespace
-
 absl::Status Client::Watch(const cellfit::v1::WatchRequest& request,
                            const OnMessage<cellfit::v1::FitRound>& on_message) {
-  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Watch, NewContext(),
-                    request, on_message, "Watch", address());
+  return ReadStream(&cellfit::v1::Fitting::Stub::Watch, request, on_message,
+                    "Watch");
 }
 
 absl::Status Client::Refine(
     const cellfit::v1::RefineRequest& request,
     const OnMessage<cellfit::v1::RefineUpdate>& on_message) {
-  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Refine, NewContext(),
-                    request, on_message, "Refine", address());
+  return ReadStream(&cellfit::v1::Fitting::Stub::Refine, request, on_message,
+                    "Refine");
 }
 
 absl::Status Client::Results(
     const cellfit::v1::ResultsRequest& request,
     const OnMessage<cellfit::v1::ResultsChunk>& on_message) {
-  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Results, NewContext(),
-                    request, on_message, "Results", address());
+  return ReadStream(&cellfit::v1::Fitting::Stub::Results, request, on_message,
+                    "Results");
 }
 
 absl::Status Client::Generate(
     const cellfit::v1::GenerateRequest& request,
     const OnMessage<cellfit::v1::GenerateChunk>& on_message) {
-  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Generate, NewContext(),
-                    request, on_message, "Generate", address());
+  return ReadStream(&cellfit::v1::Fitting::Stub::Generate, request, on_message,
+                    "Generate");
 }
 
 absl::Status Client::Simulate(
     const cellfit::v1::SimulateRequest& request,
     const OnMessage<cellfit::v1::GenerateChunk>& on_message) {
-  return ReadStream(*stub_, &cellfit::v1::Fitting::Stub::Simulate, NewContext(),
-                    request, on_message, "Simulate", address());
+  return ReadStream(&cellfit::v1::Fitting::Stub::Simulate, request, on_message,
+                    "Simulate");
 }
 
 absl::StatusOr<bool> Client::IsServing() {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +20,7 @@
 #include "cellfit/v1/fitting.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/support/sync_stream.h"
 
 namespace cellfit::client {
 
@@ -85,6 +87,16 @@ class Client {
 
  private:
   Client(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
+
+  // Calls a server-streaming method of the stub (named `what` in errors) and
+  // hands each message to `on_message`; see OnMessage above.
+  template <typename Request, typename Message>
+  absl::Status ReadStream(std::unique_ptr<grpc::ClientReader<Message>> (
+                              cellfit::v1::Fitting::Stub::*call)(
+                              grpc::ClientContext*, const Request&),
+                          const Request& request,
+                          const OnMessage<Message>& on_message,
+                          std::string_view what);
 
   const ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
