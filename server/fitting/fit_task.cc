@@ -19,6 +19,8 @@
 namespace cellfit::fitting {
 namespace {
 
+constexpr size_t kRoundsAwaitingCommit = 2;
+
 // The recorder's work (a SQLite commit, then publishing) is off the fit's
 // critical path, but it becomes runnable at the very moment a round ends,
 // together with the thread that must send the next round's batches and the
@@ -116,9 +118,13 @@ void FitTask::Loop() {
   while (round < setup_.target_rounds) {
     {
       absl::MutexLock lock(&mu_);
-      // One round may wait for its commit while this one runs, no more.
+      // A few rounds may wait for their commit while this one runs: the
+      // recorder runs at a lower priority and commits when a core is free,
+      // and a fit should not stop for it between two rounds. A crash loses
+      // the uncommitted rounds; the fit resumes from the last committed one.
       auto caught_up = [&]() {
-        return to_record_.size() <= 1 || !record_status_.ok();
+        return to_record_.size() <= kRoundsAwaitingCommit ||
+               !record_status_.ok();
       };
       mu_.Await(absl::Condition(&caught_up));
       if (end_request_ != End::kNone || !record_status_.ok()) break;
