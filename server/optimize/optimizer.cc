@@ -13,9 +13,13 @@ namespace cellfit::optimize {
 namespace {
 
 constexpr std::string_view kMagic = "cellfit.optimize.state";
-// Bump when the layout changes; old checkpoints then fail with a clear error
-// instead of being misread.
-constexpr uint32_t kVersion = 1;
+// Bump when the layout changes; checkpoints this build cannot read then fail
+// with a clear error instead of being misread. Version 1 kept the random
+// engine as the standard engine's text, version 2 keeps its words; Random
+// reads both, so version 1 checkpoints (fits in older databases) still
+// resume.
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestReadableVersion = 1;
 
 }  // namespace
 
@@ -135,10 +139,11 @@ absl::Status Optimizer::RestoreState(std::string_view state) {
         "the bytes are not a cellfit optimizer state (bad magic)");
   }
   OPTIMIZE_ASSIGN_OR_RETURN(uint32_t version, reader.GetU32("version"));
-  if (version != kVersion) {
+  if (version < kOldestReadableVersion || version > kVersion) {
     return absl::DataLossError(
         absl::StrCat("optimizer state has format version ", version,
-                     "; this build reads version ", kVersion));
+                     "; this build reads versions ", kOldestReadableVersion,
+                     " to ", kVersion));
   }
   const auto mismatch = [this](std::string_view what, const auto& saved,
                                const auto& configured) {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
-#include <sstream>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -67,24 +67,24 @@ std::vector<int> Random::Permutation(int n) {
   return permutation;
 }
 
-// The engine's textual form is fixed by the standard ([rand.eng.mers]): its
-// 312 state words, so it reads back into an identical engine anywhere.
+// Checkpoints before the binary form kept the standard engine's textual
+// form in place of this marker; Restore reads both.
+constexpr std::string_view kBinaryEngineMarker = "mt19937_64 words";
+
 void Random::Save(StateWriter& writer) const {
-  std::ostringstream text;
-  text << engine_;
-  writer.PutString(text.str());
+  writer.PutString(kBinaryEngineMarker);
+  engine_.Save(writer);
   writer.PutBool(has_spare_normal_);
   writer.PutDouble(spare_normal_);
 }
 
 absl::Status Random::Restore(StateReader& reader) {
-  OPTIMIZE_ASSIGN_OR_RETURN(std::string text, reader.GetString("rng engine"));
-  std::istringstream stream(text);
-  std::mt19937_64 engine;
-  stream >> engine;
-  if (stream.fail()) {
-    return absl::DataLossError(
-        "optimizer state is corrupt: the random engine state does not parse");
+  OPTIMIZE_ASSIGN_OR_RETURN(std::string form, reader.GetString("rng engine"));
+  MersenneTwister64 engine(0);
+  if (form == kBinaryEngineMarker) {
+    OPTIMIZE_RETURN_IF_ERROR(engine.Restore(reader));
+  } else {
+    OPTIMIZE_RETURN_IF_ERROR(engine.RestoreFromText(form));
   }
   OPTIMIZE_ASSIGN_OR_RETURN(bool has_spare, reader.GetBool("rng spare flag"));
   OPTIMIZE_ASSIGN_OR_RETURN(double spare, reader.GetDouble("rng spare value"));

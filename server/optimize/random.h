@@ -10,11 +10,11 @@
 #define CELLFIT_SERVER_OPTIMIZE_RANDOM_H_
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "server/optimize/mersenne_twister.h"
 #include "server/optimize/state_codec.h"
 
 namespace cellfit::optimize {
@@ -44,7 +44,7 @@ class Random {
   absl::Status Restore(StateReader& reader);
 
  private:
-  std::mt19937_64 engine_;
+  MersenneTwister64 engine_;
   bool has_spare_normal_ = false;
   double spare_normal_ = 0.0;
 };
