@@ -13,21 +13,45 @@ example=$here/../examples/hh
 rounds=${ROUNDS:-20}
 
 # The peer is timed over as many rounds as cellfit (a mean over 5 rounds, as
-# before, swung between 43 and 85 ms on this shared machine).
-peer=$(/usr/bin/python3 "$here/brian2_fit_round.py" "$example" 20 "$rounds" 2>/dev/null |
-       sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p')
+# before, swung between 43 and 85 ms on this shared machine). The machine's
+# speed drifts over seconds, by up to 2x, so the peer and the four cellfit
+# configurations run in turns, ROUND_PAIRS times, and each ratio is taken
+# within one turn; the median over turns is the figure.
+peer_round() {
+  /usr/bin/python3 "$here/brian2_fit_round.py" "$example" 20 "$rounds" 2>/dev/null |
+    sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p'
+}
 round() {  # seconds per round: WORKERS BACKEND
   /usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" "$1" 20 "$rounds" "$2" |
     sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p'
 }
-printf 'HH round, 20 samples x 5 traces x 1497 steps\n'
-printf '  Brian2 runtime (as brian2modelfitting, one core)  %8.4f s/round\n' "$peer"
-for backend in runtime standalone; do
-  for workers in 1 2; do
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+configs=("runtime 1" "runtime 2" "standalone 1" "standalone 2")
+declare -A ratios times
+peers=()
+printf 'HH round, 20 samples x 5 traces x 1497 steps; %s rounds a run\n' "$rounds"
+for turn in $(seq "${ROUND_PAIRS:-5}"); do
+  peer=$(peer_round)
+  peers+=("$peer")
+  line=$(printf '  turn %d: Brian2 runtime (as brian2modelfitting) %.4f s' "$turn" "$peer")
+  for config in "${configs[@]}"; do
+    read -r backend workers <<<"$config"
     ours=$(round "$workers" "$backend")
-    printf '  cellfit %-10s %d worker(s), SQLite          %8.4f s/round  %5.1fx\n' \
-      "$backend" "$workers" "$ours" "$(python3 -c "print($peer/$ours)")"
+    ratio=$(python3 -c "print(f'{$peer/$ours:.1f}')")
+    ratios[$config]+="$ratio "
+    times[$config]+="$ours "
+    line+=$(printf ', %s/%d %.4f s %sx' "$backend" "$workers" "$ours" "$ratio")
   done
+  printf '%s\n' "$line"
+done
+printf '  median over %d turns:\n' "${#peers[@]}"
+printf '    Brian2 runtime (as brian2modelfitting, one core)  %8.4f s/round\n' \
+  "$(printf '%s\n' "${peers[@]}" | median)"
+for config in "${configs[@]}"; do
+  read -r backend workers <<<"$config"
+  printf '    cellfit %-10s %d worker(s), SQLite          %8.4f s/round  %5sx\n' \
+    "$backend" "$workers" "$(tr ' ' '\n' <<<"${times[$config]}" | grep . | median)" \
+    "$(tr ' ' '\n' <<<"${ratios[$config]}" | grep . | median)"
 done
 printf '  (target: >= 20x brian2modelfitting)\n'
 
@@ -38,14 +62,14 @@ throughput() {  # neuron-steps per second: WORKERS
     "${SCALING_ROUNDS:-10}" | sed -nE 's/.*neuron_steps_per_s=([0-9.e+-]+).*/\1/p'
 }
 printf 'Throughput, rounds of 400 samples x 5 traces (runtime backend)\n'
-ratios=()
-for pair in $(seq "${PAIRS:-3}"); do
+scaling=()
+for pair in $(seq "${PAIRS:-5}"); do
   one=$(throughput 1)
   two=$(throughput 2)
   ratio=$(python3 -c "print(f'{$two/$one:.2f}')")
-  ratios+=("$ratio")
+  scaling+=("$ratio")
   printf '  pair %d: 1 worker %10.3e, 2 workers %10.3e neuron-steps/s  %sx\n' \
     "$pair" "$one" "$two" "$ratio"
 done
-printf '  scaling, median of %d pairs  %sx (target >= 1.8x)\n' "${#ratios[@]}" \
-  "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+printf '  scaling, median of %d pairs  %sx (target >= 1.8x)\n' "${#scaling[@]}" \
+  "$(printf '%s\n' "${scaling[@]}" | median)"
