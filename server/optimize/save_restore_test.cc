@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/optimize/make_optimizer.h"
@@ -211,6 +212,77 @@ TEST(NloptReplayTest, DivergentReplayIsRefused) {
   EXPECT_EQ(asked.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(asked.status().message()),
               HasSubstr("does not replay its checkpoint"));
+}
+
+// Version 1 checkpoints, written before the random engine kept its words,
+// hold the standard engine's textual form there instead. Databases keep such
+// checkpoints, and their fits must resume as they would have.
+uint64_t LittleEndianU64(const std::string& bytes, size_t at) {
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) {
+    value = (value << 8) | static_cast<unsigned char>(bytes[at + i]);
+  }
+  return value;
+}
+
+std::string LittleEndianBytes(uint64_t value, int width) {
+  std::string bytes;
+  for (int i = 0; i < width; ++i) {
+    bytes.push_back(static_cast<char>(value >> (8 * i)));
+  }
+  return bytes;
+}
+
+// A DE checkpoint rewritten as version 1: the version field, and the
+// engine's words and position (after its marker) as text in the marker's
+// place. The algorithm's state is the envelope's last, length-prefixed field
+// and begins with the engine.
+std::string AsVersionOne(const std::string& state) {
+  const std::string marker = "mt19937_64 words";
+  const size_t marker_at = state.find(marker);
+  EXPECT_NE(marker_at, std::string::npos);
+  const size_t algorithm_at = marker_at - 8;
+  EXPECT_EQ(LittleEndianU64(state, algorithm_at - 8),
+            state.size() - algorithm_at);
+  std::string text;
+  size_t at = marker_at + marker.size();
+  for (int i = 0; i < 312; ++i, at += 8) {
+    absl::StrAppend(&text, LittleEndianU64(state, at), " ");
+  }
+  absl::StrAppend(&text, LittleEndianU64(state, at) & 0xffffffffULL);
+  at += 4;
+  const std::string algorithm =
+      LittleEndianBytes(text.size(), 8) + text + state.substr(at);
+  std::string older = state.substr(0, algorithm_at - 8) +
+                      LittleEndianBytes(algorithm.size(), 8) + algorithm;
+  const size_t version_at = 8 + std::string("cellfit.optimize.state").size();
+  EXPECT_EQ(LittleEndianU64(older, version_at) & 0xffffffffULL, 2u);
+  older.replace(version_at, 4, LittleEndianBytes(1, 4));
+  return older;
+}
+
+TEST(OptimizerStateVersionTest, AVersionOneCheckpointContinuesExactly) {
+  const OptimizerConfig config{"DE", 2024, {}};
+  const ParameterSpace space = test_problems::Rosenbrock().space;
+  auto original = MakeOptimizer(config, space, kSamples).value();
+  RunRounds(*original, 7);
+  const std::string older = AsVersionOne(original->SaveState());
+  auto restored = RestoreOptimizer(config, space, kSamples, older);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ExpectSameContinuation(*original, **restored, 10, "version 1");
+}
+
+TEST(OptimizerStateVersionTest, ALaterVersionIsRefusedByName) {
+  const OptimizerConfig config{"DE", 2024, {}};
+  const ParameterSpace space = test_problems::Rosenbrock().space;
+  std::string state =
+      MakeOptimizer(config, space, kSamples).value()->SaveState();
+  state.replace(8 + std::string("cellfit.optimize.state").size(), 4,
+                LittleEndianBytes(3, 4));
+  auto restored = RestoreOptimizer(config, space, kSamples, state);
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(restored.status().message()),
+              HasSubstr("format version 3; this build reads versions 1 to 2"));
 }
 
 }  // namespace
