@@ -173,13 +173,20 @@ class WorkerClient::Executor {
         }
       }
       Handle(message, threads);
-      absl::MutexLock lock(&mu_);
-      if (message.has_batch()) {
-        --running_batches_;
-      } else {
+      if (!message.has_batch()) {
+        absl::MutexLock lock(&mu_);
         exclusive_ = false;
       }
     }
+  }
+
+  // Before its result leaves: the server may answer it with the next batch
+  // at once, and that batch, if alone, must find this one finished to get
+  // every thread.
+  void FinishBatch() {
+    absl::MutexLock lock(&mu_);
+    --running_batches_;
+    --pending_batches_;
   }
 
   void Handle(const ServerMessage& message, int threads) {
@@ -216,7 +223,7 @@ class WorkerClient::Executor {
           VLOG(1) << "batch " << batch.batch_id() << " of job "
                   << batch.job_id() << " failed: " << result.status();
         }
-        --pending_batches_;
+        FinishBatch();
         session_->Send(reply);
         break;
       }
