@@ -5,7 +5,6 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/optimize/random.h"
 
 namespace cellfit::optimize {
 namespace {
@@ -64,38 +63,6 @@ TEST(MersenneTwister64Test, RejectsACorruptState) {
   absl::Status status = engine.Restore(reader);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(status.message().find("position"), std::string::npos) << status;
-}
-
-// A checkpoint written before the binary form: the standard engine's text
-// where the marker now stands. It must continue as it would have.
-TEST(MersenneTwister64Test, RandomRestoresAnOlderCheckpoint) {
-  Random reference(99);
-  for (int i = 0; i < 301; ++i) reference.Normal();  // leaves a spare normal
-  StateWriter current;
-  reference.Save(current);
-  // Rebuild the same state in the older layout: the engine's words as the
-  // standard engine's text, then the spare normal.
-  StateReader fields(current.bytes());
-  ASSERT_TRUE(fields.GetString("marker").ok());
-  std::ostringstream text;
-  for (int i = 0; i < MersenneTwister64::kStateWords; ++i) {
-    text << *fields.GetU64("word") << ' ';
-  }
-  text << *fields.GetU32("position");
-  StateWriter older;
-  older.PutString(text.str());
-  older.PutBool(*fields.GetBool("spare flag"));
-  older.PutDouble(*fields.GetDouble("spare"));
-  ASSERT_TRUE(fields.AtEnd());
-
-  Random restored(0);
-  StateReader reader(older.bytes());
-  ASSERT_TRUE(restored.Restore(reader).ok());
-  EXPECT_TRUE(reader.AtEnd());
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_EQ(restored.Normal(), reference.Normal());
-    ASSERT_EQ(restored.Uniform(), reference.Uniform());
-  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -65,6 +66,13 @@ TEST(RandomTest, PermutationIsAPermutation) {
   for (int i = 0; i < 50; ++i) EXPECT_EQ(sorted[i], i);
 }
 
+void ExpectSameDraws(Random& a, Random& b) {
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(a.Normal(), b.Normal()) << "draw " << i;
+    ASSERT_EQ(a.Uniform(), b.Uniform()) << "draw " << i;
+  }
+}
+
 TEST(RandomTest, SaveRestoreContinuesExactly) {
   Random rng(99);
   for (int i = 0; i < 1001; ++i) rng.Normal();  // leaves a spare normal
@@ -74,10 +82,36 @@ TEST(RandomTest, SaveRestoreContinuesExactly) {
   StateReader reader(writer.bytes());
   ASSERT_TRUE(restored.Restore(reader).ok());
   EXPECT_TRUE(reader.AtEnd());
-  for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(rng.Normal(), restored.Normal());
-    EXPECT_EQ(rng.Uniform(), restored.Uniform());
+  ExpectSameDraws(rng, restored);
+}
+
+// A checkpoint written before the binary form: the standard engine's text
+// where the marker now stands. It must continue as it would have.
+TEST(RandomTest, RestoresAnOlderCheckpoint) {
+  Random reference(99);
+  for (int i = 0; i < 301; ++i) reference.Normal();  // leaves a spare normal
+  StateWriter current;
+  reference.Save(current);
+  // Rebuild the same state in the older layout: the engine's words as the
+  // standard engine's text, then the spare normal.
+  StateReader fields(current.bytes());
+  ASSERT_TRUE(fields.GetString("marker").ok());
+  std::ostringstream text;
+  for (int i = 0; i < MersenneTwister64::kStateWords; ++i) {
+    text << *fields.GetU64("word") << ' ';
   }
+  text << *fields.GetU32("position");
+  StateWriter older;
+  older.PutString(text.str());
+  older.PutBool(*fields.GetBool("spare flag"));
+  older.PutDouble(*fields.GetDouble("spare"));
+  ASSERT_TRUE(fields.AtEnd());
+
+  Random restored(0);
+  StateReader reader(older.bytes());
+  ASSERT_TRUE(restored.Restore(reader).ok());
+  EXPECT_TRUE(reader.AtEnd());
+  ExpectSameDraws(reference, restored);
 }
 
 TEST(RandomTest, MixSeedSeparatesStreams) {
