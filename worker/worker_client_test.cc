@@ -131,6 +131,17 @@ bool ReadUntil(Stream* stream, WorkerMessage::KindCase kind, WorkerMessage* out,
   return false;
 }
 
+// The scripted server's opening for the concurrency tests: the worker's
+// hello, its registration as w1, job "job" and batches 1, 2 and 3 at once.
+bool RegisterAndSendThreeBatches(Stream* stream) {
+  WorkerMessage hello;
+  if (!stream->Read(&hello)) return false;
+  stream->Write(Registered("w1", 10));
+  stream->Write(JobMessage("job"));
+  for (uint64_t id : {1, 2, 3}) stream->Write(BatchMessage("job", id));
+  return true;
+}
+
 TEST(WorkerClientTest, RegistersHeartbeatsRefusesJobsAndObeysShutdown) {
   WorkerMessage hello, ready, result;
   int heartbeats = 0;
@@ -229,11 +240,8 @@ TEST(WorkerClientTest, ARevokedWaitingBatchIsNeverRun) {
   GatedRunner* gated = runner.get();
   std::vector<uint64_t> answered;
   Harness harness({[&](grpc::ServerContext*, Stream* stream) {
+    if (!RegisterAndSendThreeBatches(stream)) return grpc::Status::CANCELLED;
     WorkerMessage message;
-    if (!stream->Read(&message)) return grpc::Status::CANCELLED;
-    stream->Write(Registered("w1", 10));
-    stream->Write(JobMessage("job"));
-    for (uint64_t id : {1, 2, 3}) stream->Write(BatchMessage("job", id));
     ServerMessage revoke;
     revoke.mutable_revoke()->set_job_id("job");
     revoke.mutable_revoke()->set_batch_id(2);
@@ -305,11 +313,8 @@ TEST(WorkerClientTest, RunsABatchPerCoreAtOnce) {
   auto runner = std::make_unique<ConcurrencyRunner>();
   ConcurrencyRunner* counting = runner.get();
   Harness harness({[&](grpc::ServerContext*, Stream* stream) {
+    if (!RegisterAndSendThreeBatches(stream)) return grpc::Status::CANCELLED;
     WorkerMessage message;
-    if (!stream->Read(&message)) return grpc::Status::CANCELLED;
-    stream->Write(Registered("w1", 10));
-    stream->Write(JobMessage("job"));
-    for (uint64_t id : {1, 2, 3}) stream->Write(BatchMessage("job", id));
     for (int k = 0; k < 3; ++k) {
       if (!ReadUntil(stream, WorkerMessage::kBatchResult, &message)) {
         return grpc::Status::CANCELLED;
