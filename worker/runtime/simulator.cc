@@ -23,8 +23,8 @@ using model::RegisterRole;
 using model::StepProgram;
 
 // A block holds kVecs vectors of lanes per register. Full blocks have
-// kBlockLanes lanes; a batch's last lanes run in narrower blocks (4, 2, 1
-// vectors), so that a batch of 50 neurons simulates 52 lanes, not 64.
+// kBlockLanes lanes; a batch's last lanes run in one padded full block or in
+// narrower blocks (4, 2, 1 vectors), whichever costs less (SplitIntoBlocks).
 constexpr int kFullBlockVecs = kBlockLanes / cellfit_vm::kVecWidth;
 
 // Registers of one block: kVecs vectors per register.
@@ -442,18 +442,29 @@ struct Block {
   int vecs = 0;   // kFullBlockVecs, 4, 2 or 1
 };
 
-// Full blocks, then the rest in halving widths: at most kVecWidth - 1 padding
-// lanes a batch.
+// Full blocks, then the rest. A step of a block costs a fixed dispatch per
+// instruction plus the work per vector; for the HH model a block step of 1,
+// 2, 4 and 8 vectors took 0.40, 0.55, 1.0 and 1.4 us. So 6 or 7 vectors left
+// run as one padded full block (1.4 us against 1.55 or 1.95 us in narrower
+// ones), and up to 5 as 4, 2 and 1 vectors, the last block padded to whole
+// vectors. A batch pads at most 11 lanes (21 left over run in a full block).
 std::vector<Block> SplitIntoBlocks(int n_lanes) {
   static_assert(kFullBlockVecs == 8, "the narrow widths below halve 8");
+  constexpr int kVecWidth = cellfit_vm::kVecWidth;
   std::vector<Block> blocks;
   int first = 0;
-  for (int vecs : {kFullBlockVecs, 4, 2, 1}) {
-    const int lanes = vecs * cellfit_vm::kVecWidth;
-    while (n_lanes - first >= lanes || (vecs == 1 && first < n_lanes)) {
-      const int count = std::min(lanes, n_lanes - first);
-      blocks.push_back({first, count, vecs});
-      first += count;
+  auto add = [&](int vecs) {
+    const int count = std::min(vecs * kVecWidth, n_lanes - first);
+    blocks.push_back({first, count, vecs});
+    first += count;
+  };
+  while (n_lanes - first >= kBlockLanes) add(kFullBlockVecs);
+  const int vecs_left = (n_lanes - first + kVecWidth - 1) / kVecWidth;
+  if (vecs_left > 5) {
+    add(kFullBlockVecs);
+  } else {
+    for (int vecs : {4, 2, 1}) {
+      if (vecs_left & vecs) add(vecs);
     }
   }
   return blocks;
