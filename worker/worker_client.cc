@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -25,6 +26,12 @@ absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
 }
+
+// Longer than a small round's batch (1.3-2.5 ms for the HH example's 50
+// neurons), short against a large round's. A batch waiting behind one shorter
+// than this, and revoked meanwhile, can be read and started before its Revoke:
+// it then runs in vain (the server ignores its result).
+constexpr absl::Duration kTakeOverReadingAfter = absl::Milliseconds(5);
 
 }  // namespace
 
@@ -103,18 +110,35 @@ class WorkerClient::Session {
   std::thread heartbeat_;
 };
 
-// Runs what the server sends, in its order, on threads of its own so that the
-// stream keeps being read (and Shutdown keeps being heard) meanwhile. Up to
+// Reads the stream and runs what the server sends, in its order. Up to
 // `slots` batches run at once, one per core the worker offered (the server
 // plans a round as a batch per core); a batch that finds nothing else running
-// or waiting gets all the slots' threads to itself (a generate, a small
-// round on a worker alone). Jobs are prepared and released with no batch
-// running, so a batch never overtakes the job it belongs to.
+// or waiting gets all the slots' threads to itself (a generate, a small round
+// on a worker alone). Jobs are prepared and released with no batch running,
+// so a batch never overtakes the job it belongs to.
+//
+// Reading and running share slots + 1 threads (the session's own among them)
+// and one thread at a time reads. On a worker with more than one slot the
+// reader only queues, so that batches sent together are all queued when the
+// first starts and share the cores, rather than the first taking every
+// thread. On a one-slot worker the thread that reads a batch which can start
+// runs it at once and reads again after it: handing it to another thread put a
+// wake-up on the critical path of every round, and waking a second reader
+// beside the batch took CPU from the other workers at the round's start. The
+// other thread takes the reading over once a batch has run for
+// kTakeOverReadingAfter, so that Shutdown and Revoke are heard during long
+// batches.
 class WorkerClient::Executor {
  public:
+  // The next message for the executor (Job, Batch, Release or Revoke); false
+  // once the stream has ended.
+  using ReadFn = std::function<bool(ServerMessage*)>;
+
   Executor(BatchRunner* runner, Session* session, int slots)
       : runner_(runner), session_(session), slots_(std::max(1, slots)) {
-    for (int k = 0; k < slots_; ++k) threads_.emplace_back([this] { Loop(); });
+    for (int k = 0; k < slots_; ++k) {
+      threads_.emplace_back([this] { Loop(/*reading=*/false); });
+    }
   }
 
   ~Executor() {
@@ -128,16 +152,104 @@ class WorkerClient::Executor {
     for (std::thread& thread : threads_) thread.join();
   }
 
-  void Enqueue(ServerMessage message) {
-    absl::MutexLock lock(&mu_);
-    if (message.has_batch()) ++pending_batches_;
-    queue_.push_back(std::move(message));
+  // Reads with `read` and runs what it gets, on the calling thread too, until
+  // the stream ends; then returns once this thread's current item is done.
+  void Serve(ReadFn read) {
+    {
+      absl::MutexLock lock(&mu_);
+      read_ = std::move(read);
+    }
+    Loop(/*reading=*/true);
+  }
+
+  const std::atomic<int>* pending_batches() const { return &pending_batches_; }
+
+ private:
+  struct Work {
+    ServerMessage message;
+    int threads = 1;
+  };
+
+  // `reading`: this thread holds the reading role (the session's thread
+  // starts with it).
+  void Loop(bool reading) {
+    mu_.Lock();
+    for (;;) {
+      if (!reading && !AwaitWork(&reading)) break;
+      if (reading) {
+        if (!ReadOne()) break;
+        if (slots_ > 1 || !CanTakeNext()) continue;
+        // Runs what it read and reads again after it, unless the other thread
+        // has taken the reading over meanwhile.
+        const uint64_t lending = ++lending_;
+        lent_ = true;
+        lent_since_ = absl::Now();
+        RunFront();
+        if (lent_ && lending_ == lending) {
+          lent_ = false;
+        } else {
+          reading = false;
+        }
+        continue;
+      }
+      RunFront();
+    }
+    mu_.Unlock();
+  }
+
+  // Waits for an item to run (true), the end of the session (false), or the
+  // reading role: true with `*reading` set once the reader has been running
+  // an item for kTakeOverReadingAfter.
+  bool AwaitWork(bool* reading) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (;;) {
+      if (stop_) return false;
+      if (CanTakeNext()) return true;
+      if (lent_ && absl::Now() >= lent_since_ + kTakeOverReadingAfter) {
+        lent_ = false;  // the runner finds the reading taken over
+        *reading = true;
+        return true;
+      }
+      if (lent_) {
+        mu_.AwaitWithDeadline(absl::Condition(this, &Executor::CanTakeOrStop),
+                              lent_since_ + kTakeOverReadingAfter);
+      } else {
+        mu_.Await(absl::Condition(this, &Executor::CanTakeOrStopOrLent));
+      }
+    }
+  }
+
+  void RunFront() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Work work = TakeFront();
+    mu_.Unlock();
+    Handle(work.message, work.threads);
+    mu_.Lock();
+    if (!work.message.has_batch()) exclusive_ = false;
+  }
+
+  // Reads a message (without holding mu_) and queues it, or applies a
+  // Revoke. False once the stream has ended: then nothing more runs.
+  bool ReadOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ServerMessage message;
+    mu_.Unlock();
+    const bool ok = read_(&message);
+    mu_.Lock();
+    if (!ok) {
+      queue_.clear();
+      stop_ = true;
+      return false;
+    }
+    if (message.has_revoke()) {
+      Revoke(message.revoke().batch_id());
+    } else {
+      if (message.has_batch()) ++pending_batches_;
+      queue_.push_back(std::move(message));
+    }
+    return true;
   }
 
   // Drops the batch if it still waits in the queue; one that has started
   // runs to its end (the server ignores its result).
-  void Revoke(uint64_t batch_id) {
-    absl::MutexLock lock(&mu_);
+  void Revoke(uint64_t batch_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = std::find_if(
         queue_.begin(), queue_.end(), [batch_id](const ServerMessage& m) {
           return m.has_batch() && m.batch().batch_id() == batch_id;
@@ -147,37 +259,20 @@ class WorkerClient::Executor {
     --pending_batches_;
   }
 
-  const std::atomic<int>* pending_batches() const { return &pending_batches_; }
-
- private:
-  void Loop() {
-    for (;;) {
-      ServerMessage message;
-      int threads = 1;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(this, &Executor::CanTakeNextOrStop));
-        if (stop_) return;
-        message = std::move(queue_.front());
-        queue_.pop_front();
-        if (message.has_batch()) {
-          const bool alone = running_batches_ == 0 &&
-                             std::none_of(queue_.begin(), queue_.end(),
-                                          [](const ServerMessage& m) {
-                                            return m.has_batch();
-                                          });
-          threads = alone ? slots_ : 1;
-          ++running_batches_;
-        } else {
-          exclusive_ = true;
-        }
-      }
-      Handle(message, threads);
-      if (!message.has_batch()) {
-        absl::MutexLock lock(&mu_);
-        exclusive_ = false;
-      }
+  Work TakeFront() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Work work{std::move(queue_.front())};
+    queue_.pop_front();
+    if (work.message.has_batch()) {
+      const bool alone =
+          running_batches_ == 0 &&
+          std::none_of(queue_.begin(), queue_.end(),
+                       [](const ServerMessage& m) { return m.has_batch(); });
+      work.threads = alone ? slots_ : 1;
+      ++running_batches_;
+    } else {
+      exclusive_ = true;
     }
+    return work;
   }
 
   // Before its result leaves: the server may answer it with the next batch
@@ -235,21 +330,34 @@ class WorkerClient::Executor {
     }
   }
 
-  // The front of the queue may start: a batch whenever no job is being
-  // prepared or released (a free thread is asking, so a slot is free); a job
-  // or a release only when nothing else runs.
-  bool CanTakeNextOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (stop_) return true;
+  // The front of the queue may start: a batch whenever a slot is free and no
+  // job is being prepared or released; a job or a release only when nothing
+  // else runs.
+  bool CanTakeNext() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (queue_.empty() || exclusive_) return false;
-    return queue_.front().has_batch() || running_batches_ == 0;
+    return queue_.front().has_batch() ? running_batches_ < slots_
+                                      : running_batches_ == 0;
+  }
+
+  bool CanTakeOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || CanTakeNext();
+  }
+  bool CanTakeOrStopOrLent() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || CanTakeNext() || lent_;
   }
 
   BatchRunner* const runner_;
   Session* const session_;
   const int slots_;
   absl::Mutex mu_;
+  ReadFn read_ ABSL_GUARDED_BY(mu_);
   std::deque<ServerMessage> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // The reader is running an item it read (the `lending_`th time, since
+  // `lent_since_`); the other thread may take the reading over.
+  bool lent_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t lending_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time lent_since_ ABSL_GUARDED_BY(mu_);
   int running_batches_ ABSL_GUARDED_BY(mu_) = 0;
   bool exclusive_ ABSL_GUARDED_BY(mu_) = false;  // a job or release running
   std::atomic<int> pending_batches_{0};
@@ -374,45 +482,47 @@ WorkerClient::SessionEnd WorkerClient::RunSession(
   {
     Executor executor(runner_.get(), session.get(),
                       static_cast<int>(options_.threads));
-    ServerMessage message;
-    while (stream->Read(&message)) {
-      switch (message.kind_case()) {
-        case ServerMessage::kRegistered: {
-          const cellfit::v1::Registered& welcome = message.registered();
-          absl::Duration interval =
-              welcome.heartbeat_seconds() > 0
-                  ? absl::Seconds(welcome.heartbeat_seconds())
-                  : absl::Seconds(2);
-          {
-            absl::MutexLock lock(&mu_);
-            worker_id_ = welcome.worker_id();
+    // Runs on whichever executor thread reads: handles the messages that are
+    // the session's and hands the rest to the executor.
+    auto read = [&](ServerMessage* message) {
+      while (stream->Read(message)) {
+        switch (message->kind_case()) {
+          case ServerMessage::kRegistered: {
+            const cellfit::v1::Registered& welcome = message->registered();
+            absl::Duration interval =
+                welcome.heartbeat_seconds() > 0
+                    ? absl::Seconds(welcome.heartbeat_seconds())
+                    : absl::Seconds(2);
+            {
+              absl::MutexLock lock(&mu_);
+              worker_id_ = welcome.worker_id();
+            }
+            *registered = true;
+            LOG(INFO) << "registered with " << options_.server << " as "
+                      << welcome.worker_id() << " (" << options_.threads
+                      << " threads, heartbeat every " << interval << ")";
+            session->StartHeartbeats(interval, executor.pending_batches());
+            break;
           }
-          *registered = true;
-          LOG(INFO) << "registered with " << options_.server << " as "
-                    << welcome.worker_id() << " (" << options_.threads
-                    << " threads, heartbeat every " << interval << ")";
-          session->StartHeartbeats(interval, executor.pending_batches());
-          break;
+          case ServerMessage::kJob:
+          case ServerMessage::kBatch:
+          case ServerMessage::kRelease:
+          case ServerMessage::kRevoke:
+            return true;
+          case ServerMessage::kShutdown:
+            LOG(INFO) << "the server asks this worker to shut down: "
+                      << message->shutdown().reason();
+            shutdown = true;
+            session->HalfClose();
+            break;
+          case ServerMessage::KIND_NOT_SET:
+            LOG(WARNING) << "ignoring an empty message from the server";
+            break;
         }
-        case ServerMessage::kJob:
-        case ServerMessage::kBatch:
-        case ServerMessage::kRelease:
-          executor.Enqueue(message);
-          break;
-        case ServerMessage::kRevoke:
-          executor.Revoke(message.revoke().batch_id());
-          break;
-        case ServerMessage::kShutdown:
-          LOG(INFO) << "the server asks this worker to shut down: "
-                    << message.shutdown().reason();
-          shutdown = true;
-          session->HalfClose();
-          break;
-        case ServerMessage::KIND_NOT_SET:
-          LOG(WARNING) << "ignoring an empty message from the server";
-          break;
       }
-    }
+      return false;
+    };
+    executor.Serve(read);
     session->StopHeartbeats();
   }  // the executor finishes its current item and drops the rest
   session->Seal();
