@@ -1,9 +1,9 @@
 // The worker side of the WorkerPool protocol: one bidirectional stream to the
 // server, kept open for the life of the process. The worker registers, sends
 // heartbeats from a thread of their own (so a long batch never looks like a
-// dead worker), hands jobs and batches to a BatchRunner on an executor thread
-// (so the stream keeps being read while a batch runs), and reconnects with
-// exponential backoff whenever it loses the server.
+// dead worker), runs jobs and batches with a BatchRunner on executor threads
+// (one of which keeps reading the stream while batches run), and reconnects
+// with exponential backoff whenever it loses the server.
 #ifndef CELLFIT_WORKER_WORKER_CLIENT_H_
 #define CELLFIT_WORKER_WORKER_CLIENT_H_
 
