@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -267,6 +268,45 @@ TEST(WorkerClientTest, ARevokedWaitingBatchIsNeverRun) {
   EXPECT_TRUE(client.Run().ok());
   EXPECT_THAT(gated->ran(), ::testing::ElementsAre(1, 3));
   EXPECT_THAT(answered, ::testing::ElementsAre(1, 3));
+}
+
+// On a one-core worker the thread that reads a batch runs it; while that batch
+// runs, the other thread takes the reading over, so a Shutdown sent meanwhile
+// is heard (the worker half-closes) before the batch ends.
+TEST(WorkerClientTest, AOneCoreWorkerHearsShutdownWhileItsBatchRuns) {
+  auto runner = std::make_unique<GatedRunner>();
+  GatedRunner* gated = runner.get();
+  std::once_flag opened;
+  auto open = [&] { std::call_once(opened, [&] { gated->Open(); }); };
+  bool half_closed_before_the_batch_ended = false;
+  Harness harness({[&](grpc::ServerContext*, Stream* stream) {
+    if (!RegisterAndSendThreeBatches(stream)) return grpc::Status::CANCELLED;
+    stream->Write(ShutdownMessage());
+    // Returns when the worker half-closes.
+    WorkerMessage message;
+    while (stream->Read(&message)) {
+    }
+    half_closed_before_the_batch_ended = gated->ran().empty();
+    open();
+    return grpc::Status::OK;
+  }});
+  // A worker that did not hear the Shutdown would wait for batch 1 forever:
+  // end the batch after a while, which then fails the test instead.
+  absl::Notification run_returned;
+  std::thread deadline([&] {
+    run_returned.WaitForNotificationWithTimeout(absl::Seconds(3));
+    open();
+  });
+  WorkerOptions options = harness.Options();
+  options.threads = 1;
+  WorkerClient client(options, std::move(runner));
+  EXPECT_TRUE(client.Run().ok());
+  run_returned.Notify();
+  deadline.join();
+  EXPECT_TRUE(half_closed_before_the_batch_ended);
+  const std::vector<uint64_t> ran = gated->ran();
+  ASSERT_FALSE(ran.empty());
+  EXPECT_EQ(ran.front(), 1u);
 }
 
 // Records each batch's thread count and how many batches ran at once; batches
