@@ -22,17 +22,17 @@ namespace {
 
 constexpr size_t kRoundsAwaitingCommit = 2;
 
+// Shown by top -H and perf instead of the gRPC thread name they would inherit.
+void NameThisThread(const char* name) {
+  pthread_setname_np(pthread_self(), name);
+}
+
 // The recorder's work (a SQLite commit, then publishing) is off the fit's
 // critical path, but it becomes runnable at the very moment a round ends,
 // together with the thread that must send the next round's batches and the
 // workers that must start them. At a lower priority it yields to them and
 // fills the gaps while workers wait for messages (HH rounds on two cores:
 // 3-8% faster in paired runs). Linux gives each thread its own nice value.
-// Shown by top -H and perf instead of the gRPC thread name they would inherit.
-void NameThisThread(const char* name) {
-  pthread_setname_np(pthread_self(), name);
-}
-
 void LowerThisThreadsPriority() {
   constexpr int kNiceIncrement = 10;
   const id_t thread = static_cast<id_t>(syscall(SYS_gettid));
