@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "server/optimize/absl_compat.h"
@@ -14,29 +15,26 @@ namespace {
 // Guards allocations while reading: no optimizer state comes near this.
 constexpr uint64_t kMaxElements = uint64_t{1} << 32;
 
+// Whole words at a time: a fit round's checkpoint is some 2.6 kB, written
+// on the round's critical path.
+template <typename Word>
+void AppendLittleEndian(std::string& bytes, Word value) {
+  char little_endian[sizeof(Word)];
+  for (size_t i = 0; i < sizeof(Word); ++i) {
+    little_endian[i] = static_cast<char>(value >> (8 * i));
+  }
+  bytes.append(little_endian, sizeof little_endian);
+}
+
 }  // namespace
 
 void StateWriter::PutU8(uint8_t value) {
   bytes_.push_back(static_cast<char>(value));
 }
 
-// Whole words at a time: a fit round's checkpoint is some 2.6 kB, written
-// on the round's critical path.
-void StateWriter::PutU32(uint32_t value) {
-  char little_endian[4];
-  for (int i = 0; i < 4; ++i) {
-    little_endian[i] = static_cast<char>(value >> (8 * i));
-  }
-  bytes_.append(little_endian, sizeof little_endian);
-}
+void StateWriter::PutU32(uint32_t value) { AppendLittleEndian(bytes_, value); }
 
-void StateWriter::PutU64(uint64_t value) {
-  char little_endian[8];
-  for (int i = 0; i < 8; ++i) {
-    little_endian[i] = static_cast<char>(value >> (8 * i));
-  }
-  bytes_.append(little_endian, sizeof little_endian);
-}
+void StateWriter::PutU64(uint64_t value) { AppendLittleEndian(bytes_, value); }
 
 void StateWriter::PutI64(int64_t value) {
   PutU64(static_cast<uint64_t>(value));
