@@ -203,11 +203,12 @@ grpc::Status FittingService::Refine(
       !valid.ok()) {
     return ToGrpcStatus(valid);
   }
-  return ToGrpcStatus(
-      manager_->Refine(principal->user, *request,
-                       [writer](const cellfit::v1::RefineUpdate& update) {
-                         return writer->Write(update);
-                       }));
+  return ToGrpcStatus(manager_->Refine(
+      principal->user, *request,
+      [writer](const cellfit::v1::RefineUpdate& update) {
+        return writer->Write(update);
+      },
+      [context] { return context->IsCancelled(); }));
 }
 
 grpc::Status FittingService::Generate(
@@ -218,22 +219,24 @@ grpc::Status FittingService::Generate(
       !valid.ok()) {
     return ToGrpcStatus(valid);
   }
-  return ToGrpcStatus(
-      manager_->Generate(principal->user, *request,
-                         [writer](const cellfit::v1::GenerateChunk& chunk) {
-                           return writer->Write(chunk);
-                         }));
+  return ToGrpcStatus(manager_->Generate(
+      principal->user, *request,
+      [writer](const cellfit::v1::GenerateChunk& chunk) {
+        return writer->Write(chunk);
+      },
+      [context] { return context->IsCancelled(); }));
 }
 
 grpc::Status FittingService::Simulate(
     grpc::ServerContext* context, const cellfit::v1::SimulateRequest* request,
     grpc::ServerWriter<cellfit::v1::GenerateChunk>* writer) {
   CELLFIT_ADMIT(principal, context);
-  return ToGrpcStatus(
-      manager_->Simulate(principal->user, *request,
-                         [writer](const cellfit::v1::GenerateChunk& chunk) {
-                           return writer->Write(chunk);
-                         }));
+  return ToGrpcStatus(manager_->Simulate(
+      principal->user, *request,
+      [writer](const cellfit::v1::GenerateChunk& chunk) {
+        return writer->Write(chunk);
+      },
+      [context] { return context->IsCancelled(); }));
 }
 
 grpc::Status FittingService::Results(

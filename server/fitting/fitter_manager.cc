@@ -703,8 +703,19 @@ std::string FitterManager::EnsureGenerateJob(Entry& entry,
 }
 
 absl::StatusOr<v1::BatchResult> FitterManager::RecordOnWorkers(
-    const std::string& job_id, const v1::Batch& batch) {
-  auto results = dispatcher_->RunBatches(job_id, {batch});
+    const std::string& job_id, const v1::Batch& batch,
+    const ClientGone& client_gone) {
+  auto results = dispatcher_->RunBatches(job_id, {batch}, [&] {
+    return shutting_down_ || (client_gone && client_gone());
+  });
+  if (results.status().code() == absl::StatusCode::kCancelled) {
+    if (shutting_down_) {
+      return absl::UnavailableError(
+          "the server is shutting down; send the request again when it is "
+          "back");
+    }
+    return absl::CancelledError("the client went away");
+  }
   if (!results.ok()) return results.status();
   return std::move((*results)[0]);
 }
@@ -763,7 +774,8 @@ absl::Status FitterManager::StreamRecording(
 
 absl::Status FitterManager::Generate(const std::string& owner,
                                      const v1::GenerateRequest& request,
-                                     const Sink<v1::GenerateChunk>& sink) {
+                                     const Sink<v1::GenerateChunk>& sink,
+                                     const ClientGone& client_gone) {
   auto entry = Find(owner, request.fitter_id());
   if (!entry.ok()) return entry.status();
   auto model = ModelOf(**entry);
@@ -804,7 +816,7 @@ absl::Status FitterManager::Generate(const std::string& owner,
   for (const std::string& v : variables) batch.add_record(v);
   for (const auto& [name, value] : request.param_init())
     (*batch.mutable_param_init())[name] = value;
-  auto result = RecordOnWorkers(job_id, batch);
+  auto result = RecordOnWorkers(job_id, batch, client_gone);
   if (!result.ok()) return result.status();
   jobs::CheckedSpec checked = jobs::CheckSpec(**spec);
   absl::Status streamed = StreamRecording(
@@ -860,7 +872,8 @@ absl::Status FitterManager::StreamTargets(const jobs::ConvertedSpec& converted,
 
 absl::Status FitterManager::Simulate(const std::string& owner,
                                      const v1::SimulateRequest& request,
-                                     const Sink<v1::GenerateChunk>& sink) {
+                                     const Sink<v1::GenerateChunk>& sink,
+                                     const ClientGone& client_gone) {
   v1::FitterSpec spec = request.spec();
   if (spec.kind() == v1::FITTER_KIND_UNSPECIFIED)
     spec.set_kind(v1::FITTER_KIND_TRACE);
@@ -894,7 +907,7 @@ absl::Status FitterManager::Simulate(const std::string& owner,
   for (const std::string& v : variables) batch.add_record(v);
   for (const auto& [name, value] : request.param_init())
     (*batch.mutable_param_init())[name] = value;
-  auto result = RecordOnWorkers(job_id, batch);
+  auto result = RecordOnWorkers(job_id, batch, client_gone);
   dispatcher_->RemoveJob(job_id);
   if (!result.ok()) return result.status();
   (void)owner;
@@ -970,7 +983,8 @@ absl::Status FitterManager::Results(const std::string& owner,
 
 absl::Status FitterManager::Refine(const std::string& owner,
                                    const v1::RefineRequest& request,
-                                   const Sink<v1::RefineUpdate>& sink) {
+                                   const Sink<v1::RefineUpdate>& sink,
+                                   const ClientGone& client_gone) {
   auto entry = Find(owner, request.fitter_id());
   if (!entry.ok()) return entry.status();
   auto model = ModelOf(**entry);
@@ -1100,7 +1114,7 @@ absl::Status FitterManager::Refine(const std::string& owner,
     for (int k = 0; k < points.rows(); ++k) {
       for (int p = 0; p < points.cols(); ++p) batch.add_params(points(k, p));
     }
-    auto result = RecordOnWorkers(job_id, batch);
+    auto result = RecordOnWorkers(job_id, batch, client_gone);
     if (!result.ok()) return result.status();
     const int kept = weights.empty() ? n_steps - first_step : n_steps;
     Eigen::MatrixXd residuals(static_cast<Eigen::Index>(kept) * n_traces,
@@ -1133,7 +1147,7 @@ absl::Status FitterManager::Refine(const std::string& owner,
         batch.add_record(absl::StrCat("S_", output.variable, "_", p));
       }
       batch.mutable_params()->Add(point.begin(), point.end());
-      auto result = RecordOnWorkers(job_id, batch);
+      auto result = RecordOnWorkers(job_id, batch, client_gone);
       if (!result.ok()) return result.status();
       const int kept = weights.empty() ? n_steps - first_step : n_steps;
       const int n_params = static_cast<int>(m.parameters.size());

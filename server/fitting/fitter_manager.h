@@ -10,6 +10,7 @@
 #ifndef CELLFIT_SERVER_FITTING_FITTER_MANAGER_H_
 #define CELLFIT_SERVER_FITTING_FITTER_MANAGER_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +38,9 @@ struct FitterManagerOptions {
 // Receives streamed messages; returns false once the receiver is gone.
 template <typename Message>
 using Sink = std::function<bool(const Message&)>;
+
+// Whether the caller of a long request has gone away (its call was cancelled).
+using ClientGone = std::function<bool()>;
 
 // What a Fit call's client tells the server (from its side of the stream).
 enum class ClientControl { kProceed, kStop, kGone };
@@ -86,12 +90,17 @@ class FitterManager {
   absl::Status Watch(const std::string& owner, const v1::WatchRequest& request,
                      const Sink<v1::FitRound>& sink);
 
+  // Generate, Simulate and Refine wait for workers as long as it takes (a
+  // worker may join later), but not once `client_gone` says the caller left
+  // (CANCELLED) or the server shuts down (UNAVAILABLE).
   absl::Status Generate(const std::string& owner,
                         const v1::GenerateRequest& request,
-                        const Sink<v1::GenerateChunk>& sink);
+                        const Sink<v1::GenerateChunk>& sink,
+                        const ClientGone& client_gone = nullptr);
   absl::Status Simulate(const std::string& owner,
                         const v1::SimulateRequest& request,
-                        const Sink<v1::GenerateChunk>& sink);
+                        const Sink<v1::GenerateChunk>& sink,
+                        const ClientGone& client_gone = nullptr);
   absl::Status Results(const std::string& owner,
                        const v1::ResultsRequest& request,
                        const Sink<v1::ResultsChunk>& sink);
@@ -99,7 +108,8 @@ class FitterManager {
   // parameters, one update per evaluated point, the last with done = true.
   absl::Status Refine(const std::string& owner,
                       const v1::RefineRequest& request,
-                      const Sink<v1::RefineUpdate>& sink);
+                      const Sink<v1::RefineUpdate>& sink,
+                      const ClientGone& client_gone = nullptr);
 
  private:
   friend class FitTask;
@@ -126,8 +136,9 @@ class FitterManager {
   absl::StatusOr<std::shared_ptr<FitTask>> StartTask(
       std::shared_ptr<Entry> entry, const v1::FitRequest& request, bool resume);
   // Simulates one parameter set in record mode on the workers.
-  absl::StatusOr<v1::BatchResult> RecordOnWorkers(const std::string& job_id,
-                                                  const v1::Batch& batch);
+  absl::StatusOr<v1::BatchResult> RecordOnWorkers(
+      const std::string& job_id, const v1::Batch& batch,
+      const ClientGone& client_gone);
   // The data each output was fitted to (GenerateRequest.include_targets).
   absl::Status StreamTargets(const jobs::ConvertedSpec& converted,
                              const Sink<v1::GenerateChunk>& sink);
@@ -147,7 +158,9 @@ class FitterManager {
   const FitterManagerOptions options_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
-  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Set under mu_ (so that no fit starts after Shutdown collected them) and
+  // read without it by waits that poll it from inside the dispatcher's lock.
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace cellfit::fitting

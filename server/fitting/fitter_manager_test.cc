@@ -3,9 +3,14 @@
 // gRPC layer and worker processes are tested in tests/).
 #include "server/fitting/fitter_manager.h"
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -585,6 +590,80 @@ TEST_F(FittingTest, RefineWithSensitivityEquations) {
   ASSERT_GE(updates.size(), 2u);
   EXPECT_LT(updates.back().error(), 0.5 * rounds.back().best_error())
       << updates.back().message();
+}
+
+}  // namespace
+}  // namespace cellfit::fitting
+
+namespace cellfit::fitting {
+namespace {
+
+// A simulation of the HH example at its usual parameters (SI values).
+v1::SimulateRequest HhSimulation() {
+  v1::SimulateRequest simulate;
+  *simulate.mutable_spec() = jobs::HhExampleSpec();
+  simulate.add_variables("v");
+  for (const auto& [name, value] : std::vector<std::pair<const char*, double>>{
+           {"gl", 1e-8}, {"g_na", 2e-5}, {"g_kd", 6e-6}, {"Cm", 2e-10}}) {
+    v1::Column* column = simulate.mutable_params()->add_columns();
+    column->set_name(name);
+    column->add_values(value);
+  }
+  return simulate;
+}
+
+// With no worker connected a simulation waits (one may join), but a handler
+// left waiting after its client went away would also hold the server's
+// shutdown forever: the wait ends when the client leaves, and when the
+// server shuts down.
+class WaitForWorkerTest : public FittingTest {
+ protected:
+  void SetUp() override {
+    FittingTest::SetUp();
+    for (size_t k = 0; k < workers_.size(); ++k) {
+      dispatcher_.RemoveWorker(absl::StrCat("w", k));
+    }
+  }
+  // The status of `simulation` once it ends. A bound on the wait only so
+  // that a regression fails instead of hanging: a worker then joins to let
+  // the simulation end.
+  absl::Status Outcome(std::future<absl::Status>& simulation) {
+    if (simulation.wait_for(std::chrono::seconds(10)) !=
+        std::future_status::ready) {
+      ADD_FAILURE() << "the simulation still waits for a worker";
+      const std::string id = absl::StrCat("w", workers_.size());
+      workers_.push_back(std::make_shared<InProcessWorker>(&dispatcher_, id));
+      dispatcher_.AddWorker(id, 1, false, workers_.back());
+    }
+    return simulation.get();
+  }
+};
+
+TEST_F(WaitForWorkerTest, EndsWhenTheClientLeaves) {
+  std::atomic<bool> gone{false};
+  auto simulation = std::async(std::launch::async, [&] {
+    return manager_->Simulate(
+        "alice", HhSimulation(), [](const auto&) { return true; },
+        [&] { return gone.load(); });
+  });
+  // Still waiting: nothing has answered and nothing has failed.
+  EXPECT_EQ(simulation.wait_for(std::chrono::milliseconds(500)),
+            std::future_status::timeout);
+  gone = true;
+  EXPECT_EQ(Outcome(simulation).code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(WaitForWorkerTest, EndsWhenTheServerShutsDown) {
+  auto simulation = std::async(std::launch::async, [&] {
+    return manager_->Simulate("alice", HhSimulation(),
+                              [](const auto&) { return true; });
+  });
+  EXPECT_EQ(simulation.wait_for(std::chrono::milliseconds(500)),
+            std::future_status::timeout);
+  manager_->Shutdown();
+  absl::Status status = Outcome(simulation);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_NE(status.message().find("shutting down"), std::string::npos);
 }
 
 }  // namespace
