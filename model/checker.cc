@@ -813,6 +813,7 @@ class Checker {
     }
     equations_ = ParseEquations(spec_.equations, "model", diagnostics_);
     if (!diagnostics_.empty()) return;
+    equations_parsed_ = true;
     if (equations_.empty()) {
       Error("model", {}, "the model has no equations (only comments)");
       return;
@@ -994,6 +995,9 @@ class Checker {
         continue;
       }
       const int symbol = model_.Find(output);
+      // Equations that did not parse define nothing, so an output's absence
+      // says nothing: the syntax error is the one to report.
+      if (symbol < 0 && !equations_parsed_) continue;
       if (symbol < 0 ||
           (model_.symbol(symbol).kind != SymbolKind::kState &&
            model_.symbol(symbol).kind != SymbolKind::kSubexpression)) {
@@ -1482,6 +1486,7 @@ class Checker {
   NamespaceTable namespace_;
   Model model_;
   std::vector<EquationAst> equations_;
+  bool equations_parsed_ = false;
   std::map<size_t, int> equation_symbol_;
 };
 

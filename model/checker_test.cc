@@ -98,6 +98,21 @@ TEST(CheckerTest, ReportsNamesItCannotResolveForTheClient) {
   EXPECT_EQ(result.unresolved_names, (std::vector<std::string>{"El", "tau"}));
 }
 
+// Equations that do not parse define nothing: the syntax error is reported,
+// not also "the output 'v' is not a state variable", which would send the
+// user after a second problem that is not there.
+TEST(CheckerTest, ASyntaxErrorIsNotFollowedByAMissingOutput) {
+  ModelSpec spec;
+  spec.equations = "dv/dt = -v/(10*ms : volt";
+  spec.outputs = {"v"};
+  const CheckResult result = CheckModel(spec);
+  EXPECT_FALSE(result.model.has_value());
+  ASSERT_EQ(result.diagnostics.items().size(), 1u);
+  EXPECT_EQ(result.diagnostics.items()[0].field, "model");
+  EXPECT_NE(result.diagnostics.items()[0].message.find("expected ')'"),
+            std::string::npos);
+}
+
 TEST(CheckerTest, ResetStatementsBecomeAssignments) {
   ModelSpec spec;
   spec.equations =
