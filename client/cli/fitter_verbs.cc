@@ -1,9 +1,12 @@
 // cellfit ls, cellfit cancel and cellfit rm: the caller's fitters.
+#include <iostream>
 #include <ostream>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "client/cli/exit_codes.h"
 #include "client/cli/format.h"
+#include "client/cli/round_report.h"
 #include "client/cli/verbs.h"
 
 namespace cellfit::client::cli {
@@ -63,7 +66,7 @@ class ListVerb final : public Verb {
            KindName(fitter.kind()), StateName(fitter.state()),
            std::to_string(fitter.run()), std::to_string(fitter.rounds_done()),
            fitter.rounds_done() > 0
-               ? absl::StrFormat("%.6g", fitter.best_error())
+               ? FormatError(fitter.best_error(), fitter.error_dimension())
                : "-",
            absl::FormatTime("%Y-%m-%d %H:%M", created, absl::LocalTimeZone())});
     }
@@ -85,13 +88,27 @@ class RemoveVerb final : public Verb {
   absl::Status Run(Context& context) override {
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
+    // One unknown ID must not keep the others from being deleted; each
+    // failure is reported where it happens, and the exit code says some
+    // failed. An unreachable server fails every later ID too, so that ends
+    // the command at once.
+    int failed = 0;
+    absl::Status first_failure;
     for (const std::string& id : ids_) {
-      if (absl::Status status = (*client)->DeleteFitter(id); !status.ok()) {
-        return status;
+      absl::Status status = (*client)->DeleteFitter(id);
+      if (status.ok()) {
+        context.out() << "removed " << id << "\n";
+        continue;
       }
-      context.out() << "removed " << id << "\n";
+      if (ExitCodeFor(status) == kExitUnreachable) return status;
+      context.out().flush();
+      std::cerr << "cellfit: error: " << status.message() << "\n";
+      if (failed++ == 0) first_failure = status;
     }
-    return absl::OkStatus();
+    if (failed == 0) return absl::OkStatus();
+    return absl::Status(
+        first_failure.code(),
+        absl::StrFormat("%d of %d fitters not removed", failed, ids_.size()));
   }
 
  private:

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <ostream>
 
@@ -18,6 +19,7 @@
 #include "client/cli/recording.h"
 #include "client/cli/svg_plot.h"
 #include "client/cli/verbs.h"
+#include "client/cli/worker_wait_notice.h"
 #include "client/job_file.h"
 
 namespace cellfit::client::cli {
@@ -158,9 +160,7 @@ absl::Status DrawPlot(const Recording& recording,
     }
   }
   if (fitted == nullptr) {
-    return absl::InvalidArgumentError(
-        "--plot draws traces: record at least one variable other than "
-        "spikes");
+    return absl::InternalError("no trace to plot");  // checked by the caller
   }
   std::vector<const RecordedVariable*> shown = {fitted};
   if (target != nullptr) shown.push_back(target);
@@ -260,11 +260,31 @@ absl::Status WriteOutputs(const Recording& recording,
       }
     }
   }
-  if (!options.plot.empty()) {
-    return DrawPlot(recording, generated, unit, options.unit, options.plot,
-                    title, log);
+  if (options.plot.empty()) return absl::OkStatus();
+  bool has_trace = false;
+  for (const std::string& name : generated) {
+    const RecordedVariable* variable = recording.Find(name);
+    has_trace |= variable != nullptr && !variable->spikes;
   }
-  return absl::OkStatus();
+  if (!has_trace) {
+    // Spikes alone (a spike fitter's output) have no trace to draw. When
+    // the CSV was asked for too, the user has what the command can give,
+    // so a note is enough; --plot alone would have produced nothing.
+    constexpr char kTracesOnly[] =
+        "--plot draws traces, and only spikes were recorded";
+    if (options.out.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kTracesOnly,
+                       ": use --out FILE.csv for the spike times, or --vars "
+                       "to record a trace variable such as v"));
+    }
+    log.flush();
+    std::cerr << "cellfit: note: " << kTracesOnly << "; no plot written to "
+              << options.plot << "\n";
+    return absl::OkStatus();
+  }
+  return DrawPlot(recording, generated, unit, options.unit, options.plot, title,
+                  log);
 }
 
 // The variables asked for, or those the server chose (all but the targets
@@ -309,9 +329,14 @@ class GenerateVerb final : public Verb {
 
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
+    WorkerWaitNotice notice(context, **client);
     absl::StatusOr<Recording> recording =
         ReadRecording([&](const auto& on_chunk) {
-          return (*client)->Generate(request, on_chunk);
+          return (*client)->Generate(
+              request, [&](const cellfit::v1::GenerateChunk& chunk) {
+                notice.Progress();
+                return on_chunk(chunk);
+              });
         });
     if (!recording.ok()) return recording.status();
     return WriteOutputs(*recording, Generated(*recording, asked), options_,
@@ -354,9 +379,14 @@ class SimulateVerb final : public Verb {
 
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
+    WorkerWaitNotice notice(context, **client);
     absl::StatusOr<Recording> recording =
         ReadRecording([&](const auto& on_chunk) {
-          return (*client)->Simulate(request, on_chunk);
+          return (*client)->Simulate(
+              request, [&](const cellfit::v1::GenerateChunk& chunk) {
+                notice.Progress();
+                return on_chunk(chunk);
+              });
         });
     if (!recording.ok()) return LocateErrors(*job, recording.status());
     return WriteOutputs(*recording, Generated(*recording, asked), options_,

@@ -60,7 +60,9 @@ class RefineVerb final : public Verb {
     absl::Status status =
         (*client)->Refine(
             request, [&](const cellfit::v1::RefineUpdate& update) {
-              if (callback_ == "text") {
+              // The final update repeats the result, which is printed
+              // below as the refined error and parameters.
+              if (callback_ == "text" && !update.done()) {
                 context.out()
                     << "iteration " << update.iteration() << ": error "
                     << FormatError(update.error(), info->error_dimension())

@@ -5,7 +5,8 @@
 //   dict  one line per column: NAME (UNIT): values...
 //   csv   header of column names, then one row per evaluation, SI values
 //   json  {"n_rows": N, "columns": [{"name", "unit", "dimension", "values"}]}
-//         with SI values (the unit names the SI unit of the values)
+//         with SI values; the unit is the SI unit of the values, named as
+//         the other outputs name it ("S", "V^2")
 #include <cmath>
 #include <fstream>
 #include <ostream>
@@ -111,6 +112,19 @@ class ResultsVerb final : public Verb {
     return ChooseUnit(ExponentsOf(column.dimension()), typical);
   }
 
+  // The server names units as Brian2 does ("S", "S/(m^2)") and writes the
+  // others in base units, as the squared volts of an MSE error; those get
+  // the name the list format and the other verbs show ("V^2"), without a
+  // prefix since the values stay in SI.
+  static std::string SiUnitOf(const std::string& server_unit,
+                              const Exponents& exponents) {
+    if (!server_unit.empty() && server_unit != BaseUnitSymbol(exponents)) {
+      return server_unit;
+    }
+    const DisplayUnit si = ChooseUnit(exponents, 1);
+    return std::abs(si.scale - 1) < 1e-12 ? si.symbol : server_unit;
+  }
+
   static void WriteCsv(const std::vector<cellfit::v1::Column>& columns,
                        std::ostream& out) {
     for (size_t c = 0; c < columns.size(); ++c) {
@@ -133,8 +147,8 @@ class ResultsVerb final : public Verb {
     for (const cellfit::v1::Column& column : columns) {
       nlohmann::ordered_json entry;
       entry["name"] = column.name();
-      entry["unit"] = column.unit();
       const Exponents exponents = ExponentsOf(column.dimension());
+      entry["unit"] = SiUnitOf(column.unit(), exponents);
       entry["dimension"] = {{"m", exponents[0]}, {"kg", exponents[1]},
                             {"s", exponents[2]}, {"A", exponents[3]},
                             {"K", exponents[4]}, {"mol", exponents[5]},

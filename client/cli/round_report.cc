@@ -53,7 +53,7 @@ RoundReporter::RoundReporter(Callback callback, std::ostream& out,
     : callback_(callback), out_(out), total_rounds_(total_rounds) {}
 
 void RoundReporter::OnRound(const cellfit::v1::FitRound& round) {
-  ++rounds_seen_;
+  if (rounds_seen_++ == 0) first_round_ = round.round();
   server_seconds_ += round.seconds();
   last_ = round;
   const std::string best_error =
@@ -98,8 +98,18 @@ void RoundReporter::Finish(std::string_view reason_override) {
                                  ? std::string(reason_override)
                              : last.stop_reason().empty() ? "ended"
                                                           : last.stop_reason();
-  out_ << reason << ": " << rounds_seen_ << " round"
-       << (rounds_seen_ == 1 ? "" : "s") << " in this call (run " << last.run()
+  const std::string rounds =
+      absl::StrCat(rounds_seen_, " round", rounds_seen_ == 1 ? "" : "s");
+  if (total_rounds_ == 0) {
+    // A watch ran none of these rounds and may have replayed them in
+    // milliseconds: its own wall time says nothing about the fit.
+    out_ << reason << ": " << rounds << " shown (run " << last.run()
+         << ", rounds " << first_round_ << " to " << last.round()
+         << "), which took " << HumanDuration(server_seconds_)
+         << " on the server\n";
+    return;
+  }
+  out_ << reason << ": " << rounds << " in this call (run " << last.run()
        << ", last round " << last.round() << "), "
        << HumanDuration(absl::ToDoubleSeconds(absl::Now() - start_))
        << " wall time, " << HumanDuration(server_seconds_)

@@ -35,7 +35,10 @@ std::string FormatError(double error, const cellfit::v1::Dimension& dimension);
 
 class RoundReporter {
  public:
-  // `total_rounds`: rounds expected in this call (0: unknown), for the bar.
+  // `total_rounds`: the rounds this call runs, for the bar and the summary.
+  // A fit always runs at least one; 0 means the call runs none of its own
+  // (`cellfit watch`, which replays recorded rounds and follows live ones),
+  // and the summary then says what was shown rather than what was run.
   RoundReporter(Callback callback, std::ostream& out, uint64_t total_rounds);
 
   void OnRound(const cellfit::v1::FitRound& round);
@@ -53,6 +56,7 @@ class RoundReporter {
   const uint64_t total_rounds_;
   const absl::Time start_ = absl::Now();
   uint64_t rounds_seen_ = 0;
+  uint64_t first_round_ = 0;
   double server_seconds_ = 0;
   std::optional<cellfit::v1::FitRound> last_;
 };

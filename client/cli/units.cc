@@ -574,16 +574,20 @@ DisplayUnit ChooseUnit(const Exponents& exponents, double typical) {
       return unit;
     }
   }
-  DisplayUnit unit;
+  return {BaseUnitSymbol(exponents), 1};
+}
+
+std::string BaseUnitSymbol(const Exponents& exponents) {
+  std::string symbol;
   for (size_t i = 0; i < exponents.size(); ++i) {
     if (std::abs(exponents[i]) < 1e-9) continue;
-    if (!unit.symbol.empty()) unit.symbol += " ";
-    unit.symbol += kBaseSymbols[i];
+    if (!symbol.empty()) symbol += " ";
+    symbol += kBaseSymbols[i];
     if (exponents[i] != 1) {
-      absl::StrAppend(&unit.symbol, "^", FormatExponent(exponents[i]));
+      absl::StrAppend(&symbol, "^", FormatExponent(exponents[i]));
     }
   }
-  return unit;
+  return symbol;
 }
 
 std::string FormatQuantity(double value, const Exponents& exponents,

@@ -68,6 +68,10 @@ struct DisplayUnit {
 };
 DisplayUnit ChooseUnit(const Exponents& exponents, double typical);
 
+// The dimension in SI base units as ChooseUnit writes it when no named unit
+// fits: "m^-4 kg^-1 s^3 A^2"; empty when dimensionless.
+std::string BaseUnitSymbol(const Exponents& exponents);
+
 // "10.2 nS": `value` (SI) in its chosen unit with `precision` significant
 // digits (printf %g: "-65 mV", "1.5e+03 m^-2 kg" for large values in base
 // units); a dimensionless value is just the number ("0.5"). The unit is chosen

@@ -432,5 +432,159 @@ TEST_F(CliFitTest, BadCommandLinesAreUserErrorsAndNoServerIsTwo) {
   EXPECT_THAT(unreachable.err, HasSubstr("cannot reach the cellfit server"));
 }
 
+// The line of `text` that holds `needle`, or "".
+std::string LineWith(const std::string& text, const std::string& needle) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(needle) != std::string::npos) return line;
+  }
+  return "";
+}
+
+TEST_F(CliFitTest, LsResultsRefineWatchAndRmShowUnitsAndEveryOutcome) {
+  auto server = StartServer(dir_, dir_ + "/shared.db", 1);
+  ASSERT_TRUE(server.ok()) << server.status();
+  options_.env["CELLFIT_SERVER"] = server->address;
+  RunResult fit = Run({"fit", HhJob(), "--rounds", "2", "--callback", "none"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  const std::string id = FitterId(fit.out);
+  ASSERT_FALSE(id.empty()) << fit.out;
+  RunResult other =
+      Run({"fit", HhJob(), "--rounds", "1", "--callback", "none"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  const std::string other_id = FitterId(other.out);
+  ASSERT_FALSE(other_id.empty()) << other.out;
+
+  // The best error in a readable unit, as fit shows it.
+  RunResult ls = Run({"ls"});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_TRUE(
+      std::regex_search(LineWith(ls.out, id), std::regex(" [0-9.]+ mV\\^2 ")))
+      << ls.out;
+
+  // SI values, the error's unit named as the other formats name it.
+  RunResult json = Run({"results", id, "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_TRUE(std::regex_search(
+      json.out, std::regex("\"name\": \"error\",\\s*\"unit\": \"V\\^2\"")))
+      << json.out;
+  EXPECT_TRUE(std::regex_search(
+      json.out, std::regex("\"name\": \"gl\",\\s*\"unit\": \"S\"")))
+      << json.out;
+
+  // Each iteration once, then the result.
+  RunResult refine = Run({"refine", id, "--max-iterations", "2"});
+  ASSERT_EQ(refine.exit_code, 0) << refine.err;
+  std::vector<int> iterations;
+  std::regex iteration_line("(^|\n)iteration ([0-9]+): error ");
+  for (auto it = std::sregex_iterator(refine.out.begin(), refine.out.end(),
+                                      iteration_line);
+       it != std::sregex_iterator(); ++it) {
+    iterations.push_back(std::stoi((*it)[2]));
+  }
+  ASSERT_FALSE(iterations.empty()) << refine.out;
+  for (size_t i = 1; i < iterations.size(); ++i) {
+    EXPECT_LT(iterations[i - 1], iterations[i]) << refine.out;
+  }
+  EXPECT_THAT(refine.out, HasSubstr("refined error: "));
+
+  // A replay ran no rounds: its summary says which it showed.
+  RunResult watch = Run({"watch", id, "--callback", "none"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.err;
+  EXPECT_THAT(watch.out, HasSubstr("2 rounds shown (run "));
+  EXPECT_THAT(watch.out, HasSubstr(", rounds 0 to 1), which took "));
+  EXPECT_THAT(watch.out, Not(HasSubstr("in this call")));
+  EXPECT_THAT(watch.out, Not(HasSubstr("wall time")));
+
+  // An unknown ID in the middle: the others are still removed.
+  RunResult rm = Run({"rm", id, "fnotthere1", other_id});
+  EXPECT_EQ(rm.exit_code, 1);
+  EXPECT_THAT(rm.out, HasSubstr("removed " + id + "\n"));
+  EXPECT_THAT(rm.out, HasSubstr("removed " + other_id + "\n"));
+  EXPECT_THAT(rm.err, HasSubstr("fnotthere1"));
+  EXPECT_THAT(rm.err, HasSubstr("1 of 3 fitters not removed"));
+  RunResult after = Run({"ls"});
+  EXPECT_THAT(after.out, HasSubstr("no fitters")) << after.out;
+}
+
+TEST_F(CliFitTest, GeneratePlotOfASpikeFitterWritesTheSpikesWithoutAPlot) {
+  {
+    std::ofstream current(dir_ + "/current.csv");
+    current << ",";
+    for (int step = 0; step < 1000; ++step)
+      current << (step ? "," : "") << step;
+    for (int trace = 0; trace < 2; ++trace) {
+      current << "\n" << trace;
+      for (int step = 0; step < 1000; ++step) current << ",0.5";
+    }
+    current << "\n";
+  }
+  std::ofstream(dir_ + "/spikes.csv") << "trace,time\n0,0.02\n0,0.06\n1,0.03\n";
+  std::ofstream(dir_ + "/spike.toml") << R"(kind = "spike"
+dt = "0.1*ms"
+n_samples = 4
+n_rounds = 1
+equations = '''
+dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) + I - w)/C : volt
+dw/dt = (a*(v - EL) - w)/tauw : amp
+C : farad (constant)
+b : amp (constant)
+'''
+threshold = "v > -40*mV"
+reset = "v = -58*mV; w += b"
+refractory = "2*ms"
+[namespace]
+gL = "10*nS"
+EL = "-70*mV"
+VT = "-50*mV"
+DeltaT = "2*mV"
+a = "2*nS"
+tauw = "100*ms"
+[param_init]
+v = "-70*mV"
+[input.I]
+csv = "current.csv"
+unit = "nA"
+[output.spikes]
+csv = "spikes.csv"
+[bounds]
+C = ["50*pF", "500*pF"]
+b = ["0*nA", "0.2*nA"]
+[metric]
+type = "gamma"
+delta = "2*ms"
+time = "100*ms"
+)";
+  auto server = StartServer(dir_, dir_ + "/shared.db", 1);
+  ASSERT_TRUE(server.ok()) << server.status();
+  options_.env["CELLFIT_SERVER"] = server->address;
+  RunResult fit = Run({"fit", dir_ + "/spike.toml", "--callback", "none"});
+  ASSERT_EQ(fit.exit_code, 0) << fit.err << fit.out;
+  const std::string id = FitterId(fit.out);
+  ASSERT_FALSE(id.empty()) << fit.out;
+
+  // The spikes are written; the plot, which draws traces, is not, and the
+  // user is told why.
+  RunResult both =
+      Run({"generate", id, "--out", "spikes_out.csv", "--plot", "s.svg"});
+  EXPECT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_THAT(both.out, HasSubstr("spikes of 2 traces to spikes_out.csv"));
+  EXPECT_THAT(both.err, HasSubstr("--plot draws traces"));
+  EXPECT_THAT(both.err, HasSubstr("no plot written to s.svg"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/spikes_out.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/s.svg"));
+
+  // --plot alone would produce nothing at all.
+  RunResult plot_only = Run({"generate", id, "--plot", "s.svg"});
+  EXPECT_EQ(plot_only.exit_code, 1);
+  EXPECT_THAT(plot_only.err, HasSubstr("--plot draws traces"));
+
+  // With a trace recorded as well, the plot is drawn.
+  RunResult with_v = Run({"generate", id, "--vars", "v,spikes", "--out",
+                          "both.csv", "--plot", "v.svg"});
+  EXPECT_EQ(with_v.exit_code, 0) << with_v.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/v.svg"));
+}
+
 }  // namespace
 }  // namespace cellfit::testing

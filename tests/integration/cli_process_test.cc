@@ -1,5 +1,7 @@
 // The `cellfit` CLI as users run it: exit codes, errors, the embedded
 // default, and the job file.
+#include <sys/wait.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -72,6 +74,56 @@ TEST(CliProcessTest, ParseReadsTheExampleAndPointsAtMistakes) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("bad.toml:2:13: error: key 'n_samples': -3 "
                                  "is out of range 1..100000"));
+}
+
+TEST(CliProcessTest, SimulateWithoutAWorkerSaysSoAndGoesOnWhenOneJoins) {
+  const std::string dir = TestDirectory();
+  auto server = StartServer(dir, dir + "/x.db", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string source = std::getenv("CELLFIT_SOURCE_DIR");
+  ProcessOptions cli;
+  cli.argv = {kCliBinary,
+              "simulate",
+              source + "/examples/hh/job.toml",
+              "--server",
+              server->address,
+              "--params",
+              "gl=10*nS,g_na=20*uS,g_kd=6*uS,Cm=200*pF",
+              "--out",
+              dir + "/sim.csv"};
+  cli.env["CELLFIT_SERVER"] = std::nullopt;
+  cli.env["CELLFIT_TOKEN"] = std::nullopt;
+  cli.stdout_path = dir + "/cli.out";
+  cli.stderr_path = dir + "/cli.err";
+  auto simulate = Process::Start(cli);
+  ASSERT_TRUE(simulate.ok()) << simulate.status();
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return ReadFile(dir + "/cli.err").find("waiting for a worker") !=
+               std::string::npos;
+      },
+      absl::Seconds(60)))
+      << ReadFile(dir + "/cli.err");
+  EXPECT_THAT(ReadFile(dir + "/cli.err"),
+              HasSubstr("cellfit: waiting for a worker: none is connected to "
+                        "the server at " +
+                        server->address + " (start cellfit-worker"));
+  EXPECT_TRUE(Alive((*simulate)->pid()));
+
+  // The call was waiting, not over: a worker joining completes it.
+  ProcessOptions worker;
+  worker.argv = {kWorkerBinary, "--server=" + server->address, "--threads=1"};
+  worker.stderr_path = dir + "/worker.log";
+  auto joined = Process::Start(worker);
+  ASSERT_TRUE(joined.ok()) << joined.status();
+  std::optional<int> status = (*simulate)->Wait(absl::Seconds(120));
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status)) << *status;
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << ReadFile(dir + "/cli.err");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/sim.csv"));
+  const std::string err = ReadFile(dir + "/cli.err");
+  EXPECT_EQ(err.find("waiting for a worker"), err.rfind("waiting for a worker"))
+      << err;
 }
 
 }  // namespace
