@@ -141,6 +141,28 @@ def test_fitter_ids_and_listing(connection, hh_data):
     assert fitter.fitter_id is None
 
 
+def test_a_deleted_fitter_is_not_found(connection, hh_data):
+    fitter = small_fitter(connection, hh_data)
+    fitter.fit(n_rounds=1, callback=None, gl=[1 * nS, 100 * nS],
+               optimizer=cellfit.DEOptimizer(seed=3))
+    deleted = fitter.fitter_id
+    assert len(fitter.results()) == 4
+    fitter.delete()
+    # As for a fitter deleted by another client: not an empty result.
+    with pytest.raises(cellfit.FitterNotFoundError, match=deleted):
+        fitter.results()
+    with pytest.raises(cellfit.FitterNotFoundError, match=deleted):
+        fitter.info()
+    with pytest.raises(cellfit.FitterNotFoundError):
+        connection.get_fitter(deleted)
+    # A new fit creates a new fitter on the server, which reads as usual.
+    fitter.fit(n_rounds=1, callback=None, gl=[1 * nS, 100 * nS],
+               optimizer=cellfit.DEOptimizer(seed=3))
+    assert fitter.fitter_id not in (None, deleted)
+    assert len(fitter.results()) == 4
+    fitter.delete()
+
+
 def test_nlopt_optimizer(connection, hh_data):
     fitter = small_fitter(connection, hh_data)
     _, error = fitter.fit(n_rounds=3, callback=None,

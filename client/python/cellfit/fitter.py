@@ -20,7 +20,8 @@ import numpy as np
 from ._proto import common_pb2, fitting_pb2
 from .callbacks import ProgressBar, callback_setup
 from .connection import resolve_server
-from .errors import InvalidArgumentError, error_from_rpc
+from .errors import FitterNotFoundError, InvalidArgumentError, \
+    error_from_rpc
 from .metric import GammaFactor, Metric, MSEMetric, SpikeMetric, \
     TraceMetric
 from .namespace import lookup_names, namespace_messages, same_values
@@ -238,6 +239,9 @@ class Fitter:
         self._constructor_namespace = {}
         # The fitter on the server, and the fit's state.
         self.fitter_id = None
+        # Set by delete(): calls that read the server's fitter raise, as they
+        # do when it was deleted elsewhere, instead of reading as never fit.
+        self._deleted_id = None
         self._namespace = None
         self.optimizer = None
         self.metric = None
@@ -423,6 +427,7 @@ class Fitter:
             'CreateFitter',
             fitting_pb2.CreateFitterRequest(spec=self._spec(namespace, True)))
         self.fitter_id = info.id
+        self._deleted_id = None
         self._namespace = namespace
         self.parameter_names = list(info.parameters) or self.parameter_names
         self._rounds_done = 0
@@ -834,6 +839,7 @@ class Fitter:
 
     def info(self):
         """The server's `FitterInfo` (state, rounds, optimizer, ...)."""
+        self._check_not_deleted()
         if self.fitter_id is None:
             return None
         return self._connection.get_fitter(self.fitter_id)
@@ -885,6 +891,7 @@ class Fitter:
                              f"'dataframe', not {format!r}")
         if use_units is None:
             use_units = self.use_units
+        self._check_not_deleted()
         names = list(self.parameter_names)
         if self.fitter_id is None:
             columns, dims = {}, {}
@@ -1038,9 +1045,16 @@ class Fitter:
         """Remove the fitter and its recorded results from the server."""
         if self.fitter_id is not None:
             self._connection.delete_fitter(self.fitter_id)
+            self._deleted_id = self.fitter_id
             self.fitter_id = None
             self.optimizer = None
             self._rounds_done = 0
+
+    def _check_not_deleted(self):
+        if self.fitter_id is None and self._deleted_id is not None:
+            raise FitterNotFoundError(
+                f"no fitter '{self._deleted_id}': it was deleted",
+                code=grpc.StatusCode.NOT_FOUND)
 
     def __repr__(self):
         where = self.fitter_id or 'not yet created'
@@ -1130,8 +1144,8 @@ class TraceFitter(Fitter):
         callback : {'text', 'progressbar', None} or callable
             Called per evaluated point; True stops the refinement.
         calc_gradient : bool
-            Sensitivity equations instead of finite differences (the server
-            does not offer this yet and says so).
+            The Jacobian from the sensitivity equations instead of finite
+            differences.
         optimize : bool
             Accepted for compatibility.
         iteration : float
