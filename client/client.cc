@@ -181,10 +181,11 @@ absl::Status Client::DeleteFitter(const std::string& id) {
 }
 
 absl::StatusOr<cellfit::v1::CheckModelResponse> Client::CheckModel(
-    const cellfit::v1::FitterSpec& spec) {
+    const cellfit::v1::FitterSpec& spec, const cellfit::v1::FitRequest* fit) {
   auto context = NewContext(options_.call_timeout);
   cellfit::v1::CheckModelRequest request;
   *request.mutable_spec() = spec;
+  if (fit != nullptr) *request.mutable_fit() = *fit;
   cellfit::v1::CheckModelResponse response;
   grpc::Status status = stub_->CheckModel(context.get(), request, &response);
   if (!status.ok()) return FromGrpc(status, "CheckModel", address());

@@ -54,8 +54,11 @@ class Client {
   absl::StatusOr<std::vector<cellfit::v1::FitterInfo>> ListFitters();
   absl::StatusOr<cellfit::v1::FitterInfo> GetFitter(const std::string& id);
   absl::Status DeleteFitter(const std::string& id);
+  // With `fit`, the server also checks those fit settings against the model
+  // (and the whole spec, as CreateFitter would).
   absl::StatusOr<cellfit::v1::CheckModelResponse> CheckModel(
-      const cellfit::v1::FitterSpec& spec);
+      const cellfit::v1::FitterSpec& spec,
+      const cellfit::v1::FitRequest* fit = nullptr);
   absl::StatusOr<cellfit::v1::FitterInfo> CreateFitter(
       const cellfit::v1::FitterSpec& spec);
   absl::StatusOr<cellfit::v1::FitterInfo> CancelFit(const std::string& id);

@@ -207,8 +207,8 @@ class Reader {
   }
 
   // A quantity: text as typed ("5*ms"), or a number, which is in SI base
-  // units: of `si_dimension` when known (time), else dimensionless on the
-  // wire (the server reads it as SI of the quantity it is used for).
+  // units: seconds for a time, else dimensionless on the wire until
+  // GiveNumericBoundsUnits gives a bound its parameter's dimension.
   absl::StatusOr<Quantity> QuantityOf(const toml::node& node,
                                       std::string_view key,
                                       bool is_time) const {
@@ -944,30 +944,39 @@ class OriginRecorder {
     }
   }
 
-  void Record(const toml::table& root) {
-    for (const auto& [key, field] :
-         {std::pair{"equations", "model"}, std::pair{"threshold", "threshold"},
-          std::pair{"reset", "reset"}, std::pair{"refractory", "refractory"},
-          std::pair{"penalty", "penalty"}, std::pair{"dt", "dt"}}) {
-      if (const toml::node* node = root.get(key)) Add(field, *node);
-    }
-    for (const auto& [table, prefix] :
-         {std::pair{"param_init", "param_init."},
-          std::pair{"namespace", "namespace."}, std::pair{"input", "inputs."},
-          std::pair{"output", "outputs."}}) {
-      const toml::table* entries =
-          root.get(table) != nullptr ? root.get(table)->as_table() : nullptr;
-      if (entries == nullptr) continue;
-      for (auto&& [key, node] : *entries) {
-        Add(absl::StrCat(prefix, std::string(key.str())), node);
+  // Every key of the file, by its dotted path ("optimizer.method",
+  // "metric.v.t_start", "bounds.gl"), with the top-level names the server
+  // spells differently ("model", "inputs.I", "outputs.v"); the two elements
+  // of a [lower, upper] bounds array as "bounds.NAME.lower" and ".upper", as
+  // the table form spells them.
+  void Record(const toml::table& root) { RecordTable(root, ""); }
+
+ private:
+  void RecordTable(const toml::table& table, const std::string& prefix) {
+    for (auto&& [key, node] : table) {
+      std::string name(key.str());
+      if (prefix.empty()) {
+        if (name == "equations") name = "model";
+        if (name == "input") name = "inputs";
+        if (name == "output") name = "outputs";
+      }
+      const std::string field = Join(prefix, name);
+      Add(field, node);
+      if (const toml::table* inner = node.as_table()) {
+        RecordTable(*inner, field);
+      } else if (const toml::array* array = node.as_array();
+                 array != nullptr && prefix == "bounds" && array->size() >= 2) {
+        Add(field + ".lower", *array->get(0));
+        Add(field + ".upper", *array->get(1));
       }
     }
   }
 
- private:
   void Add(const std::string& field, const toml::node& node) {
     FieldOrigin origin{static_cast<int>(node.source().begin.line),
                        static_cast<int>(node.source().begin.column)};
+    // toml++ gives implicit tables (the `input` of [input.I]) no place.
+    if (origin.line < 1) return;
     if (node.is_string() && origin.line >= 1 &&
         origin.line <= static_cast<int>(lines_.size())) {
       std::string_view rest = lines_[origin.line - 1];
@@ -1030,6 +1039,35 @@ std::string JobFilePosition(const Job& job, std::string_view field, int line,
   return absl::StrCat(file, ":", origin.line + line - 1, ":",
                       line == 1 ? origin.column + std::max(column, 1) - 1
                                 : std::max(column, 1));
+}
+
+bool HasNumericBounds(const cellfit::v1::FitRequest& fit) {
+  for (const cellfit::v1::Bounds& bounds : fit.bounds()) {
+    for (const Quantity* q : {&bounds.lower(), &bounds.upper()}) {
+      if (q->text().empty() && !q->has_dimension()) return true;
+    }
+  }
+  return false;
+}
+
+void GiveNumericBoundsUnits(const cellfit::v1::CheckModelResponse& model,
+                            cellfit::v1::FitRequest& fit) {
+  for (cellfit::v1::Bounds& bounds : *fit.mutable_bounds()) {
+    const cellfit::v1::VariableInfo* parameter = nullptr;
+    for (const cellfit::v1::VariableInfo& variable : model.variables()) {
+      if (variable.name() == bounds.parameter() &&
+          variable.kind() == cellfit::v1::VARIABLE_KIND_PARAMETER) {
+        parameter = &variable;
+      }
+    }
+    // An unknown parameter keeps its numbers, for the server to name it.
+    if (parameter == nullptr || !parameter->has_dimension()) continue;
+    for (Quantity* q : {bounds.mutable_lower(), bounds.mutable_upper()}) {
+      if (q->text().empty() && !q->has_dimension()) {
+        *q->mutable_dimension() = parameter->dimension();
+      }
+    }
+  }
 }
 
 }  // namespace cellfit::client

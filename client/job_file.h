@@ -38,7 +38,9 @@ struct Job {
   cellfit::v1::FitRequest fit;
   // By the field names the server's diagnostics use: "model" (the
   // equations), "threshold", "reset", "refractory", "penalty", "dt",
-  // "param_init.v", "namespace.El", "inputs.I", "outputs.v".
+  // "method", "param_init.v", "namespace.El", "inputs.I", "outputs.v",
+  // "bounds.gl" (and "bounds.gl.lower", ".upper"), "optimizer.method",
+  // "metric", "metric.t_start", "metric.v.delta": every key of the file.
   std::map<std::string, FieldOrigin> origins;
 };
 
@@ -48,6 +50,17 @@ absl::StatusOr<Job> ReadJobFile(const std::filesystem::path& path);
 // its directory, and errors name it).
 absl::StatusOr<Job> ParseJob(std::string_view toml_text,
                              const std::filesystem::path& path);
+
+// Whether a bound in `fit` is a bare number (docs/job-file.md: in SI base
+// units of its parameter), which only the model can give a dimension.
+bool HasNumericBounds(const cellfit::v1::FitRequest& fit);
+
+// Gives every bare-number bound in `fit` the dimension of its parameter, as
+// `model` (the server's CheckModel answer for the job's spec) reports it, so
+// that the wire carries one meaning for a number: its value in SI units of
+// the dimension sent with it, as the Python client sends plain floats.
+void GiveNumericBoundsUnits(const cellfit::v1::CheckModelResponse& model,
+                            cellfit::v1::FitRequest& fit);
 
 // "FILE:LINE:COLUMN" for a position the server reports within a spec field
 // (`line` and `column` 1-based within the field's text; line 0: the field as

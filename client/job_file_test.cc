@@ -1,5 +1,6 @@
 #include "client/job_file.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -374,6 +375,108 @@ normalization = 4
   EXPECT_DOUBLE_EQ(metric.features().threshold(), -0.02);
   EXPECT_EQ(metric.features().combine(), "squared_difference");
   EXPECT_EQ(metric.features().normalization(), 4);
+}
+
+// The server names fit settings by their keys; each must be found where the
+// file writes it (the value's first character, inside the quotes).
+TEST_F(JobDirectory, EveryKeyHasItsPlaceInTheFile) {
+  absl::StatusOr<Job> job = ParseJob(std::string(kMinimal) + R"([bounds]
+gl = ["1*mV", "100*mV"]
+Cm = { lower = "50*pF", upper = 5e-10 }
+[optimizer]
+method = "DEX"
+[metric]
+type = "mse"
+t_start = "5*mV"
+)",
+                                     dir_ / "job.toml");
+  ASSERT_TRUE(job.ok()) << job.status();
+  const auto at = [&](const std::string& field) {
+    std::string position = JobFilePosition(*job, field, 0, 0);
+    return position.substr(position.rfind("job.toml"));
+  };
+  EXPECT_EQ(at("bounds"), "job.toml:10:1");
+  EXPECT_EQ(at("bounds.gl"), "job.toml:11:6");
+  EXPECT_EQ(at("bounds.gl.lower"), "job.toml:11:8");
+  EXPECT_EQ(at("bounds.gl.upper"), "job.toml:11:16");
+  EXPECT_EQ(at("bounds.Cm"), "job.toml:12:6");
+  EXPECT_EQ(at("bounds.Cm.lower"), "job.toml:12:17");
+  EXPECT_EQ(at("bounds.Cm.upper"), "job.toml:12:33");
+  EXPECT_EQ(at("optimizer.method"), "job.toml:14:11");
+  EXPECT_EQ(at("metric"), "job.toml:15:1");
+  EXPECT_EQ(at("metric.t_start"), "job.toml:17:12");
+  // A position within the text counts from its first character.
+  EXPECT_THAT(JobFilePosition(*job, "bounds.gl.lower", 1, 3),
+              ::testing::EndsWith("job.toml:11:10"));
+  EXPECT_EQ(at("model"), "job.toml:4:14");
+}
+
+TEST_F(JobDirectory, TheTopLevelMethodHasItsPlace) {
+  absl::StatusOr<Job> job =
+      ParseJob(std::string("method = \"rk9\"\n") + kMinimal, dir_ / "job.toml");
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_THAT(JobFilePosition(*job, "method", 0, 0),
+              ::testing::EndsWith("job.toml:1:11"));
+}
+
+TEST_F(JobDirectory, NumericBoundsTakeTheirParametersDimension) {
+  absl::StatusOr<Job> job = ParseJob(std::string(kMinimal) + R"(
+[bounds]
+gl = [1e-9, 1e-7]
+Cm = ["50*pF", 5e-10]
+n = [0, 1]
+gx = [1, 2]
+)",
+                                     dir_ / "job.toml");
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_TRUE(HasNumericBounds(job->fit));
+  cellfit::v1::CheckModelResponse model;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        variables {
+          name: "gl"
+          kind: VARIABLE_KIND_PARAMETER
+          dimension { metre: -2 kilogram: -1 second: 3 ampere: 2 }
+        }
+        variables {
+          name: "Cm"
+          kind: VARIABLE_KIND_PARAMETER
+          dimension { metre: -2 kilogram: -1 second: 4 ampere: 2 }
+        }
+        variables {
+          name: "n"
+          kind: VARIABLE_KIND_PARAMETER
+          dimension {}
+        }
+      )pb",
+      &model));
+  GiveNumericBoundsUnits(model, job->fit);
+  const auto bounds = [&](const std::string& name) {
+    for (const cellfit::v1::Bounds& b : job->fit.bounds()) {
+      if (b.parameter() == name) return b;
+    }
+    ADD_FAILURE() << "no bounds for " << name;
+    return cellfit::v1::Bounds();
+  };
+  const cellfit::v1::Bounds gl = bounds("gl");
+  EXPECT_EQ(gl.lower().value(), 1e-9);
+  EXPECT_EQ(gl.lower().dimension().ampere(), 2);
+  EXPECT_EQ(gl.upper().dimension().second(), 3);
+  const cellfit::v1::Bounds cm = bounds("Cm");
+  EXPECT_EQ(cm.lower().text(), "50*pF");
+  EXPECT_FALSE(cm.lower().has_dimension());
+  EXPECT_EQ(cm.upper().dimension().second(), 4);
+  EXPECT_TRUE(bounds("n").lower().has_dimension());
+  // An unknown parameter keeps bare numbers, for the server to name it.
+  EXPECT_FALSE(bounds("gx").lower().has_dimension());
+  EXPECT_TRUE(HasNumericBounds(job->fit));
+  auto* all = job->fit.mutable_bounds();
+  all->erase(std::remove_if(all->begin(), all->end(),
+                            [](const cellfit::v1::Bounds& b) {
+                              return b.parameter() == "gx";
+                            }),
+             all->end());
+  EXPECT_FALSE(HasNumericBounds(job->fit));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// cellfit check JOB.toml: the server's model check of a job file (so that
-// every client gets the same answers): every variable with its kind and
-// unit, the integration method, the fitted parameters; or each problem as
-// FILE:LINE:COLUMN: error: MESSAGE, at its place in the job file.
+// cellfit check JOB.toml: the server's check of a job file (so that every
+// client gets the same answers), its model and its fit settings (bounds,
+// optimizer, metric): every variable with its kind and unit, the integration
+// method, the fitted parameters; or each problem as FILE:LINE:COLUMN: error:
+// MESSAGE, at its place in the job file.
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -50,20 +51,10 @@ class CheckVerb final : public Verb {
     if (!job.ok()) return job.status();
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
+    cellfit::v1::FitRequest fit = job->fit;
     absl::StatusOr<cellfit::v1::CheckModelResponse> response =
-        (*client)->CheckModel(job->spec);
-    if (!response.ok()) return LocateErrors(*job, response.status());
-    if (!response->ok()) {
-      std::vector<std::string> lines;
-      for (const cellfit::v1::Diagnostic& diagnostic :
-           response->diagnostics()) {
-        lines.push_back(LocateDiagnostic(*job, diagnostic));
-      }
-      if (lines.empty()) {
-        lines.push_back(absl::StrCat(path_, ": error: the model is invalid"));
-      }
-      return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
-    }
+        CheckJob(**client, *job, fit);
+    if (!response.ok()) return response.status();
     std::ostream& out = context.out();
     out << path_ << ": ok\n"
         << "method: " << response->method() << "\n"

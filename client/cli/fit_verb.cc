@@ -106,15 +106,49 @@ class FitVerb final : public Verb {
 
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
+    // The fitter line promises a fitter: an unknown ID ends here.
+    if (!fitter_.empty()) {
+      absl::StatusOr<cellfit::v1::FitterInfo> info =
+          (*client)->GetFitter(fitter_);
+      if (!info.ok()) return info.status();
+    }
+    // Every problem of the job file, at its place, before anything exists
+    // on the server; this also gives bare-number bounds their units.
+    absl::StatusOr<cellfit::v1::CheckModelResponse> checked =
+        CheckJob(**client, *job, request);
+    if (!checked.ok()) return checked.status();
+    bool created_here = false;
     if (fitter_.empty()) {
       absl::StatusOr<cellfit::v1::FitterInfo> created =
           (*client)->CreateFitter(job->spec);
       if (!created.ok()) return LocateErrors(*job, created.status());
       fitter_ = created->id();
+      created_here = true;
     }
     request.set_fitter_id(fitter_);
     context.out() << "fitter: " << fitter_ << "\n";
     context.out().flush();
+    // A fitter this command made and whose first fit the server refused
+    // before any round holds nothing: remove it rather than leave an empty
+    // idle fitter in `cellfit ls`. A continued fitter is the user's.
+    const auto refused = [&](const absl::Status& status, uint64_t rounds_seen) {
+      if (!created_here || rounds_seen > 0 ||
+          !(absl::IsInvalidArgument(status) ||
+            absl::IsFailedPrecondition(status))) {
+        return LocateErrors(*job, status);
+      }
+      absl::Status deleted = (*client)->DeleteFitter(fitter_);
+      absl::Status located = LocateErrors(*job, status);
+      return absl::Status(
+          located.code(),
+          absl::StrCat(located.message(), "\n",
+                       deleted.ok() ? "cellfit: removed the new fitter "
+                                    : "cellfit: could not remove the new "
+                                      "fitter ",
+                       fitter_, ", which ran no round",
+                       deleted.ok() ? std::string()
+                                    : absl::StrCat(": ", deleted.message())));
+    };
 
     std::unique_ptr<grpc::ClientContext> call = (*client)->NewContext();
     auto stream = (*client)->stub().Fit(call.get());
@@ -124,8 +158,8 @@ class FitVerb final : public Verb {
     auto previous = std::signal(SIGINT, OnInterrupt);
     if (!stream->Write(start)) {
       std::signal(SIGINT, previous);
-      return LocateErrors(
-          *job, FromGrpc(stream->Finish(), "Fit", (*client)->address()));
+      return refused(FromGrpc(stream->Finish(), "Fit", (*client)->address()),
+                     0);
     }
     RoundReporter reporter(*callback, context.out(), request.n_rounds());
     cellfit::v1::FitRound round;
@@ -148,7 +182,7 @@ class FitVerb final : public Verb {
     reporter.Finish(absl::IsCancelled(status)        ? "cancelled"
                     : !writing && interrupted.load() ? "stopped"
                                                      : "");
-    if (!status.ok()) return LocateErrors(*job, status);
+    if (!status.ok()) return refused(status, reporter.rounds_seen());
     if (reporter.rounds_seen() > 0) {
       context.out() << "fitter: " << fitter_ << "  (cellfit results " << fitter_
                     << ", cellfit generate " << fitter_ << ")\n";

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "cellfit/v1/fitting.pb.h"
+#include "client/client.h"
 #include "client/job_file.h"
 
 namespace cellfit::client::cli {
@@ -15,6 +16,14 @@ namespace cellfit::client::cli {
 // "FILE:LINE:COLUMN: error: MESSAGE" for one structured diagnostic.
 std::string LocateDiagnostic(const Job& job,
                              const cellfit::v1::Diagnostic& diagnostic);
+
+// Checks a job on the server before anything is created: its model, then,
+// when the model is sound, its whole spec and the fit settings `fit` (whose
+// bare-number bounds first get their parameters' units, see
+// GiveNumericBoundsUnits). The model's description when all is well, else
+// one INVALID_ARGUMENT with every problem located in the job file.
+absl::StatusOr<cellfit::v1::CheckModelResponse> CheckJob(
+    Client& client, const Job& job, cellfit::v1::FitRequest& fit);
 
 // The same status with every line of the form "FIELD[:LINE:COLUMN]: error:
 // MESSAGE" rewritten to its place in the job file; other lines unchanged.

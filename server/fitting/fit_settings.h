@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "cellfit/v1/fitting.pb.h"
+#include "model/diagnostics.h"
 #include "model/dimension.h"
 #include "model/model.h"
 #include "server/optimize/optimizer_config.h"
@@ -48,10 +49,25 @@ absl::StatusOr<FitterModel> LoadFitterModel(const v1::FitterSpec& spec);
 
 // Checks `request` (bounds for every parameter with matching units, a known
 // optimizer, one metric per output of the right kind) and builds the
-// settings. `seed` replaces a zero seed.
+// settings. `seed` replaces a zero seed. Every problem is found, each under
+// the field of the setting it concerns ("bounds.gl", "bounds.gl.lower",
+// "bounds", "optimizer.method", "metric", "metric.t_start", "metric.v",
+// ...): in `problems`, and in the INVALID_ARGUMENT returned, one per line as
+// "FIELD[:LINE:COLUMN]: error: MESSAGE".
+absl::StatusOr<FitSettings> MakeFitSettings(const FitterModel& model,
+                                            const v1::FitRequest& request,
+                                            uint64_t seed,
+                                            model::Diagnostics& problems);
 absl::StatusOr<FitSettings> MakeFitSettings(const FitterModel& model,
                                             const v1::FitRequest& request,
                                             uint64_t seed);
+
+// Every problem a Fit with `request` would meet before its first round on a
+// fitter of `model` with `n_samples` (MakeFitSettings, then the optimizer's
+// options), added to `problems` under the fields MakeFitSettings uses and
+// "optimizer", "optimizer.options", "optimizer.options.NAME".
+void CheckFitRequest(const FitterModel& model, const v1::FitRequest& request,
+                     int n_samples, model::Diagnostics& problems);
 
 // The fields of a FitRequest that define a run: two requests with equal
 // fingerprints continue the same optimizer.

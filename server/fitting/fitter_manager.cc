@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
+#include "model/lexer.h"
 #include "model/methods.h"
 #include "server/fitting/fit_task.h"
 #include "server/fitting/refine.h"
@@ -240,13 +242,66 @@ absl::StatusOr<v1::FitterInfo> FitterManager::Info(Entry& entry) {
   return info;
 }
 
+namespace {
+
+// brian2modelfitting refuses an input variable the model does not name
+// ("... is not an identifier in the model"); the checker alone cannot see
+// it, since an unused input is no error in the model text.
+void AddUnknownInputs(const v1::FitterSpec& spec,
+                      const model::CheckResult& check,
+                      model::Diagnostics& diagnostics) {
+  std::set<std::string, std::less<>> names;
+  model::Diagnostics ignored;  // the checker reports lexical problems
+  std::vector<std::string> texts = {spec.model(), spec.threshold(),
+                                    spec.reset(), spec.refractory(),
+                                    spec.penalty()};
+  for (const auto& [variable, value] : spec.param_init()) {
+    texts.push_back(value);
+  }
+  for (const std::string& text : texts) {
+    for (const model::Token& token : model::Tokenize(text, "", ignored)) {
+      if (token.kind == model::TokenKind::kName) {
+        names.emplace(token.text);
+      }
+    }
+  }
+  for (const v1::Input& input : spec.inputs()) {
+    if (names.count(input.variable()) > 0) continue;
+    std::string message = absl::StrCat(
+        "the model has no variable '", input.variable(),
+        "' for this input: an input gives the values of a name the "
+        "equations use but do not define");
+    if (!check.unresolved_names.empty()) {
+      absl::StrAppend(&message, " (undefined in the model: ",
+                      absl::StrJoin(check.unresolved_names, ", "), ")");
+    }
+    diagnostics.Add(absl::StrCat("inputs.", input.variable()), {}, message);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<v1::CheckModelResponse> FitterManager::CheckModel(
     const v1::CheckModelRequest& request) {
   v1::CheckModelResponse response;
   jobs::CheckedSpec checked = jobs::CheckSpec(request.spec());
-  // CheckModel looks at the model only: data problems (no traces yet) are not
-  // the question, except units and names the model needs.
-  const model::Diagnostics& diagnostics = checked.check.diagnostics;
+  // Without fit settings, CheckModel looks at the model only: data problems
+  // (no traces yet) are not the question, except units and names the model
+  // needs. With them, the client has the whole job and wants to hear of
+  // everything that would stop CreateFitter or the first Fit.
+  model::Diagnostics diagnostics =
+      request.has_fit() ? checked.diagnostics : checked.check.diagnostics;
+  AddUnknownInputs(request.spec(), checked.check, diagnostics);
+  if (request.has_fit() && diagnostics.empty()) {
+    auto model = LoadFitterModel(request.spec());
+    if (model.ok()) {
+      CheckFitRequest(*model, request.fit(),
+                      static_cast<int>(request.spec().n_samples()),
+                      diagnostics);
+    } else {
+      diagnostics.Add("", {}, std::string(model.status().message()));
+    }
+  }
   for (const model::Diagnostic& d : diagnostics.items()) {
     v1::Diagnostic* out = response.add_diagnostics();
     out->mutable_position()->set_field(d.field);
