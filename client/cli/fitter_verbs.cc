@@ -1,6 +1,10 @@
 // cellfit ls, cellfit cancel and cellfit rm: the caller's fitters.
+#include <functional>
 #include <iostream>
 #include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -23,6 +27,30 @@ std::string KindName(cellfit::v1::FitterKind kind) {
     default:
       return "?";
   }
+}
+
+// Runs `act` on each fitter ID. One unknown ID must not keep the others from
+// being acted on: each failure is reported where it happens, and the exit
+// code says some failed ("2 of 3 fitters not removed"). An unreachable server
+// fails every later ID too, so that ends the command at once.
+absl::Status ForEachFitter(
+    Context& context, const std::vector<std::string>& ids,
+    std::string_view done,
+    const std::function<absl::Status(const std::string&)>& act) {
+  int failed = 0;
+  absl::Status first_failure;
+  for (const std::string& id : ids) {
+    absl::Status status = act(id);
+    if (status.ok()) continue;
+    if (ExitCodeFor(status) == kExitUnreachable) return status;
+    context.out().flush();
+    std::cerr << "cellfit: error: " << status.message() << "\n";
+    if (failed++ == 0) first_failure = status;
+  }
+  if (failed == 0) return absl::OkStatus();
+  return absl::Status(
+      first_failure.code(),
+      absl::StrFormat("%d of %d fitters not %s", failed, ids.size(), done));
 }
 
 std::string StateName(cellfit::v1::FitterState state) {
@@ -88,27 +116,14 @@ class RemoveVerb final : public Verb {
   absl::Status Run(Context& context) override {
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
-    // One unknown ID must not keep the others from being deleted; each
-    // failure is reported where it happens, and the exit code says some
-    // failed. An unreachable server fails every later ID too, so that ends
-    // the command at once.
-    int failed = 0;
-    absl::Status first_failure;
-    for (const std::string& id : ids_) {
-      absl::Status status = (*client)->DeleteFitter(id);
-      if (status.ok()) {
-        context.out() << "removed " << id << "\n";
-        continue;
-      }
-      if (ExitCodeFor(status) == kExitUnreachable) return status;
-      context.out().flush();
-      std::cerr << "cellfit: error: " << status.message() << "\n";
-      if (failed++ == 0) first_failure = status;
-    }
-    if (failed == 0) return absl::OkStatus();
-    return absl::Status(
-        first_failure.code(),
-        absl::StrFormat("%d of %d fitters not removed", failed, ids_.size()));
+    return ForEachFitter(context, ids_, "removed",
+                         [&](const std::string& id) -> absl::Status {
+                           absl::Status status = (*client)->DeleteFitter(id);
+                           if (status.ok()) {
+                             context.out() << "removed " << id << "\n";
+                           }
+                           return status;
+                         });
   }
 
  private:
@@ -128,13 +143,16 @@ class CancelVerb final : public Verb {
   absl::Status Run(Context& context) override {
     absl::StatusOr<Client*> client = context.client();
     if (!client.ok()) return client.status();
-    for (const std::string& id : ids_) {
-      absl::StatusOr<cellfit::v1::FitterInfo> info = (*client)->CancelFit(id);
-      if (!info.ok()) return info.status();
-      context.out() << "cancelled " << id << " (" << StateName(info->state())
-                    << ", " << info->rounds_done() << " rounds done)\n";
-    }
-    return absl::OkStatus();
+    return ForEachFitter(
+        context, ids_, "cancelled", [&](const std::string& id) -> absl::Status {
+          absl::StatusOr<cellfit::v1::FitterInfo> info =
+              (*client)->CancelFit(id);
+          if (!info.ok()) return info.status();
+          context.out() << "cancelled " << id << " ("
+                        << StateName(info->state()) << ", "
+                        << info->rounds_done() << " rounds done)\n";
+          return absl::OkStatus();
+        });
   }
 
  private:

@@ -497,6 +497,14 @@ TEST_F(CliFitTest, LsResultsRefineWatchAndRmShowUnitsAndEveryOutcome) {
   EXPECT_THAT(watch.out, Not(HasSubstr("wall time")));
 
   // An unknown ID in the middle: the others are still removed.
+  // cancel goes through every ID as rm does: none of these is running.
+  RunResult cancel = Run({"cancel", id, "fnotthere1", other_id});
+  EXPECT_EQ(cancel.exit_code, 1);
+  EXPECT_THAT(cancel.err, HasSubstr("fitter '" + id + "' is not running"));
+  EXPECT_THAT(cancel.err, HasSubstr("fnotthere1"));
+  EXPECT_THAT(cancel.err,
+              HasSubstr("fitter '" + other_id + "' is not running"));
+  EXPECT_THAT(cancel.err, HasSubstr("3 of 3 fitters not cancelled"));
   RunResult rm = Run({"rm", id, "fnotthere1", other_id});
   EXPECT_EQ(rm.exit_code, 1);
   EXPECT_THAT(rm.out, HasSubstr("removed " + id + "\n"));
