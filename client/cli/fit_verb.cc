@@ -15,6 +15,7 @@
 #include "client/cli/job_diagnostics.h"
 #include "client/cli/round_report.h"
 #include "client/cli/verbs.h"
+#include "client/cli/worker_wait_notice.h"
 #include "client/job_file.h"
 
 namespace cellfit::client::cli {
@@ -162,9 +163,11 @@ class FitVerb final : public Verb {
                      0);
     }
     RoundReporter reporter(*callback, context.out(), request.n_rounds());
+    WorkerWaitNotice notice(context, **client);
     cellfit::v1::FitRound round;
     bool writing = true;
     while (stream->Read(&round)) {
+      notice.Progress();
       reporter.OnRound(round);
       if (round.last() || !writing) continue;
       cellfit::v1::FitControl control;
@@ -230,8 +233,10 @@ class WatchVerb final : public Verb {
     request.set_fitter_id(fitter_);
     request.set_from_round(static_cast<uint64_t>(from_round_));
     RoundReporter reporter(*callback, context.out(), 0);
-    absl::Status status = (*client)->Watch(
-        request, [&reporter](const cellfit::v1::FitRound& round) {
+    WorkerWaitNotice notice(context, **client);
+    absl::Status status =
+        (*client)->Watch(request, [&](const cellfit::v1::FitRound& round) {
+          notice.Progress();
           reporter.OnRound(round);
           return absl::OkStatus();
         });

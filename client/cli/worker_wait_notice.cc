@@ -43,19 +43,28 @@ WorkerWaitNotice::~WorkerWaitNotice() {
 void WorkerWaitNotice::Progress() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (done_) return;
-    done_ = true;
+    ++progress_;
   }
   wake_.notify_all();
 }
 
 void WorkerWaitNotice::Watch() {
   const auto delay = absl::ToChronoMilliseconds(delay_);
+  int64_t seen = 0;
+  bool noticed = false;  // in the current silence
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      if (wake_.wait_for(lock, delay, [this] { return done_; })) return;
+      // Each message restarts the wait: only a silence of `delay` counts.
+      if (wake_.wait_for(lock, delay,
+                         [&] { return done_ || progress_ != seen; })) {
+        if (done_) return;
+        seen = progress_;
+        noticed = false;
+        continue;
+      }
     }
+    if (noticed) continue;
     auto context = client_.NewContext(kStatusTimeout);
     cellfit::v1::ServerStatus status;
     // An unreachable server fails the call itself, which reports that.
@@ -67,11 +76,12 @@ void WorkerWaitNotice::Watch() {
     if (connected > 0) continue;  // busy workers: the call is queued
     std::lock_guard<std::mutex> lock(mutex_);
     if (done_) return;
+    if (progress_ != seen) continue;  // heard from the server meanwhile
     err_ << "cellfit: waiting for a worker: none is connected to the server "
             "at "
          << client_.address() << " (" << hint_ << ")\n";
     err_.flush();
-    return;
+    noticed = true;
   }
 }
 

@@ -2,8 +2,9 @@
 // connects, and the server says nothing meanwhile: to the user the command
 // looks hung. WorkerWaitNotice watches such a call from a second thread and,
 // when nothing has arrived for a while and the server reports no connected
-// worker, says so once on standard error. The call itself keeps waiting: it
-// goes on when a worker joins.
+// worker, says so on standard error, once for each such silence (a fit whose
+// last worker dies after some rounds gets the notice too). The call itself
+// keeps waiting: it goes on when a worker joins.
 //
 //   WorkerWaitNotice notice(context, *client);
 //   ... the streaming call, with notice.Progress() for each message ...
@@ -11,6 +12,7 @@
 #define CELLFIT_CLIENT_CLI_WORKER_WAIT_NOTICE_H_
 
 #include <condition_variable>
+#include <cstdint>
 #include <iosfwd>
 #include <mutex>
 #include <string>
@@ -38,8 +40,7 @@ class WorkerWaitNotice {
   WorkerWaitNotice(const WorkerWaitNotice&) = delete;
   WorkerWaitNotice& operator=(const WorkerWaitNotice&) = delete;
 
-  // The call heard from the server (a round, a chunk): it is being served,
-  // so no notice is needed any more.
+  // The call heard from the server (a round, a chunk): it is being served.
   void Progress();
 
  private:
@@ -51,7 +52,8 @@ class WorkerWaitNotice {
   const std::string hint_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool done_ = false;  // progress seen or the call ended
+  bool done_ = false;     // the call ended
+  int64_t progress_ = 0;  // messages heard so far
   std::thread thread_;
 };
 

@@ -2,6 +2,7 @@
 // default, and the job file.
 #include <sys/wait.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -121,6 +122,60 @@ TEST(CliProcessTest, SimulateWithoutAWorkerSaysSoAndGoesOnWhenOneJoins) {
   ASSERT_TRUE(WIFEXITED(*status)) << *status;
   EXPECT_EQ(WEXITSTATUS(*status), 0) << ReadFile(dir + "/cli.err");
   EXPECT_TRUE(std::filesystem::exists(dir + "/sim.csv"));
+  const std::string err = ReadFile(dir + "/cli.err");
+  EXPECT_EQ(err.find("waiting for a worker"), err.rfind("waiting for a worker"))
+      << err;
+}
+
+// A fit whose only worker dies between rounds waits for another, and says so
+// once; a worker joining lets it finish every round.
+TEST(CliProcessTest, AFitThatLosesItsWorkerSaysSoAndGoesOnWhenOneJoins) {
+  const std::string dir = TestDirectory();
+  auto server = StartServer(dir, dir + "/x.db", 0);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto start_worker = [&](const std::string& log) {
+    ProcessOptions worker;
+    worker.argv = {kWorkerBinary, "--server=" + server->address, "--threads=1"};
+    worker.stderr_path = dir + "/" + log;
+    return Process::Start(worker);
+  };
+  auto first = start_worker("worker1.log");
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string source = std::getenv("CELLFIT_SOURCE_DIR");
+  ProcessOptions cli;
+  cli.argv = {kCliBinary, "fit",           source + "/examples/hh/job.toml",
+              "--server", server->address, "--rounds",
+              "1000",     "--callback",    "text"};
+  cli.env["CELLFIT_SERVER"] = std::nullopt;
+  cli.env["CELLFIT_TOKEN"] = std::nullopt;
+  cli.stdout_path = dir + "/cli.out";
+  cli.stderr_path = dir + "/cli.err";
+  auto fit = Process::Start(cli);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  // Some rounds done, then the worker goes.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return ReadFile(dir + "/cli.out").find("round 3") != std::string::npos;
+      },
+      absl::Seconds(60)))
+      << ReadFile(dir + "/cli.out") << ReadFile(dir + "/cli.err");
+  (*first)->Signal(SIGKILL);
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return ReadFile(dir + "/cli.err").find("waiting for a worker") !=
+               std::string::npos;
+      },
+      absl::Seconds(60)))
+      << ReadFile(dir + "/cli.out") << ReadFile(dir + "/cli.err");
+  EXPECT_TRUE(Alive((*fit)->pid()));
+
+  auto second = start_worker("worker2.log");
+  ASSERT_TRUE(second.ok()) << second.status();
+  std::optional<int> status = (*fit)->Wait(absl::Seconds(300));
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status)) << *status;
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << ReadFile(dir + "/cli.err");
+  EXPECT_THAT(ReadFile(dir + "/cli.out"), HasSubstr("1000 rounds"));
   const std::string err = ReadFile(dir + "/cli.err");
   EXPECT_EQ(err.find("waiting for a worker"), err.rfind("waiting for a worker"))
       << err;
