@@ -191,6 +191,21 @@ TEST_F(CheckModelTest, AnInputTheModelDoesNotNameIsFlagged) {
   EXPECT_THAT(Messages(response), HasSubstr("undefined in the model: I"));
 }
 
+// A model that never names an input would ignore its traces without a
+// word: CreateFitter refuses it as CheckModel does (and brian2modelfitting).
+TEST_F(CheckModelTest, CreateFitterRefusesAnInputTheModelDoesNotName) {
+  v1::FitterSpec spec = jobs::HhExampleSpec();
+  *spec.add_inputs() = spec.inputs(0);
+  spec.mutable_inputs(1)->set_variable("I_extra");
+  v1::CreateFitterRequest create;
+  *create.mutable_spec() = spec;
+  auto created = manager_->CreateFitter("alice", create);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(created.status().message()),
+              HasSubstr("no variable 'I_extra'"));
+}
+
 TEST_F(CheckModelTest, OptimizerOptionsAreCheckedByName) {
   v1::FitRequest fit = HhFit();
   (*fit.mutable_optimizer()->mutable_options())["F"] = 7;

@@ -350,7 +350,9 @@ absl::StatusOr<v1::FitterInfo> FitterManager::CreateFitter(
     const std::string& owner, const v1::CreateFitterRequest& request) {
   const v1::FitterSpec& spec = request.spec();
   jobs::CheckedSpec checked = jobs::CheckSpec(spec);
-  if (!checked.diagnostics.empty()) return checked.diagnostics.ToStatus();
+  model::Diagnostics diagnostics = checked.diagnostics;
+  AddUnknownInputs(spec, checked.check, diagnostics);
+  if (!diagnostics.empty()) return diagnostics.ToStatus();
   const model::Model& m = *checked.check.model;
   storage::NewFitter fitter;
   fitter.id = NewId();
