@@ -1,7 +1,9 @@
 // cellfit refine ID: brian2modelfitting's refine (bounded Levenberg-Marquardt
 // from the best parameters of the fit, or given ones), run by the server.
+#include <cmath>
 #include <ostream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli/assignments.h"
@@ -25,7 +27,13 @@ class RefineVerb final : public Verb {
     args.AddString("params", &params_, "NAME=QUANTITY,...",
                    "start here (default: the best of the current run)");
     args.AddInt("max_iterations", &max_iterations_, "N",
-                "iterations at most (default 100)");
+                "iterations at most (default 100, or none with --max-nfev)");
+    args.AddInt("max_nfev", &max_nfev_, "N",
+                "simulations at most (brian2modelfitting's max_nfev; "
+                "default no limit)");
+    args.AddString("iteration", &iteration_, "X",
+                   "value of the model's `iteration` (default 1e9, as "
+                   "brian2modelfitting: no coupling to the target)");
     args.AddFlag("calc_gradient", &calc_gradient_,
                  "Jacobian from the sensitivity equations instead of finite "
                  "differences");
@@ -42,9 +50,22 @@ class RefineVerb final : public Verb {
     if (max_iterations_ < 0) {
       return absl::InvalidArgumentError("--max-iterations must be positive");
     }
+    if (max_nfev_ < 0) {
+      return absl::InvalidArgumentError("--max-nfev must be positive");
+    }
     cellfit::v1::RefineRequest request;
     request.set_fitter_id(fitter_);
     request.set_max_iterations(static_cast<uint32_t>(max_iterations_));
+    request.set_max_evaluations(static_cast<uint32_t>(max_nfev_));
+    if (!iteration_.empty()) {
+      double iteration = 0;
+      if (!absl::SimpleAtod(iteration_, &iteration) ||
+          !std::isfinite(iteration)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--iteration: '", iteration_, "' is not a finite number"));
+      }
+      request.set_iteration(iteration);
+    }
     request.set_calc_gradient(calc_gradient_);
     if (!params_.empty()) {
       auto params = ParseParameterRow(params_, "params");
@@ -87,7 +108,9 @@ class RefineVerb final : public Verb {
  private:
   std::string fitter_;
   std::string params_;
-  int max_iterations_ = 100;
+  int max_iterations_ = 0;  // 0: the server's default
+  int max_nfev_ = 0;
+  std::string iteration_;
   bool calc_gradient_ = false;
   std::string callback_ = "text";
 };

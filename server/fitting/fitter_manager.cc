@@ -1150,18 +1150,25 @@ absl::Status FitterManager::Refine(const std::string& owner,
       m.converted.data.targets[output.target_index];
   const std::string job_id =
       EnsureGenerateJob(**entry, **spec, m, v1::BACKEND_UNSPECIFIED);
-  const double iteration =
-      record->current_run
-          ? static_cast<double>(record->current_run->start_iteration +
-                                record->current_run->rounds_done)
-          : 0.0;
+  // brian2modelfitting's default switches off coupling to the target.
+  const double iteration = request.has_iteration() ? request.iteration() : 1e9;
   RefineProblem problem;
   problem.start = start;
   problem.lower = lower;
   problem.upper = upper;
-  problem.max_iterations = request.max_iterations() == 0
-                               ? 100
-                               : static_cast<int>(request.max_iterations());
+  // More than any refinement runs; also keeps the counts within int.
+  constexpr uint32_t kNoLimit = 1u << 30;
+  if (request.max_iterations() > 0) {
+    problem.max_iterations =
+        static_cast<int>(std::min(request.max_iterations(), kNoLimit));
+  } else if (request.max_evaluations() > 0) {
+    // max_nfev alone bounds the simulations, not the iterations.
+    problem.max_iterations = static_cast<int>(kNoLimit);
+  } else {
+    problem.max_iterations = 100;
+  }
+  problem.max_evaluations =
+      static_cast<int>(std::min(request.max_evaluations(), kNoLimit));
   problem.residuals =
       [&](const Eigen::MatrixXd& points) -> absl::StatusOr<Eigen::MatrixXd> {
     v1::Batch batch;
@@ -1238,8 +1245,7 @@ absl::Status FitterManager::Refine(const std::string& owner,
     };
   }
   bool client_here = true;
-  problem.progress = [&](int step, const std::vector<double>& point,
-                         double error) {
+  auto send = [&](int step, const std::vector<double>& point, double error) {
     v1::RefineUpdate update;
     update.set_iteration(step);
     *update.mutable_params() =
@@ -1248,6 +1254,11 @@ absl::Status FitterManager::Refine(const std::string& owner,
     client_here = sink(update);
     return client_here;
   };
+  if (request.every_evaluation()) {
+    problem.evaluated = send;
+  } else {
+    problem.progress = send;
+  }
   auto refined = fitting::Refine(problem);
   if (!refined.ok()) return refined.status();
   if (!client_here) return absl::CancelledError("the client went away");

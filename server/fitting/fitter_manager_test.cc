@@ -668,3 +668,121 @@ TEST_F(WaitForWorkerTest, EndsWhenTheServerShutsDown) {
 
 }  // namespace
 }  // namespace cellfit::fitting
+
+namespace cellfit::fitting {
+namespace {
+
+// A trace fitter whose steady state is a*iteration and whose target is 1, so
+// the refined `a` is 1/iteration: it shows the iteration the simulations of
+// refine ran with.
+class RefineIterationTest : public FittingTest {
+ protected:
+  std::string CreateIterationFitter() {
+    v1::FitterSpec spec;
+    spec.set_kind(v1::FITTER_KIND_TRACE);
+    spec.set_model(
+        "dv/dt = (a*iteration + I - v)/(2*ms) : 1\n"
+        "a : 1 (constant)\n");
+    spec.mutable_dt()->set_text("0.1*ms");
+    spec.set_n_samples(1);
+    (*spec.mutable_param_init())["v"] = "1";
+    constexpr int kSteps = 200;
+    v1::TraceSet* input = spec.add_inputs()->mutable_traces();
+    spec.mutable_inputs(0)->set_variable("I");
+    input->set_n_traces(1);
+    input->set_n_steps(kSteps);
+    v1::TraceSet* target = spec.add_outputs()->mutable_traces();
+    spec.mutable_outputs(0)->set_variable("v");
+    target->set_n_traces(1);
+    target->set_n_steps(kSteps);
+    for (int k = 0; k < kSteps; ++k) {
+      input->add_values(0.0);
+      target->add_values(1.0);
+    }
+    v1::CreateFitterRequest create;
+    *create.mutable_spec() = spec;
+    auto info = manager_->CreateFitter("alice", create);
+    EXPECT_TRUE(info.ok()) << info.status();
+    return info.ok() ? info->id() : "";
+  }
+
+  static v1::RefineRequest FromHalf(const std::string& id) {
+    v1::RefineRequest refine;
+    refine.set_fitter_id(id);
+    v1::Column* a = refine.mutable_params()->add_columns();
+    a->set_name("a");
+    a->add_values(0.5);
+    v1::Bounds* bounds = refine.add_bounds();
+    bounds->set_parameter("a");
+    bounds->mutable_lower()->set_text("0");
+    bounds->mutable_upper()->set_text("1");
+    return refine;
+  }
+
+  // The refined `a`, and every update streamed before the last.
+  absl::StatusOr<double> RunRefine(const v1::RefineRequest& refine,
+                                   std::vector<v1::RefineUpdate>* steps,
+                                   std::string* message) {
+    v1::RefineUpdate last;
+    absl::Status status =
+        manager_->Refine("alice", refine, [&](const v1::RefineUpdate& u) {
+          if (u.done()) {
+            last = u;
+          } else {
+            steps->push_back(u);
+          }
+          return true;
+        });
+    if (!status.ok()) return status;
+    *message = last.message();
+    return last.params().columns(0).values(0);
+  }
+};
+
+TEST_F(RefineIterationTest, TheGivenIterationReachesTheSimulations) {
+  const std::string id = CreateIterationFitter();
+  v1::RefineRequest refine = FromHalf(id);
+  refine.set_iteration(4);
+  std::vector<v1::RefineUpdate> steps;
+  std::string message;
+  auto a = RunRefine(refine, &steps, &message);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_NEAR(*a, 0.25, 1e-4) << message;
+}
+
+TEST_F(RefineIterationTest, WithoutAnIterationItIsBrian2ModelfittingsBillion) {
+  const std::string id = CreateIterationFitter();
+  std::vector<v1::RefineUpdate> steps;
+  std::string message;
+  auto a = RunRefine(FromHalf(id), &steps, &message);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_LT(*a, 1e-6) << message;  // 1/iteration = 1e-9
+}
+
+// max_evaluations (max_nfev) limits simulations, finite-difference points
+// included, and every_evaluation streams each of them.
+TEST_F(RefineIterationTest, MaxEvaluationsLimitsTheSimulations) {
+  const std::string id = CreateIterationFitter();
+  v1::RefineRequest refine = FromHalf(id);
+  refine.set_iteration(4);
+  refine.set_max_evaluations(5);
+  refine.set_every_evaluation(true);
+  std::vector<v1::RefineUpdate> steps;
+  std::string message;
+  auto a = RunRefine(refine, &steps, &message);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_LE(steps.size(), 5u);
+  EXPECT_GE(steps.size(), 3u);  // start, its finite difference, a trial
+  EXPECT_NE(message.find("max_nfev"), std::string::npos) << message;
+  EXPECT_NE(message.find(absl::StrCat("(", steps.size(), " simulations)")),
+            std::string::npos)
+      << message;
+  // Without the limit it needs more simulations than that to converge.
+  refine.clear_max_evaluations();
+  std::vector<v1::RefineUpdate> all;
+  ASSERT_TRUE(RunRefine(refine, &all, &message).ok());
+  EXPECT_GT(all.size(), 5u) << message;
+}
+
+}  // namespace
+}  // namespace cellfit::fitting

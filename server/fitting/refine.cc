@@ -57,6 +57,23 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
   for (int j = 0; j < n; ++j) u(j) = transform.ToInternal(j, problem.start[j]);
 
   RefineResult result;
+  int iteration = 0;
+  // Set when `evaluated` asks to stop; checked after each evaluation.
+  bool callback_stop = false;
+  const int jacobian_points = problem.residuals_and_gradient ? 1 : n + 1;
+  auto within_budget = [&](int points) {
+    return problem.max_evaluations <= 0 ||
+           result.evaluations + points <= problem.max_evaluations;
+  };
+  auto announce = [&](const Eigen::VectorXd& x, const Eigen::VectorXd& r) {
+    if (!problem.evaluated || callback_stop) return;
+    const double error =
+        Cost(r) / static_cast<double>(std::max<Eigen::Index>(r.size(), 1));
+    if (!problem.evaluated(
+            iteration, std::vector<double>(x.data(), x.data() + n), error)) {
+      callback_stop = true;
+    }
+  };
   auto evaluate = [&](const Eigen::MatrixXd& internal_points)
       -> absl::StatusOr<Eigen::MatrixXd> {
     Eigen::MatrixXd points(internal_points.cols(), n);
@@ -64,14 +81,18 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
       points.row(k) = physical(internal_points.col(k)).transpose();
     }
     result.evaluations += static_cast<int>(internal_points.cols());
-    return problem.residuals(points);
+    auto residuals = problem.residuals(points);
+    if (!residuals.ok()) return residuals;
+    for (int k = 0; k < internal_points.cols(); ++k) {
+      announce(points.row(k).transpose(), residuals->col(k));
+    }
+    return residuals;
   };
-  auto report = [&](int iteration, const Eigen::VectorXd& at, double cost,
-                    int m) {
+  auto report = [&](int step, const Eigen::VectorXd& at, double cost, int m) {
+    if (problem.evaluated) return !callback_stop;
     const Eigen::VectorXd x = physical(at);
     return !problem.progress ||
-           problem.progress(iteration,
-                            std::vector<double>(x.data(), x.data() + n),
+           problem.progress(step, std::vector<double>(x.data(), x.data() + n),
                             cost / std::max(m, 1));
   };
 
@@ -86,6 +107,7 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
           std::vector<double>(x.data(), x.data() + n));
       if (!both.ok()) return both.status();
       ++result.evaluations;
+      announce(x, both->first);
       *r = both->first;
       // Chain rule through the bounds transformation.
       *jacobian = both->second;
@@ -113,10 +135,23 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
     return absl::OkStatus();
   };
 
+  constexpr char kBudgetMessage[] =
+      "reached the maximum number of simulations (max_nfev)";
   Eigen::VectorXd r;
   Eigen::MatrixXd jacobian;
-  if (absl::Status s = residuals_and_jacobian(u, &r, &jacobian); !s.ok())
+  // With too few simulations allowed for a Jacobian, only the start point is
+  // evaluated (least_squares, too, evaluates it whatever max_nfev is).
+  const bool start_only = !within_budget(jacobian_points);
+  if (start_only) {
+    Eigen::MatrixXd one(n, 1);
+    one.col(0) = u;
+    auto start_r = evaluate(one);
+    if (!start_r.ok()) return start_r.status();
+    r = start_r->col(0);
+  } else if (absl::Status s = residuals_and_jacobian(u, &r, &jacobian);
+             !s.ok()) {
     return s;
+  }
   const int m = static_cast<int>(r.size());
   double cost = Cost(r);
   if (!std::isfinite(cost)) {
@@ -126,9 +161,13 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
   }
   double lambda = 1e-3;
   result.message = "reached the maximum number of iterations";
-  int iteration = 0;
   bool stopped = !report(iteration, u, cost, m);
-  if (stopped) result.message = "stopped by the callback";
+  if (stopped) {
+    result.message = "stopped by the callback";
+  } else if (start_only) {
+    stopped = true;
+    result.message = kBudgetMessage;
+  }
   while (!stopped && iteration < problem.max_iterations) {
     ++iteration;
     const Eigen::MatrixXd jtj = jacobian.transpose() * jacobian;
@@ -146,6 +185,11 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
       if (!delta.allFinite()) {
         lambda *= 10;
         continue;
+      }
+      if (!within_budget(1)) {
+        result.message = kBudgetMessage;
+        stopped = true;
+        break;
       }
       const Eigen::VectorXd trial = u + delta;
       Eigen::MatrixXd one(n, 1);
@@ -170,8 +214,21 @@ absl::StatusOr<RefineResult> Refine(const RefineProblem& problem) {
           stopped = true;
           break;
         }
+        if (!within_budget(jacobian_points)) {
+          result.message = kBudgetMessage;
+          stopped = true;
+          break;
+        }
         if (absl::Status s = residuals_and_jacobian(u, &r, &jacobian); !s.ok())
           return s;
+        if (callback_stop) {
+          stopped = true;
+          result.message = "stopped by the callback";
+        }
+      } else if (callback_stop) {
+        stopped = true;
+        result.message = "stopped by the callback";
+        break;
       } else {
         lambda *= 10;
       }

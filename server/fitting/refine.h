@@ -22,6 +22,10 @@ struct RefineProblem {
   std::vector<double> lower;
   std::vector<double> upper;
   int max_iterations = 100;
+  // Simulated points at most (brian2modelfitting's max_nfev counts function
+  // evaluations, not iterations); 0: no limit. The refinement stops before a
+  // batch that would exceed it, so it never simulates more.
+  int max_evaluations = 0;
   // Residuals of each row of `points` (physical values): one column per point.
   std::function<absl::StatusOr<Eigen::MatrixXd>(const Eigen::MatrixXd& points)>
       residuals;
@@ -36,6 +40,13 @@ struct RefineProblem {
   std::function<bool(int iteration, const std::vector<double>& point,
                      double error)>
       progress;
+  // When set, called for every simulated point instead of `progress`
+  // (brian2modelfitting calls refine's callback per function evaluation,
+  // finite-difference and rejected points included); returning false stops
+  // the refinement.
+  std::function<bool(int iteration, const std::vector<double>& point,
+                     double error)>
+      evaluated;
 };
 
 struct RefineResult {
