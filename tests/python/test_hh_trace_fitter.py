@@ -126,7 +126,7 @@ def test_refine_improves_on_the_fit(connection, hh_data):
         fitter.refine(metric=cellfit.GammaFactor(1 * ms, 1 * ms))
     print(f"refine: {float(fit_error) / 1e-6:.1f} -> "
           f"{float(info['error']) / 1e-6:.1f} mV^2 in {info['iterations']} "
-          f"iterations, {info['evaluations']} simulations")
+          f"iterations, {info['nfev']} simulations")
 
 
 def test_namespace_from_the_callers_frame(connection, hh_data):

@@ -37,8 +37,8 @@ from .errors import AuthenticationError, CellfitError, \
     FailedPreconditionError, FitCancelledError, FitterNotFoundError, \
     InvalidArgumentError, ResourceExhaustedError, ServerUnavailableError, \
     ServerUnimplementedError  # noqa: E402
-from .fitter import Fitter, OnlineTraceFitter, SpikeFitter, \
-    TraceFitter  # noqa: E402
+from .fitter import Fitter, OnlineTraceFitter, RefineResult, \
+    SpikeFitter, TraceFitter  # noqa: E402
 from .metric import FeatureMetric, GammaFactor, Metric, MSEMetric, \
     SpikeMetric, TraceMetric  # noqa: E402
 from .optimizer import CMAESOptimizer, DEOptimizer, NevergradOptimizer, \
@@ -49,6 +49,7 @@ __version__ = '0.1.0'
 
 __all__ = [
     'TraceFitter', 'SpikeFitter', 'OnlineTraceFitter', 'Fitter',
+    'RefineResult',
     'Optimizer', 'NevergradOptimizer', 'DEOptimizer', 'CMAESOptimizer',
     'PSOOptimizer', 'NLoptOptimizer',
     'Metric', 'TraceMetric', 'SpikeMetric', 'MSEMetric', 'GammaFactor',

@@ -23,15 +23,17 @@ from .connection import resolve_server
 from .errors import FitterNotFoundError, InvalidArgumentError, \
     error_from_rpc
 from .metric import GammaFactor, Metric, MSEMetric, SpikeMetric, \
-    TraceMetric
+    TraceMetric, check_server_metric
 from .namespace import lookup_names, namespace_messages, same_values
-from .optimizer import NevergradOptimizer, Optimizer
+from .optimizer import NevergradOptimizer, Optimizer, \
+    check_server_optimizer
 from .units import DIMENSIONLESS_EXPONENTS, \
     dimension_message, exponents_from_message, exponents_of, is_quantity, \
     make_quantity, quantity_text, split_quantity, to_quantity_message, \
     unit_text
 
-__all__ = ['Fitter', 'TraceFitter', 'SpikeFitter', 'OnlineTraceFitter']
+__all__ = ['Fitter', 'TraceFitter', 'SpikeFitter', 'OnlineTraceFitter',
+           'RefineResult']
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _SECOND = (0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0)
@@ -40,6 +42,141 @@ _BACKENDS = {None: common_pb2.BACKEND_UNSPECIFIED,
              'standalone': common_pb2.BACKEND_STANDALONE}
 _UNRESOLVED = re.compile(r"The identifier '([A-Za-z_][A-Za-z_0-9]*)' could "
                          r"not be resolved")
+_UNKNOWN_FUNCTION = re.compile(r"Unknown function '([A-Za-z_][A-Za-z_0-9]*)'")
+
+
+def _python_function_kind(value):
+    """'TimedArray', 'Function' or 'function' for a value the server cannot
+    receive as a model function; None otherwise."""
+    names = [c.__name__ for c in type(value).__mro__]
+    for kind in ('TimedArray', 'Function'):
+        if kind in names:
+            return kind
+    if callable(value) and not isinstance(value, type):
+        return 'function'
+    return None
+
+
+def _check_python_functions(response, frame):
+    """Raise TypeError when the model calls a Python object of `frame`.
+
+    Brian2 takes TimedArrays and Functions from the namespace; the server
+    only knows Brian2's built-in functions and reports the name as unknown,
+    which does not say that the object exists but cannot be sent.
+    """
+    if frame is None:
+        return
+    scopes = (frame.f_locals, frame.f_globals)
+    for d in response.diagnostics:
+        match = _UNKNOWN_FUNCTION.search(d.message) or \
+            _UNRESOLVED.search(d.message)
+        if not match:
+            continue
+        name = match.group(1)
+        for scope in scopes:
+            if name in scope:
+                kind = _python_function_kind(scope[name])
+                if kind is None:
+                    break
+                what = {'TimedArray': 'a Brian2 TimedArray',
+                        'Function': 'a Brian2 Function',
+                        'function': 'a Python function'}[kind]
+                raise TypeError(
+                    f"the model uses '{name}', {what}: cellfit cannot send "
+                    f'Python functions or TimedArrays to its server (the '
+                    f'model runs on its workers, which know only Brian2\'s '
+                    f'built-in functions). Give time-varying inputs as input '
+                    f"traces instead, e.g. input={{'{name}': array of shape "
+                    f"(n_traces, n_steps)}}, and use '{name}' as a variable "
+                    f"in the model (not '{name}(t)').")
+
+
+class _Unset:
+    """The default of `Fitter.fit`'s arguments: tells "not given" apart."""
+
+    def __repr__(self):
+        return 'default'
+
+
+_UNSET = _Unset()
+# Both orders end the same way after their first three arguments.
+_FIT_TAIL = ('callback', 'restart', 'start_iteration', 'penalty', 'level')
+_FIT_DEFAULTS = {'optimizer': None, 'metric': None, 'n_rounds': 1,
+                 'callback': 'text', 'restart': False,
+                 'start_iteration': None, 'penalty': None, 'level': 0}
+
+
+def _fit_argument_kind(value):
+    """Which of n_rounds, optimizer, metric a positional value is."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real):
+        return 'n_rounds'
+    if isinstance(value, (Metric, Mapping)) or (
+            isinstance(value, Sequence) and not isinstance(value, str)):
+        return 'metric'
+    return 'optimizer'
+
+
+def _fit_arguments(args, keywords):
+    """`Fitter.fit`'s arguments by name, from either positional order.
+
+    brian2modelfitting's order is ``fit(optimizer, metric, n_rounds,
+    callback, ...)`` and cellfit's ``fit(n_rounds, optimizer, metric,
+    callback, ...)``: the first three positional values are recognised by
+    type (a number is n_rounds, a Metric or dict of them the metric, anything
+    else the optimizer), a None by its position in the order the first value
+    suggests; the rest are positional in the common order.
+    """
+    if len(args) > 3 + len(_FIT_TAIL):
+        raise TypeError(f'fit() takes at most {3 + len(_FIT_TAIL)} '
+                        f'positional arguments but {len(args)} were given')
+    values = {name: value for name, value in keywords.items()
+              if value is not _UNSET}
+    given = {name: 'as a keyword' for name in values}
+
+    def put(name, value, how):
+        if name in values:
+            raise TypeError(f"fit() got multiple values for argument "
+                            f"'{name}': {given[name]} and {how}")
+        values[name] = value
+        given[name] = how
+
+    head, tail = args[:3], args[3:]
+    order = ('optimizer', 'metric', 'n_rounds')
+    if head and _fit_argument_kind(head[0]) == 'n_rounds':
+        order = ('n_rounds', 'optimizer', 'metric')
+    for position, value in enumerate(head):
+        kind = _fit_argument_kind(value)
+        if kind is not None:
+            put(kind, value, f'positional argument {position + 1} '
+                f'(a {type(value).__name__}, taken as {kind})')
+    for position, value in enumerate(head):
+        if value is None:
+            put(order[position], value,
+                f'positional argument {position + 1} (None)')
+    for position, (name, value) in enumerate(zip(_FIT_TAIL, tail)):
+        put(name, value, f'positional argument {position + 4}')
+    return {name: values.get(name, default)
+            for name, default in _FIT_DEFAULTS.items()}
+
+
+def _nevergrad_population(optimizer, n_samples):
+    """The samples per round brian2modelfitting would use, or None.
+
+    Its NevergradOptimizer.initialize uses Nevergrad's population size
+    (``optim.llambda``) when it differs from n_samples: ``max(30,
+    num_workers)`` for DE and ``max(40, num_workers)`` for PSO, with
+    num_workers = n_samples. CMA's depends on the versions of Nevergrad and
+    cma, so it is only documented.
+    """
+    if not isinstance(optimizer, NevergradOptimizer) or \
+            'popsize' in optimizer.options:
+        return None
+    minimum = {'DE': 30, 'PSO': 40}.get(optimizer.method)
+    if minimum is None or n_samples >= minimum:
+        return None
+    return minimum
 
 
 def _user_frame(level):
@@ -172,6 +309,52 @@ def _spike_trains(value):
             raise TypeError('spike times have to be times')
         trains.append(np.sort(np.atleast_1d(np.asarray(train, dtype=float))))
     return _Data('spikes', None, spikes=trains, original=value)
+
+
+# How the server's refinement ends when it converged (not when a limit or
+# the callback stopped it): scipy's `success`.
+_REFINE_CONVERGED = ('converged', 'the gradient vanished')
+
+
+class RefineResult(dict):
+    """What `TraceFitter.refine` returns after the parameters.
+
+    brian2modelfitting returns scipy's ``OptimizeResult`` (a dict with
+    attribute access); this has the attributes the server reports:
+
+    x : ndarray
+        The refined parameters, SI values in ``parameter_names`` order.
+    nfev : int
+        Simulations run (finite-difference Jacobian points included; scipy's
+        'trf' does not count those).
+    success : bool
+        Whether it converged (not stopped by ``max_iterations``,
+        ``max_nfev`` or the callback).
+    message : str
+        Why it stopped, with the number of simulations.
+    error : Quantity or float
+        The final mean squared (normalized) residual.
+    iterations : int or None
+        Levenberg-Marquardt iterations (None when the callback stopped it).
+    errors, tested_parameters
+        Every simulated point's error and parameters, in order.
+
+    scipy's ``cost``, ``fun``, ``jac``, ``grad``, ``optimality``,
+    ``active_mask``, ``status`` and ``njev`` are not reported by the server.
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(
+                f"'RefineResult' has no attribute '{name}' (the cellfit "
+                f"server reports {', '.join(self)})") from None
+
+    def __repr__(self):
+        shown = [f'{k}={v!r}' for k, v in self.items()
+                 if k not in ('errors', 'tested_parameters')]
+        return f"RefineResult({', '.join(shown)})"
 
 
 class Fitter:
@@ -392,6 +575,7 @@ class Fitter:
         self._constructor_namespace = namespace
         if response.ok:
             return
+        _check_python_functions(response, frame)
         # Names defined later (before fit) are fine; other errors are not.
         others = [d for d in response.diagnostics
                   if not (_UNRESOLVED.search(d.message) and
@@ -406,6 +590,7 @@ class Fitter:
         namespace, response, _ = self._resolve(
             frame, fallback=self._constructor_namespace)
         if not response.ok:
+            _check_python_functions(response, frame)
             raise InvalidArgumentError(_format_diagnostics(response),
                                        code=grpc.StatusCode.INVALID_ARGUMENT)
         if self.fitter_id is not None:
@@ -517,6 +702,7 @@ class Fitter:
                 raise TypeError(f"metric has to be a child of class "
                                 f"'{self._metric_class.__name__}' but is a "
                                 f"'{type(m).__name__}'.")
+            check_server_metric(m)
             t_weights = getattr(m, 't_weights', None)
             if t_weights is not None and t_weights.shape != (self.n_steps,):
                 raise ValueError("The 't_weights' argument of the metric has "
@@ -547,23 +733,30 @@ class Fitter:
                         deterministic=True))
                    for o in self.output_var)
 
-    def fit(self, n_rounds=1, optimizer=None, metric=None, callback='text',
-            restart=False, start_iteration=None, penalty=None, level=0,
-            **params):
+    def fit(self, *args, optimizer=_UNSET, metric=_UNSET, n_rounds=_UNSET,
+            callback=_UNSET, restart=_UNSET, start_iteration=_UNSET,
+            penalty=_UNSET, level=_UNSET, **params):
         """Run rounds of the optimization on the server.
+
+        Called as brian2modelfitting's ``fit(optimizer, metric=None,
+        n_rounds=1, callback='text', restart=False, start_iteration=None,
+        penalty=None, level=0, **params)`` or as ``fit(n_rounds, optimizer,
+        metric, ...)``: the first three positional arguments are recognised
+        by type, so any mix of positional and keyword arguments works; a
+        value given twice is a TypeError.
 
         Parameters
         ----------
-        n_rounds : int
-            Rounds to run in this call (``fit(optimizer, metric, n_rounds)``
-            with brian2modelfitting's positional order also works).
         optimizer : Optimizer, optional
             Default `NevergradOptimizer` (differential evolution). Changing
-            it needs ``restart=True``.
+            it needs ``restart=True``. Python optimizer classes (ask/tell)
+            cannot run on the server.
         metric : Metric or dict, optional
             One metric for all outputs, or ``{output: Metric}``. Default:
             `MSEMetric` (traces), ``GammaFactor(2*ms, duration)`` (spikes).
             Changing it needs ``restart=True``.
+        n_rounds : int
+            Rounds to run in this call (default 1).
         callback : {'text', 'progressbar', None} or callable
             Per-round feedback; a callable
             ``(params, errors, best_params, best_error, index[,
@@ -590,16 +783,20 @@ class Fitter:
         best_params : dict
         best_error : Quantity or float
         """
-        if isinstance(n_rounds, Optimizer):  # fit(optimizer, metric, n_rounds)
-            n_rounds, optimizer, metric = \
-                (1 if metric is None else metric), n_rounds, optimizer
+        a = _fit_arguments(args, dict(
+            optimizer=optimizer, metric=metric, n_rounds=n_rounds,
+            callback=callback, restart=restart,
+            start_iteration=start_iteration, penalty=penalty, level=level))
+        optimizer, metric, n_rounds = a['optimizer'], a['metric'], \
+            a['n_rounds']
+        callback, restart, start_iteration, penalty, level = (
+            a[name] for name in _FIT_TAIL)
         if isinstance(n_rounds, bool) or \
                 not isinstance(n_rounds, numbers.Integral) or n_rounds < 0:
             raise ValueError(f'n_rounds has to be a non-negative integer, '
                              f'not {n_rounds!r}')
-        if optimizer is not None and not isinstance(optimizer, Optimizer):
-            raise TypeError('optimizer has to be a child of class Optimizer '
-                            'or None')
+        if optimizer is not None:
+            check_server_optimizer(optimizer)
         frame = _user_frame(level)
         self._ensure_fitter(frame, restart=restart)
         # A new run on the server: the first rounds, or a restart.
@@ -626,6 +823,13 @@ class Fitter:
                 if p not in params:
                     raise TypeError(f'Bounds must be set for parameter {p}')
             optimizer = optimizer or NevergradOptimizer()
+            population = _nevergrad_population(optimizer, self.n_samples)
+            if population is not None:
+                warnings.warn(
+                    f'brian2modelfitting would use {population} samples per '
+                    f"round for method '{optimizer.method}' (Nevergrad's "
+                    f'smallest population for it); cellfit uses n_samples='
+                    f'{self.n_samples} as given', UserWarning, stacklevel=2)
             request.optimizer.CopyFrom(optimizer.to_proto())
             if metric is not None:
                 request.metrics.extend(self._metric_protos(metric))
@@ -1142,40 +1346,66 @@ class TraceFitter(Fitter):
             Its ``t_start``/``t_weights``/``normalization``; default the
             fit's metric.
         callback : {'text', 'progressbar', None} or callable
-            Called per evaluated point; True stops the refinement.
+            Called for every simulated point (as brian2modelfitting calls
+            it per function evaluation, finite-difference points included);
+            True stops the refinement.
         calc_gradient : bool
             The Jacobian from the sensitivity equations instead of finite
             differences.
         optimize : bool
             Accepted for compatibility.
         iteration : float
-            Accepted for compatibility (the server simulates with the
-            iteration following the fit's rounds).
+            Value of the model's ``iteration`` variable in the simulations
+            (default 1e9 as brian2modelfitting: switches off a coupling to
+            the target that fades with the iteration).
         level : int
             How much farther out to look for the namespace.
         t_start, t_weights, normalization : optional
             brian2modelfitting's older way to give the metric's settings.
         max_iterations : int, optional
-            Levenberg-Marquardt iterations (default 100); ``max_nfev`` and
-            ``maxfev`` are read as this too.
+            Levenberg-Marquardt iterations at most (default 100, or no limit
+            when only ``max_nfev`` is given).
         **kwds
-            ``name=[lower, upper]`` bounds overriding the fit's.
+            ``max_nfev``: simulations at most (``maxfev``, deprecated, is
+            read as it; not both). ``name=[lower, upper]`` bounds overriding
+            the fit's.
 
         Returns
         -------
         params : dict
             The refined parameters.
-        info : dict
-            ``error`` (final), ``iterations``, ``evaluations``, ``message``
-            (why it stopped), ``errors`` and ``tested_parameters`` (every
-            update in order).
+        result : RefineResult
+            brian2modelfitting returns scipy's ``OptimizeResult``; this has
+            the attributes the server can fill: ``x``, ``nfev``,
+            ``success``, ``message``, plus ``error`` (final), ``iterations``,
+            ``errors`` and ``tested_parameters`` (every simulated point in
+            order). It is a dict too (``result['error']``).
         """
         if metric is not None and not isinstance(metric, (Metric, Mapping)):
             # brian2modelfitting's older signature: refine(params, t_start)
             metric, t_start = None, metric
-        for alias in ('max_nfev', 'maxfev'):
-            if alias in kwds:
-                max_iterations = kwds.pop(alias)
+        if 'maxfev' in kwds:
+            if 'max_nfev' in kwds:
+                raise ValueError("Cannot provide both 'maxfev' and 'max_nfev' "
+                                 "as arguments. Please only provide "
+                                 "'max_nfev'.")
+            warnings.warn("The 'maxfev' argument is deprecated, please use "
+                          "'max_nfev' instead.", DeprecationWarning,
+                          stacklevel=2)
+            kwds['max_nfev'] = kwds.pop('maxfev')
+        max_nfev = kwds.pop('max_nfev', None)
+        for name, value in (('max_nfev', max_nfev),
+                            ('max_iterations', max_iterations)):
+            if value is not None and (
+                    isinstance(value, bool) or
+                    not isinstance(value, numbers.Integral) or value < 1):
+                raise ValueError(f'{name} has to be a positive integer, not '
+                                 f'{value!r}')
+        if isinstance(iteration, bool) or \
+                not isinstance(iteration, numbers.Real) or \
+                not np.isfinite(iteration):
+            raise TypeError(f'iteration has to be a finite number, not '
+                            f'{iteration!r}')
         bounds = {}
         for key in list(kwds):
             if key in self.parameter_names:
@@ -1189,7 +1419,8 @@ class TraceFitter(Fitter):
             raise TypeError('You need to either specify parameters or run the '
                             'fit function first.')
         request = fitting_pb2.RefineRequest(
-            fitter_id=self.fitter_id, calc_gradient=bool(calc_gradient))
+            fitter_id=self.fitter_id, calc_gradient=bool(calc_gradient),
+            iteration=float(iteration), every_evaluation=True)
         if params is not None:
             request.params.CopyFrom(self._parameter_table(params))
         full = dict(self.bounds or {})
@@ -1200,6 +1431,8 @@ class TraceFitter(Fitter):
         request.bounds.extend(self._bounds_messages(full))
         if max_iterations is not None:
             request.max_iterations = int(max_iterations)
+        if max_nfev is not None:
+            request.max_evaluations = int(max_nfev)
         if metric is None and (t_start is not None or t_weights is not None
                                or normalization is not None):
             metric = MSEMetric(t_start=0.0 if t_start is None else t_start,
@@ -1218,6 +1451,7 @@ class TraceFitter(Fitter):
                     raise TypeError(f'The refine method only supports '
                                     f"MSEMetric, but the metric for variable "
                                     f"'{var}' is of type '{type(m)}'")
+                check_server_metric(m)
             request.metrics.extend(m.to_proto(o) for o, m in metric.items())
         function, _ = callback_setup(callback, None)
         out_dims = self._variables.get(self.output_var[0],
@@ -1232,7 +1466,7 @@ class TraceFitter(Fitter):
                 point = {n: make_quantity(v[0], e, use_units)
                          for n, (v, e) in table.items()}
                 if update.done:
-                    final = (update, point)
+                    final = (update, table, point)
                     break
                 errors.append(update.error)
                 tested.append(point)
@@ -1245,6 +1479,7 @@ class TraceFitter(Fitter):
                         'output_var': list(self.output_var),
                         'parameter_exponents': {n: e for n, (_, e) in
                                                 table.items()},
+                        'iteration': update.iteration,
                         'error_exponents': error_dims}
                 stop = function(point,
                                 make_quantity(np.asarray(errors), error_dims,
@@ -1252,31 +1487,37 @@ class TraceFitter(Fitter):
                                 tested[best],
                                 make_quantity(errors[best], error_dims,
                                               use_units),
-                                update.iteration, info)
+                                len(errors) - 1, info)
                 if stop is True:
                     break
         finally:
             if isinstance(function, ProgressBar):
                 function.close()
+        names = list(self.parameter_names)
         if final is None:  # stopped by the callback: the best point so far
             best = int(np.nanargmin(errors))
-            return tested[best], {
-                'error': make_quantity(errors[best], error_dims, use_units),
-                'iterations': len(errors), 'evaluations': None,
-                'message': 'stopped by the callback',
-                'errors': make_quantity(np.asarray(errors), error_dims,
-                                        use_units),
-                'tested_parameters': tested}
-        update, point = final
-        match = re.search(r'\((\d+) simulations\)', update.message)
-        return point, {
-            'error': make_quantity(update.error, error_dims, use_units),
-            'iterations': int(update.iteration),
-            'evaluations': int(match.group(1)) if match else None,
-            'message': update.message,
-            'errors': make_quantity(np.asarray(errors), error_dims,
-                                    use_units),
-            'tested_parameters': tested}
+            point = tested[best]
+            return point, RefineResult(
+                x=np.array([split_quantity(point[n])[0] for n in names],
+                           dtype=float),
+                nfev=len(errors), success=False,
+                message='stopped by the callback',
+                error=make_quantity(errors[best], error_dims, use_units),
+                iterations=None,
+                errors=make_quantity(np.asarray(errors), error_dims,
+                                     use_units),
+                tested_parameters=tested)
+        update, table, point = final
+        match = re.search(r'\((\d+) simulations\)$', update.message)
+        return point, RefineResult(
+            x=np.array([float(table[n][0][0]) for n in names], dtype=float),
+            nfev=int(match.group(1)) if match else len(errors),
+            success=update.message.startswith(_REFINE_CONVERGED),
+            message=update.message,
+            error=make_quantity(update.error, error_dims, use_units),
+            iterations=int(update.iteration),
+            errors=make_quantity(np.asarray(errors), error_dims, use_units),
+            tested_parameters=tested)
 
 
 class SpikeFitter(Fitter):

@@ -18,7 +18,8 @@ from ._proto import common_pb2
 from .units import exponents_of, split_quantity, to_quantity_message
 
 __all__ = ['Metric', 'TraceMetric', 'SpikeMetric', 'MSEMetric',
-           'GammaFactor', 'FeatureMetric', 'normalize_weights']
+           'GammaFactor', 'FeatureMetric', 'normalize_weights',
+           'check_server_metric']
 
 _SECOND = (0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0)
 
@@ -65,6 +66,39 @@ def _normalization(value):
     return value
 
 
+# brian2modelfitting's methods through which a metric computes its error in
+# Python; cellfit's classes define none of them, so a class that does is the
+# user's own metric code.
+_PYTHON_METRIC_METHODS = ('get_features', 'get_errors', 'calc',
+                          'get_dimensions', 'get_normalized_dimensions')
+
+
+def check_server_metric(metric):
+    """Raise TypeError unless `metric` is one the workers can compute.
+
+    The workers compute the metrics from the settings in a MetricSpec, so a
+    user's subclass that overrides how the error is computed (or a direct
+    subclass of `Metric`, `TraceMetric` or `SpikeMetric`) would otherwise be
+    sent as its parent's settings, or fail without saying why.
+    """
+    cls = type(metric)
+    overridden = [name for name in _PYTHON_METRIC_METHODS
+                  if callable(getattr(cls, name, None))]
+    concrete = any(issubclass(cls, c) for c in _SERVER_METRICS)
+    if concrete and not overridden and cls.to_proto in \
+            (c.to_proto for c in _SERVER_METRICS):
+        return
+    what = (f" (it defines {', '.join(overridden)})" if overridden else
+            ' (it does not derive from one of those)')
+    raise TypeError(
+        f'the metric class {cls.__name__} runs Python code{what}: cellfit '
+        f'computes metrics on its workers from their settings, so Python '
+        f'metric code (overridden get_features/get_errors/calc, or a '
+        f'subclass of Metric, TraceMetric or SpikeMetric) cannot run there. '
+        f'cellfit offers MSEMetric (traces), GammaFactor (spikes) and '
+        f'FeatureMetric (eFEL features), with their settings.')
+
+
 class Metric:
     """Base class of the metrics.
 
@@ -94,10 +128,16 @@ class Metric:
 
     def to_proto(self, output=''):
         """The ``cellfit.v1.MetricSpec`` for output `output`."""
-        raise NotImplementedError
+        check_server_metric(self)
+        raise NotImplementedError(f'{type(self).__name__} has no settings '
+                                  f'for the server')
 
     def __repr__(self):
-        return f'{type(self).__name__}({self.to_proto()!s})'.replace('\n', ' ')
+        try:
+            settings = str(self.to_proto())
+        except (TypeError, NotImplementedError):
+            settings = ''
+        return f'{type(self).__name__}({settings})'.replace('\n', ' ')
 
 
 class TraceMetric(Metric):
@@ -291,3 +331,6 @@ class FeatureMetric(TraceMetric):
         if self.normalization != 1.0:
             features.normalization = self.normalization
         return spec
+
+
+_SERVER_METRICS = (MSEMetric, GammaFactor, FeatureMetric)

@@ -23,11 +23,48 @@ import numbers
 from ._proto import fitting_pb2
 
 __all__ = ['Optimizer', 'NevergradOptimizer', 'DEOptimizer',
-           'CMAESOptimizer', 'PSOOptimizer', 'NLoptOptimizer']
+           'CMAESOptimizer', 'PSOOptimizer', 'NLoptOptimizer',
+           'check_server_optimizer']
 
 # Nevergrad method names brian2modelfitting users pass, and the server's.
 _NEVERGRAD_METHODS = {'DE': 'DE', 'CMA': 'CMAES', 'CMAES': 'CMAES',
                       'CMA-ES': 'CMAES', 'PSO': 'PSO'}
+
+
+# brian2modelfitting's ask/tell interface, through which an optimizer runs in
+# Python; cellfit's classes define none of these methods.
+_PYTHON_OPTIMIZER_METHODS = ('initialize', 'ask', 'tell', 'recommend')
+_OFFERED = ("NevergradOptimizer('DE' (default), 'CMA' or 'PSO'), "
+            'DEOptimizer, CMAESOptimizer, PSOOptimizer and '
+            "NLoptOptimizer (NLopt's derivative-free algorithms, e.g. "
+            "'LN_BOBYQA')")
+
+
+def check_server_optimizer(optimizer):
+    """Raise TypeError unless `optimizer` describes one the server runs.
+
+    A user's optimizer class (brian2modelfitting's ask/tell/initialize/
+    recommend pattern) would otherwise fail with an AttributeError deep in
+    the client, or run as its parent's method with its Python code ignored.
+    """
+    cls = type(optimizer)
+    overridden = [name for name in _PYTHON_OPTIMIZER_METHODS
+                  if callable(getattr(cls, name, None))]
+    if isinstance(optimizer, Optimizer) and not overridden and \
+            isinstance(getattr(optimizer, 'method', None), str) and \
+            hasattr(optimizer, 'options'):
+        return
+    if overridden:
+        what = f"it defines {', '.join(overridden)}"
+    elif isinstance(optimizer, Optimizer):
+        what = 'it does not call Optimizer.__init__ with a method'
+    else:
+        what = 'it is not a cellfit Optimizer'
+    raise TypeError(
+        f'the optimizer {cls.__name__} cannot be used ({what}): cellfit '
+        f'runs the optimizers on its server, so an optimizer written in '
+        f'Python (ask/tell/initialize/recommend) cannot run there. cellfit '
+        f'offers {_OFFERED}.')
 
 
 class Optimizer:
