@@ -82,21 +82,10 @@ TEST(CliProcessTest, SimulateWithoutAWorkerSaysSoAndGoesOnWhenOneJoins) {
   auto server = StartServer(dir, dir + "/x.db", 0);
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string source = std::getenv("CELLFIT_SOURCE_DIR");
-  ProcessOptions cli;
-  cli.argv = {kCliBinary,
-              "simulate",
-              source + "/examples/hh/job.toml",
-              "--server",
-              server->address,
-              "--params",
-              "gl=10*nS,g_na=20*uS,g_kd=6*uS,Cm=200*pF",
-              "--out",
-              dir + "/sim.csv"};
-  cli.env["CELLFIT_SERVER"] = std::nullopt;
-  cli.env["CELLFIT_TOKEN"] = std::nullopt;
-  cli.stdout_path = dir + "/cli.out";
-  cli.stderr_path = dir + "/cli.err";
-  auto simulate = Process::Start(cli);
+  auto simulate = StartCli(dir, {"simulate", source + "/examples/hh/job.toml",
+                                 "--server", server->address, "--params",
+                                 "gl=10*nS,g_na=20*uS,g_kd=6*uS,Cm=200*pF",
+                                 "--out", dir + "/sim.csv"});
   ASSERT_TRUE(simulate.ok()) << simulate.status();
   ASSERT_TRUE(PollUntil(
       [&] {
@@ -112,10 +101,7 @@ TEST(CliProcessTest, SimulateWithoutAWorkerSaysSoAndGoesOnWhenOneJoins) {
   EXPECT_TRUE(Alive((*simulate)->pid()));
 
   // The call was waiting, not over: a worker joining completes it.
-  ProcessOptions worker;
-  worker.argv = {kWorkerBinary, "--server=" + server->address, "--threads=1"};
-  worker.stderr_path = dir + "/worker.log";
-  auto joined = Process::Start(worker);
+  auto joined = StartWorker(dir, server->address, "worker.log");
   ASSERT_TRUE(joined.ok()) << joined.status();
   std::optional<int> status = (*simulate)->Wait(absl::Seconds(120));
   ASSERT_TRUE(status.has_value());
@@ -133,24 +119,12 @@ TEST(CliProcessTest, AFitThatLosesItsWorkerSaysSoAndGoesOnWhenOneJoins) {
   const std::string dir = TestDirectory();
   auto server = StartServer(dir, dir + "/x.db", 0);
   ASSERT_TRUE(server.ok()) << server.status();
-  auto start_worker = [&](const std::string& log) {
-    ProcessOptions worker;
-    worker.argv = {kWorkerBinary, "--server=" + server->address, "--threads=1"};
-    worker.stderr_path = dir + "/" + log;
-    return Process::Start(worker);
-  };
-  auto first = start_worker("worker1.log");
+  auto first = StartWorker(dir, server->address, "worker1.log");
   ASSERT_TRUE(first.ok()) << first.status();
   const std::string source = std::getenv("CELLFIT_SOURCE_DIR");
-  ProcessOptions cli;
-  cli.argv = {kCliBinary, "fit",           source + "/examples/hh/job.toml",
-              "--server", server->address, "--rounds",
-              "1000",     "--callback",    "text"};
-  cli.env["CELLFIT_SERVER"] = std::nullopt;
-  cli.env["CELLFIT_TOKEN"] = std::nullopt;
-  cli.stdout_path = dir + "/cli.out";
-  cli.stderr_path = dir + "/cli.err";
-  auto fit = Process::Start(cli);
+  auto fit = StartCli(
+      dir, {"fit", source + "/examples/hh/job.toml", "--server",
+            server->address, "--rounds", "1000", "--callback", "text"});
   ASSERT_TRUE(fit.ok()) << fit.status();
   // Some rounds done, then the worker goes.
   ASSERT_TRUE(PollUntil(
@@ -169,7 +143,7 @@ TEST(CliProcessTest, AFitThatLosesItsWorkerSaysSoAndGoesOnWhenOneJoins) {
       << ReadFile(dir + "/cli.out") << ReadFile(dir + "/cli.err");
   EXPECT_TRUE(Alive((*fit)->pid()));
 
-  auto second = start_worker("worker2.log");
+  auto second = StartWorker(dir, server->address, "worker2.log");
   ASSERT_TRUE(second.ok()) << second.status();
   std::optional<int> status = (*fit)->Wait(absl::Seconds(300));
   ASSERT_TRUE(status.has_value());

@@ -56,6 +56,27 @@ RunResult Cli(std::vector<std::string> args, ProcessOptions options) {
   return Run(options, absl::Seconds(120));
 }
 
+absl::StatusOr<std::unique_ptr<Process>> StartCli(
+    const std::string& dir, std::vector<std::string> args) {
+  ProcessOptions options;
+  options.argv = {kCliBinary};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.env["CELLFIT_SERVER"] = std::nullopt;
+  options.env["CELLFIT_TOKEN"] = std::nullopt;
+  options.stdout_path = dir + "/cli.out";
+  options.stderr_path = dir + "/cli.err";
+  return Process::Start(options);
+}
+
+absl::StatusOr<std::unique_ptr<Process>> StartWorker(const std::string& dir,
+                                                     const std::string& address,
+                                                     const std::string& log) {
+  ProcessOptions options;
+  options.argv = {kWorkerBinary, "--server=" + address, "--threads=1"};
+  options.stderr_path = dir + "/" + log;
+  return Process::Start(options);
+}
+
 std::optional<int> WorkersLine(const std::string& status_output) {
   for (absl::string_view line : absl::StrSplit(status_output, '\n')) {
     if (absl::ConsumePrefix(&line, "workers: ")) {

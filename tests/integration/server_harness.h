@@ -32,6 +32,17 @@ absl::StatusOr<ServerHandle> StartServer(const std::string& dir,
 // `env` sets them.
 RunResult Cli(std::vector<std::string> args, ProcessOptions options = {});
 
+// Starts `cellfit ARGS` in the background, as Cli runs it, with its output in
+// DIR/cli.out and DIR/cli.err.
+absl::StatusOr<std::unique_ptr<Process>> StartCli(
+    const std::string& dir, std::vector<std::string> args);
+
+// Starts a one-thread cellfit-worker for the server at `address`, logging to
+// DIR/LOG.
+absl::StatusOr<std::unique_ptr<Process>> StartWorker(const std::string& dir,
+                                                     const std::string& address,
+                                                     const std::string& log);
+
 // The `workers: N` line of `cellfit status` output.
 std::optional<int> WorkersLine(const std::string& status_output);
 // `cellfit status --server ADDRESS`'s worker count; nullopt if it failed.
