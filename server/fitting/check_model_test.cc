@@ -42,27 +42,6 @@ class CheckModelTest : public testing::Test {
     fs::remove_all(dir_);
   }
 
-  // The HH example's fit settings, as the job file examples/hh gives them.
-  static v1::FitRequest HhFit() {
-    v1::FitRequest fit;
-    fit.set_n_rounds(1);
-    fit.mutable_optimizer()->set_method("DE");
-    fit.mutable_optimizer()->set_seed(1);
-    *fit.add_metrics() = jobs::HhExampleMetric();
-    for (const auto& [name, lower, upper] :
-         std::vector<std::tuple<std::string, std::string, std::string>>{
-             {"gl", "1e-9*siemens", "1e-7*siemens"},
-             {"g_na", "2e-6*siemens", "2e-4*siemens"},
-             {"g_kd", "6e-7*siemens", "6e-5*siemens"},
-             {"Cm", "0.1*uF*cm**-2*area", "2*uF*cm**-2*area"}}) {
-      v1::Bounds* bounds = fit.add_bounds();
-      bounds->set_parameter(name);
-      bounds->mutable_lower()->set_text(lower);
-      bounds->mutable_upper()->set_text(upper);
-    }
-    return fit;
-  }
-
   static v1::Bounds* BoundsOf(v1::FitRequest& fit, const std::string& name) {
     for (v1::Bounds& bounds : *fit.mutable_bounds()) {
       if (bounds.parameter() == name) return &bounds;
@@ -104,14 +83,14 @@ class CheckModelTest : public testing::Test {
 };
 
 TEST_F(CheckModelTest, TheExampleJobIsFine) {
-  const v1::FitRequest fit = HhFit();
+  const v1::FitRequest fit = jobs::HhExampleFit();
   const v1::CheckModelResponse response = Check(jobs::HhExampleSpec(), &fit);
   EXPECT_TRUE(response.ok()) << Messages(response);
   EXPECT_THAT(Fields(response), IsEmpty());
 }
 
 TEST_F(CheckModelTest, EveryProblemOfTheFitSettingsComesBackAtItsField) {
-  v1::FitRequest fit = HhFit();
+  v1::FitRequest fit = jobs::HhExampleFit();
   BoundsOf(fit, "gl")->mutable_lower()->set_text("1*mV");
   BoundsOf(fit, "gl")->mutable_upper()->set_text("100*mV");
   BoundsOf(fit, "g_na")->mutable_lower()->set_text("2e-4*siemens");
@@ -148,7 +127,7 @@ TEST_F(CheckModelTest, EveryProblemOfTheFitSettingsComesBackAtItsField) {
 TEST_F(CheckModelTest, WithFitSettingsTheWholeSpecIsChecked) {
   v1::FitterSpec spec = jobs::HhExampleSpec();
   spec.mutable_dt()->set_text("0.01*mV");
-  const v1::FitRequest fit = HhFit();
+  const v1::FitRequest fit = jobs::HhExampleFit();
   v1::CheckModelResponse response = Check(spec, &fit);
   EXPECT_FALSE(response.ok());
   EXPECT_THAT(Fields(response), UnorderedElementsAre("dt"))
@@ -160,7 +139,7 @@ TEST_F(CheckModelTest, WithFitSettingsTheWholeSpecIsChecked) {
 }
 
 TEST_F(CheckModelTest, BoundsWithTheParametersDimensionAreSiValues) {
-  v1::FitRequest fit = HhFit();
+  v1::FitRequest fit = jobs::HhExampleFit();
   v1::Bounds* gl = BoundsOf(fit, "gl");
   gl->mutable_lower()->Clear();
   gl->mutable_lower()->set_value(1e-9);
@@ -207,7 +186,7 @@ TEST_F(CheckModelTest, CreateFitterRefusesAnInputTheModelDoesNotName) {
 }
 
 TEST_F(CheckModelTest, OptimizerOptionsAreCheckedByName) {
-  v1::FitRequest fit = HhFit();
+  v1::FitRequest fit = jobs::HhExampleFit();
   (*fit.mutable_optimizer()->mutable_options())["F"] = 7;
   (*fit.mutable_optimizer()->mutable_options())["Q"] = 1;
   const v1::CheckModelResponse response = Check(jobs::HhExampleSpec(), &fit);
@@ -221,7 +200,7 @@ TEST_F(CheckModelTest, OptimizerOptionsAreCheckedByName) {
 TEST_F(CheckModelTest, MakeFitSettingsReportsEveryProblemInItsStatus) {
   auto model = LoadFitterModel(jobs::HhExampleSpec());
   ASSERT_TRUE(model.ok()) << model.status();
-  v1::FitRequest fit = HhFit();
+  v1::FitRequest fit = jobs::HhExampleFit();
   fit.mutable_optimizer()->set_method("DEX");
   BoundsOf(fit, "gl")->mutable_lower()->set_text("1*mV");
   BoundsOf(fit, "gl")->mutable_upper()->set_text("100*mV");

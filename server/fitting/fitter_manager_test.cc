@@ -65,29 +65,6 @@ class FittingTest : public testing::Test {
     return info.ok() ? info->id() : "";
   }
 
-  static v1::FitRequest HhFit(const std::string& id, int rounds) {
-    v1::FitRequest fit;
-    fit.set_fitter_id(id);
-    fit.set_n_rounds(rounds);
-    fit.mutable_optimizer()->set_method("DE");
-    fit.mutable_optimizer()->set_seed(1);
-    *fit.add_metrics() = jobs::HhExampleMetric();
-    auto bound = [&](const char* name, const char* lower, const char* upper) {
-      v1::Bounds* b = fit.add_bounds();
-      b->set_parameter(name);
-      b->mutable_lower()->set_text(lower);
-      b->mutable_upper()->set_text(upper);
-      // Conductances and capacitances spanning decades, searched on a log
-      // scale as the example's job file does.
-      b->set_log_scale(true);
-    };
-    bound("gl", "1e-9*siemens", "1e-7*siemens");
-    bound("g_na", "2e-6*siemens", "2e-4*siemens");
-    bound("g_kd", "6e-7*siemens", "6e-5*siemens");
-    bound("Cm", "0.1*uF*cm**-2*area", "2*uF*cm**-2*area");
-    return fit;
-  }
-
   absl::Status RunFit(const v1::FitRequest& fit,
                       std::vector<v1::FitRound>* rounds, int stop_after = -1) {
     int seen = 0;
@@ -116,7 +93,7 @@ TEST_F(FittingTest,
        HhExampleTenRoundsImprovesTenfoldAndRecordsEveryEvaluation) {
   const std::string id = CreateHh();
   std::vector<v1::FitRound> rounds;
-  ASSERT_TRUE(RunFit(HhFit(id, 10), &rounds).ok());
+  ASSERT_TRUE(RunFit(jobs::HhExampleFit(id, 10), &rounds).ok());
   ASSERT_EQ(rounds.size(), 10u);
   // Random parameters within the bounds (the initial round) against the fit
   // after ten rounds.
@@ -181,7 +158,7 @@ TEST_F(FittingTest, AFasterWorkerTakesMoreOfALargeRound) {
   auto info = manager_->CreateFitter("alice", create);
   ASSERT_TRUE(info.ok()) << info.status();
   std::vector<v1::FitRound> rounds;
-  ASSERT_TRUE(RunFit(HhFit(info->id(), 3), &rounds).ok());
+  ASSERT_TRUE(RunFit(jobs::HhExampleFit(info->id(), 3), &rounds).ok());
   EXPECT_EQ(*database_->CountEvaluations(info->id()), 360);
   const int fast0 = workers_[0]->samples_run();
   const int fast1 = workers_[1]->samples_run();
@@ -200,7 +177,7 @@ TEST_F(FittingTest, EveryRoundIsRecordedBeforeItIsShown) {
   ASSERT_TRUE(
       manager_
           ->Fit(
-              "alice", HhFit(id, 8),
+              "alice", jobs::HhExampleFit(id, 8),
               [&](const v1::FitRound&) {
                 recorded_when_shown.push_back(*database_->CountEvaluations(id));
                 return true;
@@ -217,7 +194,7 @@ TEST_F(FittingTest, EveryRoundIsRecordedBeforeItIsShown) {
 
 TEST_F(FittingTest, StoppingAfterRoundThreeRecordsExactlyThreeRounds) {
   const std::string id = CreateHh();
-  v1::FitRequest fit = HhFit(id, 10);
+  v1::FitRequest fit = jobs::HhExampleFit(id, 10);
   fit.set_acknowledge_rounds(true);
   std::vector<v1::FitRound> rounds;
   ASSERT_TRUE(RunFit(fit, &rounds, /*stop_after=*/3).ok());
@@ -230,7 +207,7 @@ TEST_F(FittingTest, StoppingAfterRoundThreeRecordsExactlyThreeRounds) {
 // is recorded and shown like the others.
 TEST_F(FittingTest, RoundsAheadHidesTheClientsRoundTrip) {
   const std::string id = CreateHh();
-  v1::FitRequest fit = HhFit(id, 10);
+  v1::FitRequest fit = jobs::HhExampleFit(id, 10);
   fit.set_acknowledge_rounds(true);
   fit.set_rounds_ahead(1);
   std::vector<v1::FitRound> rounds;
@@ -269,7 +246,7 @@ TEST_F(FittingTest, RoundsAheadHidesTheClientsRoundTrip) {
 // (which can never come: the round is never shown).
 TEST_F(FittingTest, ARoundThatCannotBeRecordedFailsTheFit) {
   const std::string id = CreateHh();
-  v1::FitRequest fit = HhFit(id, 10);
+  v1::FitRequest fit = jobs::HhExampleFit(id, 10);
   fit.set_acknowledge_rounds(true);
   std::vector<v1::FitRound> rounds;
   absl::Status status = manager_->Fit(
@@ -301,7 +278,7 @@ TEST_F(FittingTest, ARoundThatCannotBeRecordedFailsTheFit) {
 TEST_F(FittingTest, ContinuationAndRestartFollowBrian2modelfitting) {
   const std::string id = CreateHh();
   std::vector<v1::FitRound> rounds;
-  ASSERT_TRUE(RunFit(HhFit(id, 2), &rounds).ok());
+  ASSERT_TRUE(RunFit(jobs::HhExampleFit(id, 2), &rounds).ok());
   // A later fit continues the optimizer and the iteration counter.
   v1::FitRequest more;
   more.set_fitter_id(id);
@@ -312,11 +289,11 @@ TEST_F(FittingTest, ContinuationAndRestartFollowBrian2modelfitting) {
   EXPECT_EQ(rounds[3].iteration(), 3u);
   EXPECT_EQ(rounds[3].run(), 0u);
   // Changing the optimizer or the metric needs a restart.
-  v1::FitRequest other = HhFit(id, 1);
+  v1::FitRequest other = jobs::HhExampleFit(id, 1);
   other.mutable_optimizer()->set_method("CMAES");
   EXPECT_EQ(RunFit(other, &rounds).code(),
             absl::StatusCode::kFailedPrecondition);
-  v1::FitRequest metric = HhFit(id, 1);
+  v1::FitRequest metric = jobs::HhExampleFit(id, 1);
   metric.mutable_metrics(0)->mutable_mse()->mutable_t_start()->set_text("1*ms");
   EXPECT_EQ(RunFit(metric, &rounds).code(),
             absl::StatusCode::kFailedPrecondition);
@@ -338,10 +315,10 @@ TEST_F(FittingTest, ResumesFromTheLastRecordedRoundAfterARestart) {
   const std::string id = CreateHh();
   // Reference: five rounds in one go.
   std::vector<v1::FitRound> reference;
-  ASSERT_TRUE(RunFit(HhFit(id, 5), &reference).ok());
+  ASSERT_TRUE(RunFit(jobs::HhExampleFit(id, 5), &reference).ok());
   const std::string second = CreateHh();
   std::vector<v1::FitRound> rounds;
-  v1::FitRequest fit = HhFit(second, 5);
+  v1::FitRequest fit = jobs::HhExampleFit(second, 5);
   fit.set_acknowledge_rounds(true);
   // The client leaves after two rounds without stopping; then the server
   // goes down with the fit marked running.
@@ -388,7 +365,7 @@ TEST_F(FittingTest, GenerateGivesTracesOfTheBestParameters) {
           .code(),
       absl::StatusCode::kFailedPrecondition);
   std::vector<v1::FitRound> rounds;
-  ASSERT_TRUE(RunFit(HhFit(id, 1), &rounds).ok());
+  ASSERT_TRUE(RunFit(jobs::HhExampleFit(id, 1), &rounds).ok());
   generate.add_variables("v");
   generate.add_variables("m");
   std::vector<v1::GenerateChunk> chunks;
@@ -431,7 +408,7 @@ namespace {
 TEST_F(FittingTest, RefineLowersTheErrorOfTheBestFit) {
   const std::string id = CreateHh();
   std::vector<v1::FitRound> rounds;
-  ASSERT_TRUE(RunFit(HhFit(id, 3), &rounds).ok());
+  ASSERT_TRUE(RunFit(jobs::HhExampleFit(id, 3), &rounds).ok());
   v1::RefineRequest refine;
   refine.set_fitter_id(id);
   refine.set_max_iterations(15);
@@ -575,7 +552,7 @@ namespace {
 TEST_F(FittingTest, RefineWithSensitivityEquations) {
   const std::string id = CreateHh();
   std::vector<v1::FitRound> rounds;
-  ASSERT_TRUE(RunFit(HhFit(id, 3), &rounds).ok());
+  ASSERT_TRUE(RunFit(jobs::HhExampleFit(id, 3), &rounds).ok());
   v1::RefineRequest refine;
   refine.set_fitter_id(id);
   refine.set_max_iterations(15);

@@ -87,4 +87,27 @@ v1::MetricSpec HhExampleMetric() {
   return metric;
 }
 
+v1::FitRequest HhExampleFit(const std::string& fitter_id, int n_rounds) {
+  v1::FitRequest fit;
+  fit.set_fitter_id(fitter_id);
+  fit.set_n_rounds(n_rounds);
+  fit.mutable_optimizer()->set_method("DE");
+  fit.mutable_optimizer()->set_seed(1);
+  *fit.add_metrics() = HhExampleMetric();
+  const char* const bounds[][3] = {
+      {"gl", "1e-9*siemens", "1e-7*siemens"},
+      {"g_na", "2e-6*siemens", "2e-4*siemens"},
+      {"g_kd", "6e-7*siemens", "6e-5*siemens"},
+      {"Cm", "0.1*uF*cm**-2*area", "2*uF*cm**-2*area"}};
+  for (const auto& [name, lower, upper] : bounds) {
+    v1::Bounds* b = fit.add_bounds();
+    b->set_parameter(name);
+    b->mutable_lower()->set_text(lower);
+    b->mutable_upper()->set_text(upper);
+    // Conductances and a capacitance spanning decades.
+    b->set_log_scale(true);
+  }
+  return fit;
+}
+
 }  // namespace cellfit::jobs
