@@ -73,7 +73,7 @@ absl::StatusOr<std::vector<TokenEntry>> ParseTokenFile(
     if (token.size() < kMinTokenLength) {
       return error(absl::StrCat(
           "the token is ", token.size(), " characters long; use at least ",
-          kMinTokenLength, " (e.g. `openssl rand -hex 32`)"));
+          kMinTokenLength, " (e.g. `openssl rand -hex 16`, 32 hex digits)"));
     }
     if (absl::StartsWith(name, "@") ? name != kWorkerName : !IsUserName(name)) {
       return error(absl::StrCat(
