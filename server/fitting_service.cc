@@ -38,13 +38,23 @@ FittingService::FittingService(const Authenticator* auth,
 absl::StatusOr<Principal> FittingService::Admit(
     const grpc::ServerContext& context) const {
   if (draining_) return absl::UnavailableError("the server is shutting down");
-  return auth_->AuthenticateUser(context);
+  absl::StatusOr<Principal> principal = auth_->AuthenticateUser(context);
+  if (!principal.ok()) {
+    // Failed logins are what an operator looks for after an incident.
+    LOG(WARNING) << "refused a client at " << context.peer() << ": "
+                 << principal.status().message();
+  }
+  return principal;
 }
 
 absl::StatusOr<storage::FitterRecord> FittingService::OwnFitter(
     const Principal& principal, const std::string& id) const {
   if (absl::Status valid = ValidateFitterId(id); !valid.ok()) return valid;
   absl::StatusOr<storage::FitterRecord> record = database_->GetFitter(id);
+  if (record.ok() && record->owner != principal.user) {
+    LOG(WARNING) << "user '" << principal.user << "' asked for fitter " << id
+                 << " of user '" << record->owner << "'; answered NOT_FOUND";
+  }
   if (absl::IsNotFound(record.status()) ||
       (record.ok() && record->owner != principal.user)) {
     return absl::NotFoundError(

@@ -277,9 +277,11 @@ void FitTask::Finish(const absl::Status& loop_status) {
   // stopping, cancelled or interrupted: their work is done.
   if (absl::Status recorded = DrainRecorder(); status.ok()) status = recorded;
   End end;
+  size_t rounds_published = 0;
   {
     absl::MutexLock lock(&mu_);
     end = end_request_;
+    rounds_published = published_.size();
   }
   storage::FitterState state = storage::FitterState::kIdle;
   std::string error;
@@ -302,6 +304,14 @@ void FitTask::Finish(const absl::Status& loop_status) {
     status = absl::CancelledError(
         "the client went away; the fit stopped after its round");
   }
+  LOG(INFO) << "fit of " << setup_.fitter_id << " ended ("
+            << (end == End::kInterrupted                    ? "interrupted"
+                : state == storage::FitterState::kFailed    ? "failed"
+                : state == storage::FitterState::kCancelled ? "cancelled"
+                : end == End::kClientGone                   ? "client gone"
+                : end == End::kStopped                      ? "stopped"
+                                                            : "completed")
+            << "): " << rounds_published << " rounds recorded by this call";
   if (end != End::kInterrupted) {
     if (absl::Status saved =
             setup_.database->SetFitterState(setup_.fitter_id, state, error);

@@ -22,6 +22,14 @@
 namespace cellfit::fitting {
 namespace {
 
+// The caller is answered as if the fitter did not exist, so that ids cannot
+// be probed; the operator still hears of the attempt.
+void LogForeignFitter(const std::string& user, const std::string& id,
+                      const std::string& owner) {
+  LOG(WARNING) << "user '" << user << "' asked for fitter " << id
+               << " of user '" << owner << "'; answered NOT_FOUND";
+}
+
 std::string JobIdOf(const std::string& fitter_id, int64_t run_index) {
   return absl::StrCat(fitter_id, "/run", run_index);
 }
@@ -141,12 +149,14 @@ absl::StatusOr<std::shared_ptr<FitterManager::Entry>> FitterManager::Find(
   auto it = entries_.find(id);
   if (it != entries_.end()) {
     if (it->second->owner != owner) {
+      LogForeignFitter(owner, id, it->second->owner);
       return absl::NotFoundError(absl::StrCat("no fitter '", id, "'"));
     }
     return it->second;
   }
   auto record = database_->GetFitter(id);
   if (!record.ok() || record->owner != owner) {
+    if (record.ok()) LogForeignFitter(owner, id, record->owner);
     return absl::NotFoundError(absl::StrCat("no fitter '", id, "'"));
   }
   auto entry = std::make_shared<Entry>();
@@ -661,6 +671,9 @@ absl::Status FitterManager::Fit(
   auto task = StartTask(*entry, request, /*resume=*/false);
   if (!task.ok()) return task.status();
   int64_t next = (*task)->first_round();
+  LOG(INFO) << "user '" << owner << "' started a fit of " << request.fitter_id()
+            << ": " << request.n_rounds() << " rounds from round " << next
+            << (request.restart() ? " (a new run)" : "");
   bool client_here = true;
   // After a stop the client sends nothing more, but with rounds_ahead the
   // round in progress still comes.
