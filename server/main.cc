@@ -12,11 +12,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "glog/logging.h"
 #include "server/server_app.h"
+#include "server/version.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "HOST:PORT to listen on; port 0 picks a free port (printed as "
@@ -62,6 +65,12 @@ std::optional<int> LogLevel(const std::string& name) {
   return std::nullopt;
 }
 
+// --help lists the flags defined in this file (absl's default looks for a
+// file named after the program, which has none).
+bool IsServerFlagFile(absl::string_view filename) {
+  return absl::EndsWith(filename, "server/main.cc");
+}
+
 int Fail(const std::string& message) {
   std::cerr << "cellfit-server: error: " << message << "\n";
   return 1;
@@ -75,6 +84,14 @@ int main(int argc, char** argv) {
       "the cellfit fitting service, its worker pool and its database.\n\n"
       "  cellfit-server [--listen HOST:PORT] [--db FILE] [--local_workers N]\n"
       "                 [--token_file FILE] [--worker_binary PATH]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = IsServerFlagFile;
+  usage_config.contains_helpshort_flags = IsServerFlagFile;
+  usage_config.version_string = [] {
+    return absl::StrCat("cellfit-server ",
+                        std::string(cellfit::server::CellfitVersion()), "\n");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
 
   std::optional<int> level = LogLevel(absl::GetFlag(FLAGS_log_level));
@@ -88,6 +105,11 @@ int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
 
   cellfit::server::ServerOptions options;
+  if (absl::Status listen =
+          cellfit::server::CheckListenAddress(absl::GetFlag(FLAGS_listen));
+      !listen.ok()) {
+    return Fail(std::string(listen.message()));
+  }
   options.listen = absl::GetFlag(FLAGS_listen);
   options.address_file = absl::GetFlag(FLAGS_address_file);
   options.database = absl::GetFlag(FLAGS_db);
@@ -108,6 +130,10 @@ int main(int argc, char** argv) {
     return Fail(
         "--heartbeat_timeout must be longer than a positive "
         "--heartbeat_interval");
+  }
+  if (options.shutdown_grace < absl::ZeroDuration()) {
+    return Fail(absl::StrCat("--shutdown_grace must be 0s or longer, not ",
+                             absl::FormatDuration(options.shutdown_grace)));
   }
   if (mib < 1 || mib > 2047) {
     return Fail("--max_message_mib must be 1..2047");

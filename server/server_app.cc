@@ -10,7 +10,10 @@
 #include <memory>
 #include <optional>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
@@ -18,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/auth.h"
+#include "server/database_lock.h"
 #include "server/dispatch/dispatcher.h"
 #include "server/dispatch_events.h"
 #include "server/fitting/fitter_manager.h"
@@ -46,6 +50,12 @@ std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
     return {address, ""};
   }
   return {address.substr(0, colon), address.substr(colon + 1)};
+}
+
+bool ListensOnAllInterfaces(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) return false;
+  const std::string host = SplitHostPort(listen).first;
+  return host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::";
 }
 
 std::string ExecutableDirectory() {
@@ -84,6 +94,20 @@ void BlockServerSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+absl::Status CheckListenAddress(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:")) return absl::OkStatus();
+  auto [host, port] = SplitHostPort(listen);
+  int number = -1;
+  if (port.empty() || !absl::c_all_of(port, absl::ascii_isdigit) ||
+      port.size() > 5 || !absl::SimpleAtoi(port, &number) || number > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen: '", listen,
+        "' is not HOST:PORT with a PORT of 0..65535 (0 picks a free port), "
+        "nor unix:PATH"));
+  }
+  return absl::OkStatus();
+}
+
 std::string DialAddress(const std::string& listen, int port) {
   if (absl::StartsWith(listen, "unix:")) return listen;
   auto [host, unused] = SplitHostPort(listen);
@@ -116,6 +140,12 @@ int RunServer(const ServerOptions& options) {
     LOG(INFO) << "token file " << options.token_file << ": " << users
               << " user token(s), " << workers << " worker token(s)";
     tokens = *std::move(loaded);
+  } else if (ListensOnAllInterfaces(options.listen)) {
+    LOG(WARNING) << "no token file and listening on " << options.listen
+                 << ": anyone who can reach this port can use the server and "
+                    "connect workers; give --token_file FILE (see "
+                    "docs/server.md, Authentication), or listen on "
+                    "127.0.0.1";
   } else {
     LOG(INFO) << "no token file: every client is user '" << kAnonymousUser
               << "' and any worker may connect";
@@ -129,6 +159,22 @@ int RunServer(const ServerOptions& options) {
           : std::filesystem::absolute(options.database, path_error)
                 .lexically_normal()
                 .string();
+  // Two servers on one database would each resume the other's running fits
+  // and fail them, so the lock comes before the database is even opened.
+  std::optional<DatabaseLock> database_lock;
+  if (database_path != ":memory:") {
+    absl::StatusOr<DatabaseLock> locked = DatabaseLock::Acquire(database_path);
+    if (!locked.ok()) {
+      LOG(ERROR) << locked.status().message();
+      return 1;
+    }
+    database_lock = *std::move(locked);
+    if (absl::Status created = CreatePrivateDatabaseFile(database_path);
+        !created.ok()) {
+      LOG(ERROR) << created.message();
+      return 1;
+    }
+  }
   storage::DatabaseOptions database_options;
   database_options.durable = options.durable;
   absl::StatusOr<std::unique_ptr<storage::Database>> database =
@@ -178,17 +224,6 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   const std::string bound = BoundAddress(options.listen, port);
-  std::cout << "listening on " << bound << std::endl;
-  LOG(INFO) << "cellfit-server " << CellfitVersion() << " listening on "
-            << bound;
-  if (!options.address_file.empty()) {
-    if (absl::Status written = WriteAddressFile(options.address_file, bound);
-        !written.ok()) {
-      LOG(ERROR) << written.message();
-      server->Shutdown(std::chrono::system_clock::now());
-      return 1;
-    }
-  }
 
   const int local_count =
       options.local_workers < 0 ? AvailableCores() : options.local_workers;
@@ -202,6 +237,19 @@ int RunServer(const ServerOptions& options) {
     server->Shutdown(std::chrono::system_clock::now());
     return 1;
   }
+  if (!options.address_file.empty()) {
+    if (absl::Status written = WriteAddressFile(options.address_file, bound);
+        !written.ok()) {
+      LOG(ERROR) << written.message();
+      server->Shutdown(std::chrono::system_clock::now());
+      return 1;
+    }
+  }
+  // Announced last: whoever waits for this line (or the address file) may
+  // rely on a server that has nothing left to fail at start-up.
+  std::cout << "listening on " << bound << std::endl;
+  LOG(INFO) << "cellfit-server " << CellfitVersion() << " listening on "
+            << bound;
 
   // The main loop: this thread receives the signals every thread blocks.
   // The timeout reaps children even if a SIGCHLD were ever coalesced away.

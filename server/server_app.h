@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/worker_registry.h"
 
@@ -42,6 +43,10 @@ void BlockServerSignals();
 // the database. Returns the process exit code: 0 after a clean shutdown, 1
 // when start-up failed (the reason is logged).
 int RunServer(const ServerOptions& options);
+
+// OK when `listen` is unix:PATH or HOST:PORT with a PORT of 0..65535 (gRPC
+// would otherwise take 99999 modulo 65536, or a random port for 65536).
+absl::Status CheckListenAddress(const std::string& listen);
 
 // The address local workers should dial for a server listening on `listen`
 // with the bound `port`: a wildcard host becomes the loopback address.

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -21,8 +22,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -81,6 +85,32 @@ absl::StatusOr<std::string> ResolveToken() {
   return std::string();
 }
 
+// --help lists the flags defined in this file (absl's default looks for a
+// file named after the program, which has none).
+bool IsWorkerFlagFile(absl::string_view filename) {
+  return absl::EndsWith(filename, "worker/main.cc");
+}
+
+// gRPC takes a port modulo 65536 (99999 dials 34463), so a bad one is refused
+// here. Addresses gRPC resolves itself (unix:PATH, dns:///..., a host
+// without a port) are left to it.
+absl::Status CheckServerAddress(const std::string& server) {
+  if (absl::StrContains(server, "/")) return absl::OkStatus();
+  size_t colon = server.rfind(':');
+  if (colon == std::string::npos || absl::EndsWith(server, "]")) {
+    return absl::OkStatus();
+  }
+  absl::string_view port = absl::string_view(server).substr(colon + 1);
+  int number = 0;
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port, &number) || number < 1 || number > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--server: '", server, "' is not HOST:PORT with a PORT of 1..65535"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SetUpLogging(const char* argv0) {
   FLAGS_logtostderr = true;
   std::string level = absl::AsciiStrToLower(absl::GetFlag(FLAGS_log_level));
@@ -113,6 +143,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "runs simulation batches for a cellfit-server.\n\n"
       "  cellfit-worker --server HOST:PORT [--token_file FILE] [--threads N]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = IsWorkerFlagFile;
+  usage_config.contains_helpshort_flags = IsWorkerFlagFile;
+  usage_config.version_string = [] {
+    return absl::StrCat("cellfit-worker ",
+                        std::string(cellfit::worker::CellfitVersion()), "\n");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
   if (absl::Status status = SetUpLogging(argv[0]); !status.ok()) {
     std::cerr << "cellfit-worker: error: " << status.message() << "\n";
@@ -123,6 +161,11 @@ int main(int argc, char** argv) {
   options.server = absl::GetFlag(FLAGS_server);
   if (options.server.empty()) {
     std::cerr << "cellfit-worker: error: --server HOST:PORT is required\n";
+    return 1;
+  }
+  if (absl::Status address = CheckServerAddress(options.server);
+      !address.ok()) {
+    std::cerr << "cellfit-worker: error: " << address.message() << "\n";
     return 1;
   }
   absl::StatusOr<std::string> token = ResolveToken();
@@ -141,6 +184,13 @@ int main(int argc, char** argv) {
                                 : cellfit::worker::AvailableCores();
   options.has_compiler = cellfit::worker::FindCxxCompiler().has_value();
   options.max_backoff = absl::GetFlag(FLAGS_max_backoff);
+  if (options.max_backoff < options.initial_backoff) {
+    std::cerr << "cellfit-worker: error: --max_backoff must be at least "
+              << absl::FormatDuration(options.initial_backoff)
+              << " (the first retry's wait), not "
+              << absl::FormatDuration(options.max_backoff) << "\n";
+    return 1;
+  }
 
   WorkerClient client(
       options, std::make_unique<cellfit::worker::SimulationBatchRunner>(
