@@ -176,5 +176,32 @@ TEST_F(AuthProcessTest, RemoteWorkersNeedAWorkerToken) {
   EXPECT_TRUE(WIFEXITED(*worker_status) && WEXITSTATUS(*worker_status) == 0);
 }
 
+// What an operator looks for after an incident is in the server's log: who
+// was refused, and who asked for someone else's fitter (answered as if it did
+// not exist).
+TEST_F(AuthProcessTest, TheLogNamesRefusedClientsAndForeignFitters) {
+  EXPECT_EQ(As("not-a-token-of-this-server")->GetStatus().status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(As(kBob)->GetFitter("alice-fitter").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(As(kBob)->CancelFit("alice-fitter").status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        return ReadFile(server_.log).find("of user 'alice'") !=
+               std::string::npos;
+      },
+      kDeadline))
+      << ReadFile(server_.log);
+  const std::string log = ReadFile(server_.log);
+  EXPECT_THAT(log, HasSubstr("refused a client at ipv4:127.0.0.1:"));
+  EXPECT_THAT(log, HasSubstr("the token is not known to this server"));
+  EXPECT_THAT(log, HasSubstr("user 'bob' asked for fitter alice-fitter of "
+                             "user 'alice'; answered NOT_FOUND"));
+  // The tokens themselves never reach the log.
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("not-a-token-of-this-server")));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr(kBob)));
+}
+
 }  // namespace
 }  // namespace cellfit::testing
