@@ -42,7 +42,8 @@ absl::StatusOr<v1::BatchResult> SimulationBatchRunner::RunBatch(
     if (it != jobs_.end()) job = it->second;
   }
   if (job == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    // This worker's problem (it failed to prepare the job), not the batch's.
+    return absl::UnavailableError(absl::StrCat(
         "job ", batch.job_id(), " is not prepared on this worker"));
   }
   const auto start = std::chrono::steady_clock::now();

@@ -296,6 +296,10 @@ class WorkerClient::Executor {
         ready->set_ok(status.ok());
         if (!status.ok()) {
           ready->set_error(std::string(status.message()));
+          // The BatchRunner's convention: UNAVAILABLE is a failure of this
+          // worker (its cache, compiler, state), every other code one that
+          // any worker would hit. The server excludes only this worker then.
+          ready->set_worker_local(absl::IsUnavailable(status));
           LOG(WARNING) << "cannot prepare job " << job.job_id() << ": "
                        << status.message();
         }
@@ -315,6 +319,7 @@ class WorkerClient::Executor {
         out->set_ok(result.ok());
         if (!result.ok()) {
           out->set_error(std::string(result.status().message()));
+          out->set_worker_local(absl::IsUnavailable(result.status()));
           VLOG(1) << "batch " << batch.batch_id() << " of job "
                   << batch.job_id() << " failed: " << result.status();
         }

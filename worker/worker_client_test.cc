@@ -234,6 +234,72 @@ class GatedRunner : public BatchRunner {
   std::vector<uint64_t> ran_;
 };
 
+// Fails jobs and batches with the status given for their job id.
+class FailingRunner : public BatchRunner {
+ public:
+  explicit FailingRunner(std::map<std::string, absl::Status> failures)
+      : failures_(std::move(failures)) {}
+  absl::Status PrepareJob(const cellfit::v1::JobData& job) override {
+    return failures_.at(job.job_id());
+  }
+  absl::StatusOr<cellfit::v1::BatchResult> RunBatch(
+      const cellfit::v1::Batch& batch, int /*threads*/) override {
+    return failures_.at(batch.job_id());
+  }
+  void ReleaseJob(std::string_view) override {}
+
+ private:
+  const std::map<std::string, absl::Status> failures_;
+};
+
+// UNAVAILABLE from the BatchRunner (a compile cache this worker cannot
+// create) is reported as local to the worker, so that the server tries
+// another; any other error (a model that does not compile) as the job's.
+TEST(WorkerClientTest, TellsTheServerWhichFailuresAreLocalToTheWorker) {
+  WorkerMessage local_ready, job_ready, local_result, job_result;
+  Harness harness({[&](grpc::ServerContext*, Stream* stream) {
+    WorkerMessage hello;
+    if (!stream->Read(&hello)) return grpc::Status::CANCELLED;
+    stream->Write(Registered("w1", 10));
+    stream->Write(JobMessage("local"));
+    if (!ReadUntil(stream, WorkerMessage::kJobReady, &local_ready)) {
+      return grpc::Status::CANCELLED;
+    }
+    stream->Write(BatchMessage("local", 1));
+    if (!ReadUntil(stream, WorkerMessage::kBatchResult, &local_result)) {
+      return grpc::Status::CANCELLED;
+    }
+    stream->Write(JobMessage("bad"));
+    if (!ReadUntil(stream, WorkerMessage::kJobReady, &job_ready)) {
+      return grpc::Status::CANCELLED;
+    }
+    stream->Write(BatchMessage("bad", 2));
+    if (!ReadUntil(stream, WorkerMessage::kBatchResult, &job_result)) {
+      return grpc::Status::CANCELLED;
+    }
+    stream->Write(ShutdownMessage());
+    WorkerMessage rest;
+    while (stream->Read(&rest)) {
+    }
+    return grpc::Status::OK;
+  }});
+  WorkerClient client(
+      harness.Options(),
+      std::make_unique<FailingRunner>(std::map<std::string, absl::Status>{
+          {"local", absl::UnavailableError("cannot create the compile cache")},
+          {"bad", absl::InvalidArgumentError("the model does not compile")}}));
+  EXPECT_TRUE(client.Run().ok());
+  EXPECT_FALSE(local_ready.job_ready().ok());
+  EXPECT_TRUE(local_ready.job_ready().worker_local());
+  EXPECT_THAT(local_ready.job_ready().error(), HasSubstr("compile cache"));
+  EXPECT_FALSE(local_result.batch_result().ok());
+  EXPECT_TRUE(local_result.batch_result().worker_local());
+  EXPECT_FALSE(job_ready.job_ready().ok());
+  EXPECT_FALSE(job_ready.job_ready().worker_local());
+  EXPECT_FALSE(job_result.batch_result().ok());
+  EXPECT_FALSE(job_result.batch_result().worker_local());
+}
+
 // A revoked batch still waiting behind the running one is dropped: never
 // run, never answered. The others run in order.
 TEST(WorkerClientTest, ARevokedWaitingBatchIsNeverRun) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "glog/logging.h"
 
@@ -26,6 +27,9 @@ void Dispatcher::AddWorker(const std::string& worker_id, uint32_t cores,
     worker.sender = std::move(sender);
     worker.cores = std::max<uint32_t>(1, cores);
     worker.has_compiler = has_compiler;
+    // A reconnected worker may have been fixed (a cache made writable): it
+    // gets another chance at the jobs it failed.
+    for (auto& [job_id, job] : jobs_) job.excluded.erase(worker_id);
     flush = Schedule();
   }
   // Destroyed outside the lock: it waits for a write in progress.
@@ -57,6 +61,14 @@ void Dispatcher::RemoveWorker(const std::string& worker_id) {
     }
     removed = std::move(it->second.sender);
     workers_.erase(it);
+    // The workers left may all be ones that failed a job.
+    std::vector<std::pair<std::string, absl::Status>> failed;
+    for (const auto& [job_id, job] : jobs_) {
+      if (absl::Status status = NoWorkerCanRun(job_id); !status.ok()) {
+        failed.emplace_back(job_id, std::move(status));
+      }
+    }
+    for (const auto& [job_id, status] : failed) FailJob(job_id, status);
     flush = Schedule();
   }
   removed.reset();  // outside the lock: it waits for a write in progress
@@ -66,12 +78,22 @@ void Dispatcher::RemoveWorker(const std::string& worker_id) {
 void Dispatcher::OnJobReady(const std::string& worker_id,
                             const v1::JobReady& ready) {
   if (ready.ok()) return;
-  absl::MutexLock lock(&mu_);
-  // A job that cannot be prepared fails the same way everywhere (a compile
-  // error, a model the worker's version rejects): fail its runs.
-  FailJob(ready.job_id(),
-          absl::FailedPreconditionError(absl::StrCat(
-              "worker ", worker_id, " cannot run the job: ", ready.error())));
+  std::vector<std::string> flush;
+  {
+    absl::MutexLock lock(&mu_);
+    if (ready.worker_local()) {
+      ExcludeWorker(worker_id, ready.job_id(), ready.error());
+      flush = Schedule();
+      flush.push_back(worker_id);
+    } else {
+      // Any worker would fail the same way (a compile error, a model the
+      // worker's version rejects): fail its runs rather than try them all.
+      FailJob(ready.job_id(), absl::FailedPreconditionError(absl::StrCat(
+                                  "worker ", worker_id,
+                                  " cannot run the job: ", ready.error())));
+    }
+  }
+  Flush(flush);
 }
 
 void Dispatcher::OnBatchResult(const std::string& worker_id,
@@ -92,16 +114,26 @@ void Dispatcher::OnBatchResult(const std::string& worker_id,
     if (auto worker = workers_.find(worker_id); worker != workers_.end()) {
       std::erase(worker->second.in_flight, result.batch_id());
     }
-    Run& run = *batch.run;
-    if (!result.ok()) {
-      if (run.status.ok()) {
-        run.status = absl::InvalidArgumentError(result.error());
-      }
+    const std::string job_id = batch.batch.job_id();
+    if (auto job = jobs_.find(job_id);
+        !result.ok() && result.worker_local() && job != jobs_.end()) {
+      // The worker's failure, not the batch's: another worker runs it.
+      job->second.pending.push_front(std::move(batch));
+      ExcludeWorker(worker_id, job_id, result.error());
+      flush = Schedule();
+      flush.push_back(worker_id);
     } else {
-      run.results[batch.index] = std::move(result);
+      Run& run = *batch.run;
+      if (!result.ok()) {
+        if (run.status.ok()) {
+          run.status = absl::InvalidArgumentError(result.error());
+        }
+      } else {
+        run.results[batch.index] = std::move(result);
+      }
+      if (run.remaining > 0) --run.remaining;
+      flush = Schedule();
     }
-    if (run.remaining > 0) --run.remaining;
-    flush = Schedule();
   }
   Flush(flush);
 }
@@ -156,6 +188,86 @@ void Dispatcher::FailJob(const std::string& job_id,
   }
 }
 
+bool Dispatcher::CanRun(const std::string& worker_id, const Worker& worker,
+                        const Job& job) {
+  return (!job.needs_compiler || worker.has_compiler) &&
+         !job.excluded.contains(worker_id);
+}
+
+void Dispatcher::ExcludeWorker(const std::string& worker_id,
+                               const std::string& job_id,
+                               const std::string& error) {
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end()) return;
+  // The first reason is kept: it is the cause (the job data that could not
+  // be prepared), the batch failures that follow only its consequence.
+  if (job->second.excluded.emplace(worker_id, error).second) {
+    LOG(WARNING) << "worker " << worker_id << " cannot run job " << job_id
+                 << " (" << error << "); its batches go to other workers";
+  }
+  if (auto it = workers_.find(worker_id); it != workers_.end()) {
+    Worker& worker = it->second;
+    std::vector<uint64_t> taken;
+    for (uint64_t batch_id : worker.in_flight) {
+      auto flight = in_flight_.find(batch_id);
+      if (flight != in_flight_.end() &&
+          flight->second.batch.batch.job_id() == job_id) {
+        taken.push_back(batch_id);
+      }
+    }
+    // Back to the front of the queue, keeping their order.
+    for (auto id = taken.rbegin(); id != taken.rend(); ++id) {
+      auto flight = in_flight_.find(*id);
+      job->second.pending.push_front(std::move(flight->second.batch));
+      in_flight_.erase(flight);
+    }
+    std::erase_if(worker.in_flight, [&taken](uint64_t id) {
+      return std::find(taken.begin(), taken.end(), id) != taken.end();
+    });
+    // Unsent ones never leave; sent ones are revoked (their answers would be
+    // ignored anyway, but the worker need not run them).
+    for (uint64_t batch_id : taken) {
+      auto unsent = std::find_if(worker.outbox.begin(), worker.outbox.end(),
+                                 [batch_id](const v1::ServerMessage& m) {
+                                   return m.has_batch() &&
+                                          m.batch().batch_id() == batch_id;
+                                 });
+      if (unsent != worker.outbox.end()) {
+        worker.outbox.erase(unsent);
+        continue;
+      }
+      v1::ServerMessage revoke;
+      revoke.mutable_revoke()->set_job_id(job_id);
+      revoke.mutable_revoke()->set_batch_id(batch_id);
+      worker.outbox.push_back(std::move(revoke));
+    }
+    if (worker.jobs_sent.erase(job_id) > 0) {
+      v1::ServerMessage release;
+      release.mutable_release()->set_job_id(job_id);
+      worker.outbox.push_back(std::move(release));
+    }
+  }
+  if (absl::Status status = NoWorkerCanRun(job_id); !status.ok()) {
+    FailJob(job_id, status);
+  }
+}
+
+absl::Status Dispatcher::NoWorkerCanRun(const std::string& job_id) const {
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end() || job->second.excluded.empty() || workers_.empty()) {
+    return absl::OkStatus();
+  }
+  for (const auto& [id, worker] : workers_) {
+    if (CanRun(id, worker, job->second)) return absl::OkStatus();
+  }
+  std::vector<std::string> reasons;
+  for (const auto& [id, error] : job->second.excluded) {
+    reasons.push_back(absl::StrCat("worker ", id, ": ", error));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "no connected worker can run the job: ", absl::StrJoin(reasons, "; ")));
+}
+
 std::vector<std::string> Dispatcher::Schedule() {
   std::set<std::string> touched;
   bool progress = true;
@@ -172,8 +284,7 @@ std::vector<std::string> Dispatcher::Schedule() {
       for (size_t k = 0; k < jobs_.size() && chosen == nullptr; ++k) {
         if (start == jobs_.end()) start = jobs_.begin();
         Job& job = start->second;
-        if (!job.pending.empty() &&
-            (!job.needs_compiler || worker.has_compiler)) {
+        if (!job.pending.empty() && CanRun(worker_id, worker, job)) {
           chosen = &job;
           next_job_ = start->first;
         }
@@ -221,7 +332,8 @@ void Dispatcher::StealWaitingBatches(std::set<std::string>& touched) {
       if (worker.in_flight.size() <= worker.cores) continue;
       InFlight& flight = in_flight_.at(worker.in_flight.back());
       auto job = jobs_.find(flight.batch.batch.job_id());
-      if (job == jobs_.end() || !thief.jobs_sent.contains(job->first)) {
+      if (job == jobs_.end() || !thief.jobs_sent.contains(job->first) ||
+          !CanRun(thief_id, thief, job->second)) {
         continue;
       }
       if (taken == nullptr ||
@@ -302,6 +414,10 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
     if (job == jobs_.end()) {
       return absl::NotFoundError(absl::StrCat("no job ", job_id));
     }
+    // Every connected worker already failed it: waiting would never end.
+    if (absl::Status status = NoWorkerCanRun(job_id); !status.ok()) {
+      return status;
+    }
     for (size_t k = 0; k < batches.size(); ++k) {
       batches[k].set_job_id(job_id);
       batches[k].set_batch_id(next_batch_id_++);
@@ -345,10 +461,9 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
 PoolSize Dispatcher::PoolFor(const std::string& job_id) const {
   absl::MutexLock lock(&mu_);
   auto job = jobs_.find(job_id);
-  const bool needs_compiler = job != jobs_.end() && job->second.needs_compiler;
   PoolSize pool;
   for (const auto& [id, worker] : workers_) {
-    if (needs_compiler && !worker.has_compiler) continue;
+    if (job != jobs_.end() && !CanRun(id, worker, job->second)) continue;
     ++pool.workers;
     pool.cores += static_cast<int>(worker.cores);
   }

@@ -8,7 +8,10 @@
 // holds one more, so it never waits for the server in between; when a worker
 // falls idle with nothing pending, it takes over a batch waiting at a busier
 // worker, so a slow or loaded worker cannot hold the end of a round back by
-// more than the batches it is running.
+// more than the batches it is running. A worker that reports a failure of its
+// own (JobReady or BatchResult with worker_local) is excluded from that job
+// and its batches go to the others; the job fails only when no connected
+// worker is left to run it. A failure any worker would hit fails it at once.
 #ifndef CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
 #define CELLFIT_SERVER_DISPATCH_DISPATCHER_H_
 
@@ -85,6 +88,9 @@ class Dispatcher {
     std::shared_ptr<const v1::JobData> data;
     bool needs_compiler = false;
     std::deque<PendingBatch> pending;
+    // Workers that failed the job for a reason of their own, and why: they
+    // are sent none of its batches (until they reconnect).
+    std::map<std::string, std::string> excluded;
   };
   struct InFlight {
     PendingBatch batch;
@@ -118,6 +124,20 @@ class Dispatcher {
   void Flush(const std::vector<std::string>& worker_ids)
       ABSL_LOCKS_EXCLUDED(mu_);
   void FailJob(const std::string& job_id, const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the worker may be sent the job's batches.
+  static bool CanRun(const std::string& worker_id, const Worker& worker,
+                     const Job& job);
+  // Takes the job away from a worker that failed it for a reason of its own:
+  // its batches of the job go back to the front of the queue, and the job
+  // fails when no connected worker can run it any more.
+  void ExcludeWorker(const std::string& worker_id, const std::string& job_id,
+                     const std::string& error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FAILED_PRECONDITION with every exclusion's reason when workers are
+  // connected and none of them can run the job; OK otherwise (also when no
+  // worker is connected: one may join).
+  absl::Status NoWorkerCanRun(const std::string& job_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const DispatcherOptions options_;

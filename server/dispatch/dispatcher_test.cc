@@ -1,9 +1,11 @@
 #include "server/dispatch/dispatcher.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -17,9 +19,55 @@ class FakeWorker : public WorkerChannel {
   FakeWorker(Dispatcher* dispatcher, std::string id, bool silent = false)
       : dispatcher_(dispatcher), id_(std::move(id)), silent_(silent) {}
 
+  // Fails as a worker does when something of its own is wrong (a compile
+  // cache it cannot create): JobReady and each batch's result carry `error`
+  // with worker_local set. `on_prepare`: also when it receives the job data
+  // (otherwise it reports the job ready and fails only the batches).
+  void FailLocally(std::string error, bool on_prepare) {
+    absl::MutexLock lock(&mu_);
+    local_error_ = std::move(error);
+    fail_prepare_ = on_prepare;
+  }
+
   bool Send(const v1::ServerMessage& message) override {
     absl::MutexLock lock(&mu_);
     log_.push_back(message);
+    if (!local_error_.empty() && (message.has_job() || message.has_batch())) {
+      // Answered in the order received, as a worker's stream does: its
+      // JobReady comes before the failures of the batches behind it.
+      auto previous = std::move(last_answer_);
+      auto done = std::make_shared<absl::Notification>();
+      last_answer_ = done;
+      if (message.has_job()) {
+        v1::JobReady ready;
+        ready.set_job_id(message.job().job_id());
+        ready.set_ok(!fail_prepare_);
+        if (fail_prepare_) {
+          ready.set_error(local_error_);
+          ready.set_worker_local(true);
+        }
+        answers_.push_back(std::thread([this, ready, previous, done] {
+          if (previous) previous->WaitForNotification();
+          dispatcher_->OnJobReady(id_, ready);
+          done->Notify();
+        }));
+      } else {
+        v1::BatchResult result;
+        result.set_job_id(message.batch().job_id());
+        result.set_batch_id(message.batch().batch_id());
+        result.set_ok(false);
+        result.set_error(fail_prepare_
+                             ? "the job is not prepared on this worker"
+                             : local_error_);
+        result.set_worker_local(true);
+        answers_.push_back(std::thread([this, result, previous, done] {
+          if (previous) previous->WaitForNotification();
+          dispatcher_->OnBatchResult(id_, result);
+          done->Notify();
+        }));
+      }
+      return true;
+    }
     if (message.has_batch() && !silent_) {
       // Answer from another thread, as a real stream would.
       v1::BatchResult result;
@@ -58,6 +106,9 @@ class FakeWorker : public WorkerChannel {
   std::string id_;
   bool silent_;
   absl::Mutex mu_;
+  std::string local_error_ ABSL_GUARDED_BY(mu_);
+  bool fail_prepare_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<absl::Notification> last_answer_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ServerMessage> log_;
   std::vector<std::thread> answers_;
 };
@@ -328,6 +379,92 @@ TEST(Dispatcher, AJobAWorkerCannotPrepareFailsItsRuns) {
   EXPECT_NE(results.status().message().find("compile error: x"),
             std::string::npos);
   Finish(dispatcher, {{"w", silent}});
+}
+
+TEST(Dispatcher, AWorkerThatCannotPrepareAJobIsLeftOutOfIt) {
+  Dispatcher dispatcher;
+  auto broken = std::make_shared<FakeWorker>(&dispatcher, "w4");
+  broken->FailLocally("cannot create the compile cache /proc/.cache",
+                      /*on_prepare=*/true);
+  auto healthy = std::make_shared<FakeWorker>(&dispatcher, "w1");
+  // The broken worker has more cores, so it is sent batches first.
+  dispatcher.AddWorker("w4", 4, true, broken);
+  dispatcher.AddWorker("w1", 1, true, healthy);
+  dispatcher.AddJob(Job("sa", /*standalone=*/true));
+  auto results = dispatcher.RunBatches("sa", Batches(8));
+  ASSERT_TRUE(results.ok()) << results.status();
+  for (int k = 0; k < 8; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
+  const auto log = broken->log();
+  EXPECT_TRUE(std::any_of(log.begin(), log.end(), [](const auto& m) {
+    return m.has_job();
+  })) << "the broken worker was never tried";
+  EXPECT_EQ(dispatcher.PoolFor("sa").workers, 1);
+  // Later rounds go to the healthy worker alone.
+  const size_t sent_to_broken = BatchesSent(*broken).size();
+  results = dispatcher.RunBatches("sa", Batches(3));
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ(BatchesSent(*broken).size(), sent_to_broken);
+  Finish(dispatcher, {{"w4", broken}, {"w1", healthy}});
+}
+
+TEST(Dispatcher, ABatchAWorkerFailsForItsOwnReasonRunsElsewhere) {
+  Dispatcher dispatcher;
+  auto broken = std::make_shared<FakeWorker>(&dispatcher, "b");
+  broken->FailLocally("cannot load the compiled model", /*on_prepare=*/false);
+  auto healthy = std::make_shared<FakeWorker>(&dispatcher, "h");
+  dispatcher.AddWorker("b", 2, false, broken);
+  dispatcher.AddWorker("h", 1, false, healthy);
+  dispatcher.AddJob(Job("job"));
+  auto results = dispatcher.RunBatches("job", Batches(5));
+  ASSERT_TRUE(results.ok()) << results.status();
+  for (int k = 0; k < 5; ++k) EXPECT_EQ((*results)[k].penalties(0), k);
+  Finish(dispatcher, {{"b", broken}, {"h", healthy}});
+}
+
+TEST(Dispatcher, AJobFailsWhenEveryWorkerFailsItForItsOwnReason) {
+  Dispatcher dispatcher;
+  auto first = std::make_shared<FakeWorker>(&dispatcher, "w1");
+  first->FailLocally("no cache at /a", /*on_prepare=*/true);
+  auto second = std::make_shared<FakeWorker>(&dispatcher, "w2");
+  second->FailLocally("no cache at /b", /*on_prepare=*/true);
+  dispatcher.AddWorker("w1", 1, false, first);
+  dispatcher.AddWorker("w2", 1, false, second);
+  dispatcher.AddJob(Job("job"));
+  auto results = dispatcher.RunBatches("job", Batches(4));
+  ASSERT_FALSE(results.ok());
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(results.status().message().find("worker w1: no cache at /a"),
+            std::string::npos)
+      << results.status();
+  EXPECT_NE(results.status().message().find("worker w2: no cache at /b"),
+            std::string::npos)
+      << results.status();
+  // The next round fails at once instead of waiting for a worker.
+  results = dispatcher.RunBatches("job", Batches(1));
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kFailedPrecondition);
+  Finish(dispatcher, {{"w1", first}, {"w2", second}});
+}
+
+TEST(Dispatcher, AJobErrorAnyWorkerWouldHitFailsDespiteOtherWorkers) {
+  Dispatcher dispatcher;
+  auto first = std::make_shared<FakeWorker>(&dispatcher, "w1", /*silent=*/true);
+  auto second = std::make_shared<FakeWorker>(&dispatcher, "w2");
+  dispatcher.AddWorker("w1", 1, false, first);
+  dispatcher.AddWorker("w2", 1, false, second);
+  dispatcher.AddJob(Job("bad"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::thread fit([&] { results = dispatcher.RunBatches("bad", Batches(50)); });
+  WaitForBatches(*first, 1);
+  v1::JobReady ready;
+  ready.set_job_id("bad");
+  ready.set_ok(false);
+  ready.set_error("compile error: x");
+  dispatcher.OnJobReady("w1", ready);
+  fit.join();
+  ASSERT_FALSE(results.ok());
+  EXPECT_NE(results.status().message().find("compile error: x"),
+            std::string::npos);
+  Finish(dispatcher, {{"w1", first}, {"w2", second}});
 }
 
 // A worker whose writes hang until released: the job data crawling over a

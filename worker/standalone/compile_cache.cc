@@ -82,7 +82,7 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
-    return absl::FailedPreconditionError(
+    return absl::UnavailableError(
         absl::StrCat("cannot run '", argv[0], "': ", std::strerror(rc)));
   }
   ProcessResult result;
@@ -126,7 +126,7 @@ absl::StatusOr<std::string> CompilerIdentity(const CompilerOptions& options) {
   fs::remove(out);
   if (!result.ok()) return result.status();
   if (result->exit_code != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return absl::UnavailableError(absl::StrCat(
         "the C++ compiler '", compiler, "' does not run: ", result->output));
   }
   const std::string identity = absl::StrCat(
@@ -182,7 +182,7 @@ struct EntryPoints {
 absl::StatusOr<EntryPoints> Load(const std::string& path) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    return absl::InternalError(
+    return absl::UnavailableError(
         absl::StrCat("cannot load ", path, ": ", dlerror()));
   }
   auto version =
@@ -194,7 +194,7 @@ absl::StatusOr<EntryPoints> Load(const std::string& path) {
       dlsym(handle, "cellfit_run_narrow_group"));
   if (version == nullptr || entry.run_group == nullptr ||
       entry.run_narrow_group == nullptr || version() != CELLFIT_ABI_VERSION) {
-    return absl::InternalError(absl::StrCat(
+    return absl::UnavailableError(absl::StrCat(
         path, " is not a cellfit program of ABI ", CELLFIT_ABI_VERSION));
   }
   return entry;
@@ -245,7 +245,7 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return absl::UnavailableError(absl::StrCat(
         "cannot create the compile cache ", dir.string(), ": ", ec.message()));
   }
   const fs::path object = dir / (key + ".so");
@@ -255,7 +255,7 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
   {
     FileLock lock((dir / (key + ".lock")).string());
     if (!lock.ok()) {
-      return absl::FailedPreconditionError(
+      return absl::UnavailableError(
           absl::StrCat("cannot lock the compile cache in ", dir.string()));
     }
     if (!fs::exists(object)) {
@@ -267,7 +267,7 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
         std::ofstream out(source_path);
         out << source;
         if (!out) {
-          return absl::FailedPreconditionError(
+          return absl::UnavailableError(
               absl::StrCat("cannot write ", source_path.string()));
         }
       }
@@ -301,7 +301,7 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       fs::rename(source_path, dir / (key + ".cc"), ec);
       fs::rename(temp_object, object, ec);  // atomic: others see all or nothing
       if (ec) {
-        return absl::InternalError(
+        return absl::UnavailableError(
             absl::StrCat("cannot store ", object.string(), ": ", ec.message()));
       }
       Evict(dir, options.max_cache_bytes, object);

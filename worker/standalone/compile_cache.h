@@ -48,7 +48,10 @@ absl::Status CheckCompiler(const CompilerOptions& options);
 
 // The compiled program for `source`: from this process's table, from the disk
 // cache, or compiled now. Compiler errors and timeouts come back as
-// INVALID_ARGUMENT / DEADLINE_EXCEEDED with the compiler's message.
+// INVALID_ARGUMENT / DEADLINE_EXCEEDED with the compiler's message: any worker
+// would hit them. Failures of this machine (no writable cache, a compiler that
+// does not run, an object that does not load) are UNAVAILABLE, which the
+// worker reports as local to it, so the server tries other workers.
 absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
     const std::string& source, const CompilerOptions& options);
 

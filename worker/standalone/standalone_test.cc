@@ -98,6 +98,16 @@ TEST_F(CacheTest, CompilesOnceAndReusesWithinAndAcrossProcesses) {
   EXPECT_EQ(again->get(), compiled->get());
 }
 
+TEST_F(CacheTest, ACacheThatCannotBeCreatedIsThisWorkersProblem) {
+  // UNAVAILABLE tells the server to try another worker, unlike a compile
+  // error (INVALID_ARGUMENT), which every worker would hit.
+  options_.cache_dir = "/proc/cellfit-no-such-cache";
+  auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -73)), options_);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kUnavailable)
+      << compiled.status();
+}
+
 TEST_F(CacheTest, EvictsLeastRecentlyUsedBeyondItsBound) {
   options_.max_cache_bytes = 1;  // room for the newest object only
   for (int k = 0; k < 3; ++k) {
