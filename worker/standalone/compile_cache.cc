@@ -18,8 +18,10 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -207,6 +209,34 @@ std::vector<std::string> DefaultFlags() {
           "-fPIC", "-shared",       "-std=c++17",        "-w"};
 }
 
+const std::string& CpuDescription() {
+  static const std::string* const description = [] {
+    // The lines that decide the instructions -march=native picks; not
+    // "cpu MHz" or "bogomips", which differ between identical nodes.
+    static constexpr std::string_view kKeys[] = {
+        "vendor_id",        "cpu family",  "model",
+        "model name",       "flags",       "CPU implementer",
+        "CPU architecture", "CPU variant", "CPU part",
+        "Features",         "isa"};
+    std::ifstream in("/proc/cpuinfo");
+    std::string text, line;
+    while (std::getline(in, line)) {
+      if (line.empty()) {
+        if (!text.empty()) break;  // the first processor is enough
+        continue;
+      }
+      std::string key = line.substr(0, line.find(':'));
+      absl::StripAsciiWhitespace(&key);
+      if (std::find(std::begin(kKeys), std::end(kKeys), key) !=
+          std::end(kKeys)) {
+        absl::StrAppend(&text, line, "\n");
+      }
+    }
+    return new std::string(text.empty() ? "unknown cpu" : text);
+  }();
+  return *description;
+}
+
 std::string DefaultCacheDir() {
   if (const char* dir = std::getenv("CELLFIT_CACHE_DIR"); dir && *dir)
     return dir;
@@ -228,9 +258,10 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
   auto identity = CompilerIdentity(options);
   if (!identity.ok()) return identity.status();
   const std::vector<std::string> flags = Flags(options);
-  const std::string key =
-      Sha256Hex(absl::StrCat("abi ", CELLFIT_ABI_VERSION, "\n", *identity, "\n",
-                             absl::StrJoin(flags, " "), "\n", source));
+  const std::string key = Sha256Hex(absl::StrCat(
+      "abi ", CELLFIT_ABI_VERSION, "\n", *identity, "\n",
+      absl::StrJoin(flags, " "), "\n",
+      options.cpu.empty() ? CpuDescription() : options.cpu, "\n", source));
 
   static std::mutex table_mutex;
   static auto* table =

@@ -1,5 +1,7 @@
 // Compiling generated sources into shared objects, once: a disk cache keyed by
-// a SHA-256 of the source, the compiler's identity and its flags, safe when
+// a SHA-256 of the source, the compiler's identity, its flags and the CPU
+// (-march=native code from one node must not be loaded on an older one that
+// shares the cache over a network home directory), safe when
 // several workers (processes) compile the same model at once (one compiles,
 // the others wait on a file lock and load; objects appear by atomic rename),
 // bounded in size with least-recently-used eviction.
@@ -21,6 +23,7 @@ struct CompilerOptions {
   std::string compiler;            // empty: $CXX, else "c++" on PATH
   std::vector<std::string> flags;  // empty: DefaultFlags()
   std::string cache_dir;           // empty: DefaultCacheDir()
+  std::string cpu;                 // empty: CpuDescription()
   int64_t max_cache_bytes = int64_t{1} << 30;
   absl::Duration timeout = absl::Seconds(300);
 };
@@ -31,6 +34,11 @@ std::vector<std::string> DefaultFlags();
 // $CELLFIT_CACHE_DIR, else $XDG_CACHE_HOME/cellfit/standalone, else
 // ~/.cache/cellfit/standalone.
 std::string DefaultCacheDir();
+
+// What -march=native resolves to on this machine, for the cache key: the
+// first processor's identity and feature lines of /proc/cpuinfo (model name
+// and flags on x86, CPU part and Features on ARM); read once per process.
+const std::string& CpuDescription();
 
 // A loaded shared object and its entry point; unloaded never (code may run on
 // other threads), so holding one is cheap.

@@ -98,6 +98,36 @@ TEST_F(CacheTest, CompilesOnceAndReusesWithinAndAcrossProcesses) {
   EXPECT_EQ(again->get(), compiled->get());
 }
 
+TEST_F(CacheTest, ObjectsAreKeptApartByTheCpuTheyWereBuiltFor) {
+  const std::string source = GenerateSource(Lif("tau", -72));
+  options_.cpu = "model name\t: Newer CPU\nflags\t\t: sse2 avx2 avx512f\n";
+  auto newer = CompileOrLoad(source, options_);
+  ASSERT_TRUE(newer.ok()) << newer.status();
+  // A node with an older CPU sharing the cache directory must not load the
+  // newer one's -march=native object: it compiles its own.
+  options_.cpu = "model name\t: Older CPU\nflags\t\t: sse2\n";
+  auto older = CompileOrLoad(source, options_);
+  ASSERT_TRUE(older.ok()) << older.status();
+  EXPECT_NE((*older)->key, (*newer)->key);
+  EXPECT_GT((*older)->compile_seconds, 0);
+  EXPECT_EQ(CountObjects(), 2);
+  // The same CPU finds its object.
+  options_.cpu = "model name\t: Newer CPU\nflags\t\t: sse2 avx2 avx512f\n";
+  auto again = CompileOrLoad(source, options_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->key, (*newer)->key);
+  EXPECT_EQ(CountObjects(), 2);
+}
+
+TEST(CpuDescription, NamesThisMachinesCpu) {
+  const std::string& cpu = CpuDescription();
+  EXPECT_FALSE(cpu.empty());
+#if defined(__x86_64__)
+  EXPECT_NE(cpu.find("flags"), std::string::npos) << cpu;
+  EXPECT_NE(cpu.find("model name"), std::string::npos) << cpu;
+#endif
+}
+
 TEST_F(CacheTest, ACacheThatCannotBeCreatedIsThisWorkersProblem) {
   // UNAVAILABLE tells the server to try another worker, unlike a compile
   // error (INVALID_ARGUMENT), which every worker would hit.
