@@ -1,9 +1,12 @@
 // cellfit-server as a process: local workers, a worker that dies, a clean
 // shutdown, and a restart on the same database.
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
@@ -141,6 +144,133 @@ TEST(ServerProcessTest, ARestartOnTheSameDatabaseFindsItIntactAndUnmigrated) {
     EXPECT_EQ(after[i].applied, migrations[i].applied);
   }
   EXPECT_TRUE((*database)->GetFitter("kept-across-restarts").ok());
+}
+
+// A server started on its own (no local workers) that is expected to fail
+// at start-up: its exit code and output.
+RunResult RunFailingServer(std::vector<std::string> args) {
+  ProcessOptions options;
+  options.argv = {kServerBinary, "--local_workers=0"};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  return Run(options, kDeadline);
+}
+
+TEST(ServerProcessTest, ASecondServerOnTheSameDatabaseIsRefused) {
+  const std::string dir = TestDirectory();
+  const std::string db = dir + "/shared.db";
+  absl::StatusOr<ServerHandle> first = StartServer(dir, db, 0);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  RunResult second = RunFailingServer({"--listen=127.0.0.1:0", "--db=" + db});
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_THAT(second.err,
+              HasSubstr(absl::StrCat("the database ", db,
+                                     " is in use by another cellfit-server "
+                                     "(pid ",
+                                     first->process->pid(), ")")));
+  EXPECT_THAT(second.out, ::testing::Not(HasSubstr("listening on")));
+  // The first server keeps serving.
+  EXPECT_EQ(StatusWorkers(first->address), 0) << ReadFile(first->log);
+
+  // The kernel drops the lock of a SIGKILLed server: the next one starts.
+  first->process->Signal(SIGKILL);
+  first->process->Wait(kDeadline);
+  absl::StatusOr<ServerHandle> third = StartServer(dir, db, 0);
+  ASSERT_TRUE(third.ok()) << third.status();
+  third->process->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedCleanly(third->process->Wait(kDeadline)));
+}
+
+TEST(ServerProcessTest, ANewDatabaseIsPrivateAndAReadableOneWarns) {
+  const std::string dir = TestDirectory();
+  const mode_t old_umask = umask(022);  // the usual one, inherited
+  absl::StatusOr<ServerHandle> server = StartServer(dir, dir + "/new.db", 0);
+  umask(old_umask);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string path = dir + "/new.db" + suffix;
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0) continue;  // -wal, -shm may be gone
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << path;
+  }
+  EXPECT_THAT(ReadFile(server->log),
+              ::testing::Not(HasSubstr("readable by other users")));
+  server->process->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+
+  const std::string readable = dir + "/readable.db";
+  std::ofstream(readable).close();
+  chmod(readable.c_str(), 0644);
+  absl::StatusOr<ServerHandle> warned = StartServer(dir, readable, 0);
+  ASSERT_TRUE(warned.ok()) << warned.status();
+  EXPECT_THAT(ReadFile(warned->log),
+              HasSubstr("the database " + readable +
+                        " is readable by other users; chmod 600 it"));
+  warned->process->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedCleanly(warned->process->Wait(kDeadline)));
+}
+
+TEST(ServerProcessTest, BadPortsAndDurationsAreRefused) {
+  const std::string dir = TestDirectory();
+  for (std::string listen : {"127.0.0.1:99999", "127.0.0.1:65536",
+                             "127.0.0.1:-1", "127.0.0.1:x", "127.0.0.1"}) {
+    RunResult result =
+        RunFailingServer({"--listen=" + listen, "--db=" + dir + "/ports.db"});
+    EXPECT_EQ(result.exit_code, 1) << listen;
+    EXPECT_THAT(result.err,
+                HasSubstr("--listen: '" + listen +
+                          "' is not HOST:PORT with a PORT of 0..65535"))
+        << listen;
+    EXPECT_EQ(result.out, "") << listen;
+  }
+  RunResult grace = RunFailingServer({"--shutdown_grace=-5s"});
+  EXPECT_EQ(grace.exit_code, 1);
+  EXPECT_THAT(grace.err,
+              HasSubstr("--shutdown_grace must be 0s or longer, not -5s"));
+  // Nothing was opened, let alone created.
+  EXPECT_FALSE(std::filesystem::exists(dir + "/ports.db"));
+}
+
+TEST(ServerProcessTest, HelpListsTheServerFlagsAndVersionNamesIt) {
+  RunResult help = RunFailingServer({"--help"});
+  EXPECT_THAT(help.out, HasSubstr("--shutdown_grace"));
+  EXPECT_THAT(help.out, HasSubstr("--token_file"));
+  EXPECT_THAT(help.out, ::testing::Not(HasSubstr("No flags matched")));
+  RunResult version = RunFailingServer({"--version"});
+  EXPECT_EQ(version.out, "cellfit-server 0.1.0\n");
+}
+
+TEST(ServerProcessTest, AnOpenServerOnAllInterfacesWarns) {
+  const std::string dir = TestDirectory();
+  // The database cannot be opened, so the server stops before it listens.
+  RunResult result = RunFailingServer(
+      {"--listen=0.0.0.0:0", "--db=" + dir + "/no/such/dir/open.db"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err,
+              HasSubstr("anyone who can reach this port can use the server "
+                        "and connect workers; give --token_file FILE"));
+  // A glog WARNING line, not an INFO one.
+  EXPECT_THAT(result.err, ::testing::ContainsRegex(
+                              "(^|\n)W[0-9]{8} [^\n]*anyone who can reach"));
+}
+
+TEST(ServerProcessTest, ListeningIsAnnouncedOnlyOnceStartUpCannotFail) {
+  const std::string dir = TestDirectory();
+  RunResult address = RunFailingServer(
+      {"--db=" + dir + "/a.db", "--address_file=" + dir + "/no/dir/addr"});
+  EXPECT_EQ(address.exit_code, 1);
+  EXPECT_THAT(address.err, HasSubstr("cannot write the address file"));
+  EXPECT_EQ(address.out, "");
+
+  ProcessOptions options;
+  options.argv = {kServerBinary, "--local_workers=1", "--db=" + dir + "/b.db",
+                  "--address_file=" + dir + "/addr",
+                  "--worker_binary=" + dir + "/no-such-worker"};
+  RunResult worker = cellfit::testing::Run(options, kDeadline);
+  EXPECT_EQ(worker.exit_code, 1);
+  EXPECT_THAT(worker.err, HasSubstr("cannot run the worker program"));
+  EXPECT_EQ(worker.out, "");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/addr"));
 }
 
 }  // namespace

@@ -61,5 +61,44 @@ TEST(WorkerProcessTest, ReconnectsToARestartedServerAndStopsOnSigterm) {
   EXPECT_TRUE(second->process->Wait(kDeadline).has_value());
 }
 
+RunResult RunWorker(std::vector<std::string> args) {
+  ProcessOptions options;
+  options.argv = {kWorkerBinary};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  return Run(options, kDeadline);
+}
+
+TEST(WorkerProcessTest, BadPortsAndBackoffsAreRefused) {
+  for (std::string server :
+       {"127.0.0.1:99999", "127.0.0.1:65536", "127.0.0.1:0", "127.0.0.1:x"}) {
+    RunResult result = RunWorker({"--server=" + server});
+    EXPECT_EQ(result.exit_code, 1) << server;
+    EXPECT_THAT(result.err,
+                ::testing::HasSubstr("--server: '" + server +
+                                     "' is not HOST:PORT with a PORT of "
+                                     "1..65535"))
+        << server;
+  }
+  for (std::string backoff : {"0s", "-3s", "100ms"}) {
+    RunResult result =
+        RunWorker({"--server=127.0.0.1:1", "--max_backoff=" + backoff});
+    EXPECT_EQ(result.exit_code, 1) << backoff;
+    EXPECT_THAT(result.err,
+                ::testing::HasSubstr("--max_backoff must be at least 250ms "
+                                     "(the first retry's wait), not " +
+                                     (backoff == "0s" ? "0" : backoff)))
+        << backoff;
+  }
+}
+
+TEST(WorkerProcessTest, HelpListsTheWorkerFlagsAndVersionNamesIt) {
+  RunResult help = RunWorker({"--help"});
+  EXPECT_THAT(help.out, ::testing::HasSubstr("--max_backoff"));
+  EXPECT_THAT(help.out,
+              ::testing::Not(::testing::HasSubstr("No flags matched")));
+  RunResult version = RunWorker({"--version"});
+  EXPECT_EQ(version.out, "cellfit-worker 0.1.0\n");
+}
+
 }  // namespace
 }  // namespace cellfit::testing
