@@ -49,25 +49,11 @@ std::string CreateHh(v1::Fitting::Stub& stub, int n_samples) {
   return info.id();
 }
 
+// The example job's fit settings, with the seed these tests were written
+// for.
 v1::FitRequest HhFit(const std::string& id, int rounds) {
-  v1::FitRequest fit;
-  fit.set_fitter_id(id);
-  fit.set_n_rounds(rounds);
-  fit.mutable_optimizer()->set_method("DE");
+  v1::FitRequest fit = jobs::HhExampleFit(id, rounds);
   fit.mutable_optimizer()->set_seed(3);
-  *fit.add_metrics() = jobs::HhExampleMetric();
-  for (const auto& [name, lower, upper] :
-       std::vector<std::tuple<const char*, const char*, const char*>>{
-           {"gl", "1e-9*siemens", "1e-7*siemens"},
-           {"g_na", "2e-6*siemens", "2e-4*siemens"},
-           {"g_kd", "6e-7*siemens", "6e-5*siemens"},
-           {"Cm", "0.1*uF*cm**-2*area", "2*uF*cm**-2*area"}}) {
-    v1::Bounds* b = fit.add_bounds();
-    b->set_parameter(name);
-    b->mutable_lower()->set_text(lower);
-    b->mutable_upper()->set_text(upper);
-    b->set_log_scale(true);
-  }
   return fit;
 }
 
