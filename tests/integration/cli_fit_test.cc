@@ -487,6 +487,17 @@ TEST_F(CliFitTest, LsResultsRefineWatchAndRmShowUnitsAndEveryOutcome) {
     EXPECT_LT(iterations[i - 1], iterations[i]) << refine.out;
   }
   EXPECT_THAT(refine.out, HasSubstr("refined error: "));
+  // brian2modelfitting's max_nfev bounds the simulations, and its iteration
+  // reaches the server as a number.
+  RunResult capped = Run({"refine", id, "--max-nfev", "3", "--iteration", "7"});
+  ASSERT_EQ(capped.exit_code, 0) << capped.err;
+  EXPECT_THAT(
+      capped.out,
+      HasSubstr("reached the maximum number of simulations (max_nfev)"));
+  RunResult bad_iteration = Run({"refine", id, "--iteration", "soon"});
+  EXPECT_EQ(bad_iteration.exit_code, 1);
+  EXPECT_THAT(bad_iteration.err,
+              HasSubstr("--iteration: 'soon' is not a finite number"));
 
   // A replay ran no rounds: its summary says which it showed.
   RunResult watch = Run({"watch", id, "--callback", "none"});
