@@ -31,6 +31,7 @@ from .units import DIMENSIONLESS_EXPONENTS, \
     dimension_message, exponents_from_message, exponents_of, is_quantity, \
     make_quantity, quantity_text, split_quantity, to_quantity_message, \
     unit_text
+from .worker_wait import watched
 
 __all__ = ['Fitter', 'TraceFitter', 'SpikeFitter', 'OnlineTraceFitter',
            'RefineResult']
@@ -919,7 +920,7 @@ class Fitter:
         started = False
         index = 0
         try:
-            for rnd in call:
+            for rnd in watched(self._connection, call):
                 if not started:
                     started = True
                     if new_run:
@@ -1213,7 +1214,8 @@ class Fitter:
         for var, value in (param_init or {}).items():
             request.param_init[var] = quantity_text(value)
         traces, spikes, dims = {}, {}, {}
-        for chunk in self._connection.stream('Generate', request):
+        for chunk in watched(self._connection,
+                             self._connection.stream('Generate', request)):
             name = chunk.variable
             if name == 'spikes':
                 trains = spikes.setdefault(
