@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "glog/logging.h"
 #include "worker/host_info.h"
@@ -132,6 +133,10 @@ absl::Status SetUpLogging(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built with Mutex deadlock detection, which takes a
+  // global lock and records a stack trace at every acquisition: a few percent
+  // of the server's and workers' time per round. The unit tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Block the termination signals before any thread exists, so that every
   // thread inherits the mask and only the waiter below receives them.
   sigset_t signals;
