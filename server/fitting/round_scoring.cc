@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "worker/metrics/pairwise_sum.h"
 
 namespace cellfit::fitting {
 
@@ -73,8 +74,9 @@ absl::StatusOr<RoundScores> ScoreRound(
   }
   if (has_penalty) {
     for (int s = 0; s < n_samples; ++s) {
-      double sum = 0;
-      for (double p : penalties[s]) sum += p;
+      const std::vector<double>& row = penalties[s];
+      const double sum =
+          metrics::PairwiseSum(0, row.size(), [&](size_t k) { return row[k]; });
       scores.total[s] += sum / n_traces;
     }
   }

@@ -259,3 +259,27 @@ def test_penalty_is_added_to_the_error(connection, hh_data):
     added = results['pen']['error'] - results[None]['error']
     np.testing.assert_allclose(added, 1e-6 * results[None]['gl'] / 1e-9,
                                rtol=1e-9)
+
+
+def test_mse_has_the_bits_of_brian2modelfittings_numpy_mean(
+        connection, hh_data):
+    """brian2modelfitting's MSEMetric takes numpy's mean over each trace's
+    steps from t_start, then over the traces; numpy sums pairwise. On the
+    same traces, cellfit's errors must be those numbers to the last bit."""
+    _, outputs = hh_data
+    fitter = make_fitter(connection, hh_data, n_samples=6)
+    fitter.fit(n_rounds=1, optimizer=cellfit.DEOptimizer(seed=5),
+               metric=cellfit.MSEMetric(t_start=5 * ms), callback=None,
+               **BOUNDS)
+    results = fitter.results(format='dict', use_units=False)
+    start = int(round(5 * ms / (0.01 * ms)))
+    for k, error in enumerate(results['error']):
+        params = {name: Quantity(results[name][k],
+                                 dim=get_dimensions(bounds[0]))
+                  for name, bounds in BOUNDS.items()}
+        traces = np.asarray(fitter.generate(params=params, output_var='v'))
+        features = ((traces[None, :, start:] - outputs[None, :, start:])
+                    ** 2).mean(axis=2)
+        expected = features.mean(axis=1)[0]
+        assert error == expected, (k, error, expected, error - expected)
+    fitter.delete()

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "worker/metrics/pairwise_sum.h"
 
 namespace cellfit::metrics {
 
@@ -100,15 +101,15 @@ absl::StatusOr<double> CombineTraceValues(MetricKind kind,
     return absl::InvalidArgumentError(absl::StrCat(
         std::string(MetricKindName(kind)), ": no per-trace values to combine"));
   }
-  double sum = 0.0;
   for (std::size_t i = 0; i < per_trace.size(); ++i) {
     if (std::isnan(per_trace[i])) {
       return absl::InvalidArgumentError(
           absl::StrCat(std::string(MetricKindName(kind)),
                        ": per-trace value of trace ", i, " is NaN"));
     }
-    sum += per_trace[i];
   }
+  const double sum = PairwiseSum(0, per_trace.size(),
+                                 [&](std::size_t i) { return per_trace[i]; });
   // get_errors: features.mean(axis=1) for MSE and GammaFactor; FeatureMetric
   // sums over traces (and features).
   if (kind == MetricKind::kFeatureMetric) return sum;

@@ -5,12 +5,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "worker/metrics/pairwise_sum.h"
 
 namespace cellfit::metrics {
 
 absl::StatusOr<std::vector<double>> NormalizeTimeWeights(
     std::span<const double> t_weights) {
-  double sum = 0.0;
   for (std::size_t k = 0; k < t_weights.size(); ++k) {
     const double w = t_weights[k];
     if (!std::isfinite(w) || w < 0) {
@@ -18,8 +18,9 @@ absl::StatusOr<std::vector<double>> NormalizeTimeWeights(
           "MSE: t_weights must be finite and non-negative, but weight ", k,
           " is ", w));
     }
-    sum += w;
   }
+  const double sum = PairwiseSum(0, t_weights.size(),
+                                 [&](std::size_t k) { return t_weights[k]; });
   if (sum == 0.0) {
     return absl::InvalidArgumentError(
         "MSE: t_weights cannot all be zero; give at least one positive weight");
@@ -43,22 +44,21 @@ std::size_t StartStep(double t_start, double dt) {
 double MeanSquaredError(std::span<const double> model,
                         std::span<const double> target,
                         std::size_t start_step) {
-  double sum = 0.0;
-  for (std::size_t k = start_step; k < model.size(); ++k) {
+  const std::size_t n = model.size() - start_step;
+  const double sum = PairwiseSum(start_step, n, [&](std::size_t k) {
     const double diff = model[k] - target[k];
-    sum += diff * diff;
-  }
-  return sum / static_cast<double>(model.size() - start_step);
+    return diff * diff;
+  });
+  return sum / static_cast<double>(n);
 }
 
 double WeightedMeanSquaredError(std::span<const double> model,
                                 std::span<const double> target,
                                 std::span<const double> weights) {
-  double sum = 0.0;
-  for (std::size_t k = 0; k < model.size(); ++k) {
+  const double sum = PairwiseSum(0, model.size(), [&](std::size_t k) {
     const double diff = model[k] - target[k];
-    sum += diff * diff * weights[k];
-  }
+    return diff * diff * weights[k];
+  });
   return sum / static_cast<double>(model.size());
 }
 
