@@ -319,9 +319,10 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       if (result->timed_out) {
         fs::remove(source_path, ec);
         fs::remove(temp_object, ec);
-        return absl::DeadlineExceededError(
+        return absl::UnavailableError(
             absl::StrCat("compiling the model took longer than ",
-                         absl::FormatDuration(options.timeout)));
+                         absl::FormatDuration(options.timeout),
+                         " on this worker (its compile timeout)"));
       }
       if (result->exit_code != 0) {
         fs::remove(temp_object, ec);

@@ -55,11 +55,12 @@ struct CompiledProgram {
 absl::Status CheckCompiler(const CompilerOptions& options);
 
 // The compiled program for `source`: from this process's table, from the disk
-// cache, or compiled now. Compiler errors and timeouts come back as
-// INVALID_ARGUMENT / DEADLINE_EXCEEDED with the compiler's message: any worker
-// would hit them. Failures of this machine (no writable cache, a compiler that
-// does not run, an object that does not load) are UNAVAILABLE, which the
-// worker reports as local to it, so the server tries other workers.
+// cache, or compiled now. Compiler errors come back as INVALID_ARGUMENT with
+// the compiler's message: any worker would hit them. Failures of this machine
+// (no writable cache, a compiler that does not run, an object that does not
+// load, a compile slower than the timeout on a loaded or slow node) are
+// UNAVAILABLE, which the worker reports as local to it, so the server goes on
+// with the other workers and fails the job only when none can run it.
 absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
     const std::string& source, const CompilerOptions& options);
 

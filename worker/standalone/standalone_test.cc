@@ -173,7 +173,11 @@ TEST_F(CacheTest, SlowCompilesTimeOut) {
   options_.timeout = absl::Milliseconds(300);
   auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -81)), options_);
   ASSERT_FALSE(compiled.ok());
-  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kDeadlineExceeded)
+  // A slow node's failure, not the model's: the server tries other workers.
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kUnavailable)
+      << compiled.status();
+  EXPECT_NE(compiled.status().message().find("longer than 300ms"),
+            std::string::npos)
       << compiled.status();
 }
 
