@@ -261,25 +261,36 @@ def test_penalty_is_added_to_the_error(connection, hh_data):
                                rtol=1e-9)
 
 
+# Weights whose normalized copy does not have a mean of exactly 1, so that
+# normalizing twice (once in the client, once on the worker) moves them.
+WEIGHTS = np.random.default_rng(7).uniform(0.5, 2, 1497)
+
+
+@pytest.mark.parametrize('weighted', [False, True])
 def test_mse_has_the_bits_of_brian2modelfittings_numpy_mean(
-        connection, hh_data):
-    """brian2modelfitting's MSEMetric takes numpy's mean over each trace's
-    steps from t_start, then over the traces; numpy sums pairwise. On the
-    same traces, cellfit's errors must be those numbers to the last bit."""
+        connection, hh_data, weighted):
+    """brian2modelfitting's MSEMetric normalizes t_weights once, takes
+    numpy's mean over each trace's steps (from t_start, or weighted), then
+    over the traces; numpy sums pairwise. On the same traces, cellfit's
+    errors must be those numbers to the last bit."""
     _, outputs = hh_data
+    normalized = WEIGHTS / np.mean(WEIGHTS)
+    assert np.mean(normalized) != 1.0
+    start = 0 if weighted else int(round(5 * ms / (0.01 * ms)))
+    metric = (cellfit.MSEMetric(t_weights=WEIGHTS) if weighted
+              else cellfit.MSEMetric(t_start=5 * ms))
     fitter = make_fitter(connection, hh_data, n_samples=6)
     fitter.fit(n_rounds=1, optimizer=cellfit.DEOptimizer(seed=5),
-               metric=cellfit.MSEMetric(t_start=5 * ms), callback=None,
-               **BOUNDS)
+               metric=metric, callback=None, **BOUNDS)
     results = fitter.results(format='dict', use_units=False)
-    start = int(round(5 * ms / (0.01 * ms)))
     for k, error in enumerate(results['error']):
         params = {name: Quantity(results[name][k],
                                  dim=get_dimensions(bounds[0]))
                   for name, bounds in BOUNDS.items()}
         traces = np.asarray(fitter.generate(params=params, output_var='v'))
-        features = ((traces[None, :, start:] - outputs[None, :, start:])
-                    ** 2).mean(axis=2)
-        expected = features.mean(axis=1)[0]
+        squares = (traces[None, :, start:] - outputs[None, :, start:]) ** 2
+        if weighted:
+            squares *= normalized
+        expected = squares.mean(axis=2).mean(axis=1)[0]
         assert error == expected, (k, error, expected, error - expected)
     fitter.delete()

@@ -149,6 +149,11 @@ class TraceMetric(Metric):
             raise ValueError("Cannot use both 't_weights' and 't_start'.")
         self.t_weights = (None if t_weights is None
                           else normalize_weights(t_weights))
+        # The workers normalize what they are sent, once, as
+        # brian2modelfitting does: normalizing twice can move every weight
+        # by an ulp.
+        self._raw_t_weights = (None if t_weights is None
+                               else np.asarray(t_weights, dtype=float))
 
 
 class SpikeMetric(Metric):
@@ -181,8 +186,8 @@ class MSEMetric(TraceMetric):
         mse = spec.mse
         if self._t_start:
             to_quantity_message(self._t_start, mse.t_start, _SECOND)
-        if self.t_weights is not None:
-            mse.t_weights.extend(float(w) for w in self.t_weights)
+        if self._raw_t_weights is not None:
+            mse.t_weights.extend(float(w) for w in self._raw_t_weights)
         if self.normalization != 1.0:
             mse.normalization = self.normalization
         spec.mse.SetInParent()
