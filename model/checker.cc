@@ -474,6 +474,8 @@ class ExpressionConverter {
 
 class NamespaceTable {
  public:
+  static constexpr size_t kMaxNamespaceDepth = 100;
+
   explicit NamespaceTable(const std::vector<NamespaceEntry>& entries,
                           Diagnostics& diagnostics)
       : entries_(entries), diagnostics_(diagnostics) {
@@ -514,6 +516,20 @@ class NamespaceTable {
       diagnostics_.Add(field, {},
                        absl::StrCat("namespace constant '", name,
                                     "' is defined in terms of itself"));
+      failed_.insert(name);
+      return std::nullopt;
+    }
+    // Each link of a chain of constants defined by the next one is a level
+    // of recursion here: bounded, so that a request cannot exhaust a
+    // server thread's stack.
+    if (in_progress_.size() >= kMaxNamespaceDepth) {
+      diagnostics_.Add(
+          field, {},
+          absl::StrCat("namespace constant '", name,
+                       "' is defined through a "
+                       "chain of more than ",
+                       kMaxNamespaceDepth,
+                       " other namespace constants; define it more directly"));
       failed_.insert(name);
       return std::nullopt;
     }

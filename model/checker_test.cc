@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "model/step_program.h"
 #include "model/testdata/models.h"
@@ -88,6 +89,31 @@ TEST(CheckerTest, ResolvesEveryKindOfName) {
   EXPECT_EQ(m.parameters.size(), 2u);
   EXPECT_EQ(result.namespace_names_used,
             (std::vector<std::string>{"El", "R", "Vt", "sigma"}));
+}
+
+// Each link is a level of recursion in the checker; a long chain crashed
+// the server (a stack overflow) before it was bounded.
+TEST(CheckerTest, ALongChainOfNamespaceConstantsIsRefusedNotACrash) {
+  auto chain = [](int links) {
+    ModelSpec spec;
+    spec.equations = "dv/dt = (El - v)/(10*ms) : volt\n";
+    spec.namespace_entries.push_back({"c0", "-65*mV", std::nullopt});
+    for (int k = 1; k < links; ++k) {
+      spec.namespace_entries.push_back(
+          {absl::StrCat("c", k), absl::StrCat("c", k - 1, "*1"), std::nullopt});
+    }
+    spec.namespace_entries.push_back(
+        {"El", absl::StrCat("c", links - 1), std::nullopt});
+    spec.outputs = {"v"};
+    return CheckModel(spec);
+  };
+  EXPECT_TRUE(chain(50).model.has_value());
+  const CheckResult deep = chain(100000);
+  ASSERT_FALSE(deep.model.has_value());
+  EXPECT_NE(deep.diagnostics.ToStatus().message().find(
+                "chain of more than 100 other namespace constants"),
+            std::string::npos)
+      << deep.diagnostics.ToStatus();
 }
 
 TEST(CheckerTest, ReportsNamesItCannotResolveForTheClient) {

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -105,6 +106,47 @@ absl::StatusOr<std::vector<double>> OneRow(const v1::ParameterTable& table,
     }
   }
   return row;
+}
+
+// What a Generate or Simulate records: the variables asked for (default:
+// the outputs), each once, and few enough values that a worker's answer fits
+// one message. Listing a variable twice would stream it twice for each
+// listing, and an answer beyond the message limit would break the worker's
+// stream and be sent again without end.
+absl::StatusOr<std::vector<std::string>> RecordedVariables(
+    const google::protobuf::RepeatedPtrField<std::string>& requested,
+    const jobs::ConvertedSpec& converted, int64_t max_values) {
+  constexpr size_t kMaxVariables = 64;
+  std::vector<std::string> variables(requested.begin(), requested.end());
+  if (variables.empty()) {
+    for (const auto& output : converted.outputs)
+      variables.push_back(output.variable);
+  }
+  if (variables.empty()) {
+    return absl::InvalidArgumentError("name the variables to record");
+  }
+  if (variables.size() > kMaxVariables) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "at most ", kMaxVariables, " variables can be recorded at once; ",
+        variables.size(), " were asked for"));
+  }
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& variable : variables) {
+    if (!seen.insert(variable).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the variable '", variable, "' is asked for twice; name it once"));
+    }
+  }
+  const int64_t values = static_cast<int64_t>(variables.size()) *
+                         converted.n_traces * converted.n_steps;
+  if (values > max_values) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "recording ", variables.size(), " variable(s) of ", converted.n_traces,
+        " trace(s) x ", converted.n_steps, " steps is ", values,
+        " values; at most ", max_values,
+        " can be recorded in one call: ask for fewer variables at a time"));
+  }
+  return variables;
 }
 
 }  // namespace
@@ -867,16 +909,10 @@ absl::Status FitterManager::Generate(const std::string& owner,
     }
     params = record->current_run->best_params;
   }
-  std::vector<std::string> variables(request.variables().begin(),
-                                     request.variables().end());
-  if (variables.empty()) {
-    for (const auto& output : (*model)->converted.outputs)
-      variables.push_back(output.variable);
-  }
-  if (variables.size() > 64) {
-    return absl::InvalidArgumentError(
-        "at most 64 variables can be generated at once");
-  }
+  auto recorded = RecordedVariables(request.variables(), (*model)->converted,
+                                    options_.max_recorded_values);
+  if (!recorded.ok()) return recorded.status();
+  const std::vector<std::string>& variables = *recorded;
   const std::string job_id =
       EnsureGenerateJob(**entry, **spec, **model, request.backend());
   v1::Batch batch;
@@ -959,14 +995,10 @@ absl::Status FitterManager::Simulate(const std::string& owner,
   }
   auto row = OneRow(request.params(), model);
   if (!row.ok()) return row.status();
-  std::vector<std::string> variables(request.variables().begin(),
-                                     request.variables().end());
-  if (variables.empty()) {
-    for (const auto& output : model.converted.outputs)
-      variables.push_back(output.variable);
-  }
-  if (variables.empty())
-    return absl::InvalidArgumentError("name the variables to record");
+  auto recorded = RecordedVariables(request.variables(), model.converted,
+                                    options_.max_recorded_values);
+  if (!recorded.ok()) return recorded.status();
+  const std::vector<std::string>& variables = *recorded;
   const std::string job_id = absl::StrCat("simulate/", NewId());
   dispatcher_->AddJob(
       RecordJob(job_id, spec, model.parameters, request.backend()));

@@ -33,6 +33,9 @@ class FitTask;
 struct FitterManagerOptions {
   // Largest chunk of values in a streamed message.
   int chunk_values = 65536;
+  // Most values one Generate or Simulate may record: a worker answers in one
+  // message, and 8 bytes a value must stay under its 256 MiB limit.
+  int64_t max_recorded_values = int64_t{24} << 20;
 };
 
 // Receives streamed messages; returns false once the receiver is gone.

@@ -24,6 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+v1::SimulateRequest HhSimulation();
+
 class FittingTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -382,6 +384,47 @@ TEST_F(FittingTest, GenerateGivesTracesOfTheBestParameters) {
   EXPECT_EQ(chunks[0].values_size(), 1497);
   EXPECT_DOUBLE_EQ(chunks[0].values(0), -0.063);
   EXPECT_EQ(chunks[5].variable(), "m");
+}
+
+// A variable listed twice was streamed once per listing for each listing
+// (N listings, N*N traces), and an answer larger than a worker's message
+// broke its stream and was asked for again without end.
+TEST_F(FittingTest, SimulateAndGenerateRecordEachVariableOnceAndBoundedly) {
+  auto simulate = [&](const std::vector<std::string>& variables) {
+    v1::SimulateRequest request = HhSimulation();
+    request.clear_variables();
+    for (const std::string& v : variables) request.add_variables(v);
+    return manager_->Simulate("alice", request,
+                              [](const auto&) { return true; });
+  };
+  const absl::Status twice = simulate({"v", "m", "v"});
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.message().find("'v' is asked for twice"), std::string::npos)
+      << twice;
+  EXPECT_EQ(simulate(std::vector<std::string>(65, "v")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(simulate({"v", "m"}).ok());
+
+  // 5 traces x 1497 steps: two variables are 14970 values.
+  FitterManagerOptions small;
+  small.max_recorded_values = 10000;
+  manager_ =
+      std::make_unique<FitterManager>(database_.get(), &dispatcher_, small);
+  const absl::Status large = simulate({"v", "m"});
+  EXPECT_EQ(large.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(large.message().find("is 14970 values; at most 10000"),
+            std::string::npos)
+      << large;
+  EXPECT_TRUE(simulate({"v"}).ok());
+  v1::GenerateRequest generate;
+  generate.set_fitter_id(CreateHh());
+  generate.add_variables("v");
+  generate.add_variables("v");
+  generate.mutable_params()->CopyFrom(HhSimulation().params());
+  EXPECT_EQ(
+      manager_->Generate("alice", generate, [](const auto&) { return true; })
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(FittingTest, CreateReportsEveryProblemAtOnce) {
