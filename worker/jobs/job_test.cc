@@ -3,6 +3,7 @@
 #include <numeric>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "worker/jobs/hh_example_for_tests.h"
 
@@ -112,6 +113,26 @@ TEST(Job, SpecProblemsAreAllReported) {
   const std::string message(job.status().message());
   EXPECT_NE(message.find("dt must be a time"), std::string::npos) << message;
   EXPECT_NE(message.find("inputs.I"), std::string::npos) << message;
+}
+
+// Each input is looked up in the model by name: 160000 one-value inputs
+// (a 4 MB request) kept a server thread busy for a minute before their
+// number was bounded.
+TEST(Job, TooManyInputsAreRefusedBeforeTheyAreLookedUp) {
+  v1::JobData data = HhJob("VT");
+  for (int k = 0; k < 300; ++k) {
+    v1::Input* input = data.mutable_spec()->add_inputs();
+    input->set_variable(absl::StrCat("I", k));
+    input->mutable_traces()->set_n_traces(1);
+    input->mutable_traces()->set_n_steps(1);
+    input->mutable_traces()->add_values(0);
+  }
+  auto job = Job::Prepare(data, {});
+  ASSERT_FALSE(job.ok());
+  EXPECT_NE(
+      job.status().message().find("has 301 inputs; at most 256 are accepted"),
+      std::string::npos)
+      << job.status().message().substr(0, 500);
 }
 
 }  // namespace

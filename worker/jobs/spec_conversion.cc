@@ -210,7 +210,15 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
   if (spec.inputs().empty()) {
     diagnostics.Add("inputs", {}, "the fitter needs at least one input");
   }
+  const bool too_many_inputs = spec.inputs_size() > kMaxInputs;
+  if (too_many_inputs) {
+    diagnostics.Add(
+        "inputs", {},
+        absl::StrCat("the fitter has ", spec.inputs_size(), " inputs; at most ",
+                     kMaxInputs, " are accepted"));
+  }
   for (const v1::Input& input : spec.inputs()) {
+    if (too_many_inputs) break;
     const std::string field = absl::StrCat("inputs.", input.variable());
     runtime::TraceTable table;
     model::Dimension dimension;
@@ -227,7 +235,15 @@ ConvertedSpec ConvertSpec(const v1::FitterSpec& spec,
     diagnostics.Add("outputs", {}, "the fitter needs at least one output");
   }
   bool has_spikes = false;
+  const bool too_many_outputs = spec.outputs_size() > kMaxOutputs;
+  if (too_many_outputs) {
+    diagnostics.Add(
+        "outputs", {},
+        absl::StrCat("the fitter has ", spec.outputs_size(),
+                     " outputs; at most ", kMaxOutputs, " are accepted"));
+  }
   for (const v1::Output& output : spec.outputs()) {
+    if (too_many_outputs) break;
     const std::string field = absl::StrCat("outputs.", output.variable());
     ConvertedSpec::OutputInfo info;
     info.variable = output.variable();

@@ -22,6 +22,9 @@ inline constexpr int kMaxSamples = 100000;
 inline constexpr int kMaxTraces = 10000;
 inline constexpr int64_t kMaxSteps = 10000000;
 inline constexpr int64_t kMaxValues = 50000000;  // all traces together
+// Each input and output is a name the checker looks up in the model.
+inline constexpr int kMaxInputs = 256;
+inline constexpr int kMaxOutputs = 256;
 
 model::Dimension ToDimension(const v1::Dimension& d);
 v1::Dimension FromDimension(const model::Dimension& d);
