@@ -47,13 +47,31 @@ void Dispatcher::RemoveWorker(const std::string& worker_id) {
     // Unfinished batches go back to the front of their job's queue, in order.
     std::vector<uint64_t> lost(it->second.in_flight.rbegin(),
                                it->second.in_flight.rend());
+    std::vector<std::pair<std::shared_ptr<Run>, uint64_t>> doomed;
     for (uint64_t batch_id : lost) {
       auto flight = in_flight_.find(batch_id);
       if (flight == in_flight_.end()) continue;
-      auto job = jobs_.find(flight->second.batch.batch.job_id());
-      if (job != jobs_.end())
-        job->second.pending.push_front(std::move(flight->second.batch));
+      PendingBatch batch = std::move(flight->second.batch);
       in_flight_.erase(flight);
+      if (++batch.losses >= options_.max_batch_losses) {
+        doomed.emplace_back(batch.run, batch_id);
+        continue;
+      }
+      auto job = jobs_.find(batch.batch.job_id());
+      if (job != jobs_.end()) job->second.pending.push_front(std::move(batch));
+    }
+    for (const auto& [run, batch_id] : doomed) {
+      LOG(WARNING) << "batch " << batch_id << " was lost with "
+                   << options_.max_batch_losses
+                   << " workers; failing its round";
+      FailRun(run, absl::UnavailableError(absl::StrCat(
+                       "a batch of this request was lost with ",
+                       options_.max_batch_losses,
+                       " workers in a row (each left while running it, the "
+                       "last one ",
+                       worker_id,
+                       "): it may be too large for them or make them crash; "
+                       "see the workers' logs")));
     }
     if (!lost.empty()) {
       LOG(WARNING) << "worker " << worker_id << " left with " << lost.size()
@@ -180,6 +198,27 @@ void Dispatcher::FailJob(const std::string& job_id,
     Run& run = *it->second.batch.run;
     if (run.status.ok()) run.status = status;
     run.remaining = 0;
+    if (auto worker = workers_.find(it->second.worker_id);
+        worker != workers_.end()) {
+      std::erase(worker->second.in_flight, it->first);
+    }
+    it = in_flight_.erase(it);
+  }
+}
+
+void Dispatcher::FailRun(const std::shared_ptr<Run>& run,
+                         const absl::Status& status) {
+  if (run->status.ok()) run->status = status;
+  run->remaining = 0;
+  for (auto& [job_id, job] : jobs_) {
+    std::erase_if(job.pending,
+                  [&](const PendingBatch& b) { return b.run == run; });
+  }
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.batch.run != run) {
+      ++it;
+      continue;
+    }
     if (auto worker = workers_.find(it->second.worker_id);
         worker != workers_.end()) {
       std::erase(worker->second.in_flight, it->first);
@@ -433,24 +472,7 @@ absl::StatusOr<std::vector<v1::BatchResult>> Dispatcher::RunBatches(
       !mu_.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(200))) {
     if (cancelled && cancelled()) {
       // Drop what has not started; answers of running batches are ignored.
-      auto job = jobs_.find(job_id);
-      if (job != jobs_.end()) {
-        auto& pending = job->second.pending;
-        for (auto it = pending.begin(); it != pending.end();) {
-          it = it->run == run ? pending.erase(it) : std::next(it);
-        }
-      }
-      for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-        if (it->second.batch.run == run) {
-          if (auto worker = workers_.find(it->second.worker_id);
-              worker != workers_.end()) {
-            std::erase(worker->second.in_flight, it->first);
-          }
-          it = in_flight_.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      FailRun(run, absl::CancelledError("cancelled"));
       return absl::CancelledError("cancelled");
     }
   }

@@ -37,6 +37,10 @@ struct DispatcherOptions {
   // Batches a worker may hold beyond one per core (it runs that many at
   // once): queued, so that it never waits for the server between batches.
   int waiting_per_worker = 1;
+  // A batch lost with this many workers (each left while running it) fails
+  // its run: it may be what makes them leave (an answer over the message
+  // limit, a crash), and sending it on would go on without end.
+  int max_batch_losses = 3;
 };
 
 // Progress of one RunBatches call, for callers that report it.
@@ -83,6 +87,7 @@ class Dispatcher {
     v1::Batch batch;
     std::shared_ptr<Run> run;
     size_t index = 0;
+    int losses = 0;  // workers that left while running it
   };
   struct Job {
     std::shared_ptr<const v1::JobData> data;
@@ -124,6 +129,10 @@ class Dispatcher {
   void Flush(const std::vector<std::string>& worker_ids)
       ABSL_LOCKS_EXCLUDED(mu_);
   void FailJob(const std::string& job_id, const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends one RunBatches call with `status`: its batches still queued or
+  // running are dropped (the answers of running ones are ignored).
+  void FailRun(const std::shared_ptr<Run>& run, const absl::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the worker may be sent the job's batches.
   static bool CanRun(const std::string& worker_id, const Worker& worker,

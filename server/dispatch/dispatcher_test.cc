@@ -211,6 +211,39 @@ TEST(Dispatcher, ALostWorkersBatchesGoToAnotherAndCountOnce) {
   silent->Join();
 }
 
+// A batch whose answer is too large for a message breaks each worker's
+// stream that runs it; it used to be sent on without end. After the third
+// worker lost with it, its round fails, and other batches of the round are
+// not sent any more.
+TEST(Dispatcher, ABatchLostWithThreeWorkersFailsItsRun) {
+  Dispatcher dispatcher;
+  dispatcher.AddJob(Job("job"));
+  absl::StatusOr<std::vector<v1::BatchResult>> results;
+  std::vector<std::shared_ptr<FakeWorker>> lost;
+  auto lose_one = [&](int k) {
+    const std::string id = absl::StrCat("lost", k);
+    lost.push_back(
+        std::make_shared<FakeWorker>(&dispatcher, id, /*silent=*/true));
+    dispatcher.AddWorker(id, 1, false, lost.back());
+    absl::SleepFor(absl::Milliseconds(50));
+    dispatcher.RemoveWorker(id);
+  };
+  // Bounded, so that a regression fails (CANCELLED) instead of hanging.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::thread fit([&] {
+    results = dispatcher.RunBatches("job", Batches(1),
+                                    [&] { return absl::Now() > deadline; });
+  });
+  for (int k = 0; k < 3; ++k) lose_one(k);
+  fit.join();
+  ASSERT_FALSE(results.ok());
+  EXPECT_EQ(results.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(results.status().message().find("lost with 3 workers in a row"),
+            std::string::npos)
+      << results.status();
+  for (const auto& worker : lost) worker->Join();
+}
+
 // A worker with nothing to do takes over the batch waiting behind a busy
 // worker's running one; the busy worker is told to drop it, and its answer,
 // should it have started the batch anyway, is ignored.

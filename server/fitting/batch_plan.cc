@@ -20,23 +20,31 @@ std::vector<BatchPlan> EvenSplit(int n_samples, int parts) {
 
 }  // namespace
 
-std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces,
+std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces, int64_t n_steps,
                                    dispatch::PoolSize pool) {
   if (n_samples <= 0) return {};
   const int workers = std::max(1, pool.workers);
   const int cores = std::max(workers, pool.cores);
-  const int min_samples =
-      std::max(1, CeilDiv(kMinNeuronsPerBatch, std::max(1, n_traces)));
+  const int64_t traces = std::max(1, n_traces);
+  const int max_samples = static_cast<int>(std::clamp<int64_t>(
+      std::min(
+          kMaxNeuronsPerBatch / traces,
+          kMaxTraceValuesPerBatch / (traces * std::max<int64_t>(1, n_steps))),
+      1, n_samples));
+  const int min_samples = std::min(
+      max_samples, std::max(1, CeilDiv(kMinNeuronsPerBatch, n_traces)));
   if (n_samples <= 2 * cores * min_samples) {
-    return EvenSplit(n_samples, std::min(cores, n_samples));
+    return EvenSplit(n_samples, std::max(std::min(cores, n_samples),
+                                         CeilDiv(n_samples, max_samples)));
   }
   std::vector<BatchPlan> plan;
   int first = 0;
   while (first < n_samples) {
     const int left = n_samples - first;
-    int size = std::max(min_samples, CeilDiv(left, 2 * cores));
+    int size =
+        std::min(max_samples, std::max(min_samples, CeilDiv(left, 2 * cores)));
     // A remainder too small for a batch of its own joins the last one.
-    if (left - size < min_samples) size = left;
+    if (left - size < min_samples && left <= max_samples) size = left;
     plan.push_back({first, size});
     first += size;
   }

@@ -2,6 +2,7 @@
 #ifndef CELLFIT_SERVER_FITTING_BATCH_PLAN_H_
 #define CELLFIT_SERVER_FITTING_BATCH_PLAN_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "server/dispatch/pool_size.h"
@@ -17,6 +18,11 @@ struct BatchPlan {
 // Below this many neurons a batch costs more in messages and in its last,
 // partly filled block of lanes than it gains in balance.
 inline constexpr int kMinNeuronsPerBatch = 64;
+
+// A batch's answer (an error per neuron) must fit one message, and its
+// traces (a value per neuron and step) a worker's memory.
+inline constexpr int64_t kMaxNeuronsPerBatch = int64_t{1} << 20;
+inline constexpr int64_t kMaxTraceValuesPerBatch = int64_t{1} << 24;
 
 // Splits a round of n_samples samples, each simulated against n_traces
 // traces, into batches of consecutive samples in the order they should be
@@ -34,7 +40,11 @@ inline constexpr int kMinNeuronsPerBatch = 64;
 // worker has room, so a faster worker (more cores, a quieter machine) takes
 // more of the round, and the shrinking batches at the end let the workers
 // finish together instead of one waiting for the other's last large batch.
-std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces,
+//
+// Either way no batch has more than kMaxNeuronsPerBatch neurons or
+// kMaxTraceValuesPerBatch values of traces of n_steps steps, unless one
+// sample alone has more.
+std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces, int64_t n_steps,
                                    dispatch::PoolSize pool);
 
 }  // namespace cellfit::fitting

@@ -167,8 +167,9 @@ absl::Status FitTask::RunRound(int64_t round) {
   const int n_params = static_cast<int>(candidates->cols());
   const int n_traces = setup_.model->converted.n_traces;
   const int64_t iteration = setup_.run.start_iteration + round;
-  const std::vector<BatchPlan> plan = PlanBatches(
-      n_samples, n_traces, setup_.dispatcher->PoolFor(setup_.job_id));
+  const std::vector<BatchPlan> plan =
+      PlanBatches(n_samples, n_traces, setup_.model->converted.n_steps,
+                  setup_.dispatcher->PoolFor(setup_.job_id));
   std::vector<v1::Batch> batches;
   for (const BatchPlan& part : plan) {
     v1::Batch batch;
