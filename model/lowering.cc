@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "model/methods.h"
 #include "model/step_program.h"
@@ -216,9 +217,16 @@ class Lowerer {
       symbol_register_[symbol] = reg;
       return reg;
     };
+    // A parameter the reset writes changes at spikes: what depends on it
+    // must be computed in the steps, not once in the prologue.
+    absl::flat_hash_set<int> reset_targets;
+    for (const ResetStatement& statement : model.reset) {
+      reset_targets.insert(statement.target);
+    }
     for (int p : model.parameters) {
-      const int reg =
-          add_symbol(p, RegisterRole::kParameter, Level::kInvariant);
+      const int reg = add_symbol(
+          p, RegisterRole::kParameter,
+          reset_targets.contains(p) ? Level::kVarying : Level::kInvariant);
       program_.registers[reg].model_index = model.symbol(p).index;
       program_.parameter_registers.push_back(reg);
     }
