@@ -345,11 +345,11 @@ class Lowerer {
   // Emits `op` over `args` unless an identical computation exists.
   int EmitValue(OpCode op, const std::vector<int>& args) {
     if (op == OpCode::kDiv && levels_[args[0]] == Level::kVarying &&
-        levels_[args[1]] <= Level::kInvariant) {
-      // x/c as x*(1/c) with 1/c computed once: a division costs several
-      // multiplications. The result may differ from the division in the last
-      // bit, the same change Brian2's own compiled targets make (they build
-      // with -ffast-math); both cellfit backends see the same multiplication.
+        levels_[args[1]] == Level::kConstant) {
+      // x/c as x*(1/c) for a number c, as Brian2 writes it: its code
+      // generator folds the numbers of a product, divisors included, into
+      // one factor. A division by a parameter, dt or t stays a division, as
+      // in Brian2 (int(t/dt) differs at whole numbers otherwise).
       const int reciprocal =
           EmitValue(OpCode::kDiv, {ConstantRegister(1.0), args[1]});
       return EmitValue(OpCode::kMul, {args[0], reciprocal});
