@@ -141,15 +141,15 @@ std::optional<LinearSystem> GetLinearSystem(const Model& model,
     system.m.push_back(std::move(row));
     system.b.push_back(constant);
   }
-  if (!system.diagonal) {
-    *why =
-        "the equations form a coupled linear system; cellfit integrates "
-        "linear equations exactly only when each depends on its own variable "
-        "alone. Choose 'exponential_euler', 'rk4' or 'euler'.";
-    return std::nullopt;
-  }
   return system;
 }
+
+// Brian2's 'exact' solves coupled linear systems too (by a matrix
+// exponential); cellfit's only uncoupled ones.
+constexpr char kCoupledLinearSystem[] =
+    "the equations form a coupled linear system; cellfit integrates "
+    "linear equations exactly only when each depends on its own variable "
+    "alone. Choose 'exponential_euler', 'rk4' or 'euler'.";
 
 // The terms of an expression by their explicit power of a symbol x, as
 // sympy's expand() followed by collect(expression, x) finds them (Brian2's
@@ -326,7 +326,9 @@ std::string CannotIntegrate(const Model& model, const std::string& method) {
     if (stochastic) {
       return "Cannot solve stochastic equations with this state updater.";
     }
-    if (!GetLinearSystem(model, &why)) return why;
+    auto system = GetLinearSystem(model, &why);
+    if (!system) return why;
+    if (!system->diagonal) return kCoupledLinearSystem;
     return "";
   }
   if (method == "exponential_euler") {
@@ -432,6 +434,20 @@ void SelectIntegrationMethod(Model& model, const std::string& requested,
         model.method = method;
         return;
       }
+      if (why == kCoupledLinearSystem) {
+        // Brian2 would choose 'exact'; taking the next method silently
+        // would give other traces than Brian2's for the same model.
+        diagnostics.Add(
+            "method", {},
+            "Brian2 integrates these equations with its default method "
+            "'exact' (they form a coupled linear system), which cellfit "
+            "cannot do: it integrates linear equations exactly only when "
+            "each depends on its own variable alone. Rather than give other "
+            "numbers than Brian2 without saying so, cellfit asks for a "
+            "method: choose 'euler', 'rk4' or 'exponential_euler' (Brian2 "
+            "gives the same traces with the same method).");
+        return;
+      }
       reasons.push_back(absl::StrCat(method, ": ", why));
     }
     diagnostics.Add("method", {},
@@ -512,6 +528,9 @@ absl::StatusOr<StateUpdate> BuildStateUpdate(Model& model) {
     if (method == "exact") {
       auto system = GetLinearSystem(model, &why);
       if (!system) return absl::InvalidArgumentError(why);
+      if (!system->diagonal) {
+        return absl::InvalidArgumentError(kCoupledLinearSystem);
+      }
       for (size_t k = 0; k < n; ++k)
         terms.push_back({system->m[k][k], system->b[k]});
     } else {

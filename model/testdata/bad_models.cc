@@ -637,6 +637,13 @@ std::vector<BadModel> BuildBadModels() {
                   "No state updater with the name "
                   "'runge_kutta' found")
           .Brian2("No state updater with the name"));
+  // Brian2 accepts it (with 'exact'); cellfit asks for a method rather
+  // than integrate it otherwise without a word.
+  add(Case("coupled_linear_without_method",
+           "dv/dt = (w - v)/(10*ms) : volt\ndw/dt = -w/(5*ms) : volt")
+          .Expect("method", 0, 0,
+                  "Brian2 integrates these equations with its default "
+                  "method 'exact'"));
   add(Case("exact_on_nonlinear", "dv/dt = v**2/(10*ms)/volt : volt")
           .Method("exact")
           .Expect("method", 0, 0,

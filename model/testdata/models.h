@@ -29,9 +29,6 @@ struct GoodModel {
   std::vector<std::string> outputs;
   NamedTexts param_init;  // in the order they are applied
   NamedTexts params;      // parameter values for comparing initial values
-  // Why cellfit's automatic method differs from Brian2's; empty when they
-  // must agree.
-  std::string known_method_difference;
 };
 
 // For test output: the model's name.
