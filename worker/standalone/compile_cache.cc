@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -66,7 +67,8 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                                   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+                                   0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<char*> args;
   for (const std::string& a : argv)
@@ -121,9 +123,17 @@ absl::StatusOr<std::string> CompilerIdentity(const CompilerOptions& options) {
   const std::string compiler = Compiler(options);
   std::lock_guard<std::mutex> lock(mutex);
   if (auto it = known->find(compiler); it != known->end()) return it->second;
-  const std::string out = (fs::temp_directory_path() /
-                           absl::StrCat("cellfit_cc_version_", getpid()))
-                              .string();
+  // A fresh file of its own (mkstemp): a fixed name in a shared /tmp could
+  // be made a symlink to another file by another local user.
+  std::string out =
+      (fs::temp_directory_path() / "cellfit_cc_version_XXXXXX").string();
+  const int fd = mkstemp(out.data());
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a temporary file like ", out, ": ",
+                     std::strerror(errno)));
+  }
+  close(fd);
   auto result = RunProcess({compiler, "--version"}, out, absl::Seconds(30));
   fs::remove(out);
   if (!result.ok()) return result.status();
