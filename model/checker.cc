@@ -923,7 +923,15 @@ class Checker {
       bool ok = false;
       for (const std::string& a : allowed) ok = ok || a == flag;
       if (ok) continue;
-      if (flag == "shared" || flag == "linked" || flag == "constant over dt") {
+      if (flag == "constant over dt") {
+        Error("model", at,
+              absl::StrCat(
+                  "The flag 'constant over dt' of '", eq.name,
+                  "' is not supported by cellfit. Without it the "
+                  "subexpression is computed where it is used; with the "
+                  "methods 'euler' and 'exponential_euler' that is once per "
+                  "step, so the traces are the same."));
+      } else if (flag == "shared" || flag == "linked") {
         Error("model", at,
               absl::StrCat("The flag '", flag, "' of '", eq.name,
                            "' is not supported by cellfit (each neuron of a "

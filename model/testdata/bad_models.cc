@@ -387,6 +387,12 @@ std::vector<BadModel> BuildBadModels() {
            leak + "\nI_inj = int(t >= 5*ms)*nA : amp (shared)")
           .Expect("model", 2, 34,
                   "The flag 'shared' of 'I_inj' is not supported by cellfit"));
+  add(Case("constant_over_dt_flag",
+           "dv/dt = (s - v)/(10*ms) : volt\ns = -70*mV : volt "
+           "(constant over dt)")
+          .Expect("model", 2, 20,
+                  "with the methods 'euler' and 'exponential_euler' that is "
+                  "once per step, so the traces are the same"));
   add(Case("boolean_differential_equation", "dv/dt = -v/(10*ms) : boolean")
           .Expect("model", 1, 22,
                   "Differential equations can only define floating point "
