@@ -20,16 +20,17 @@ std::vector<BatchPlan> EvenSplit(int n_samples, int parts) {
 
 }  // namespace
 
-std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces, int64_t n_steps,
+std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces,
+                                   int64_t trace_values_per_neuron,
                                    dispatch::PoolSize pool) {
   if (n_samples <= 0) return {};
   const int workers = std::max(1, pool.workers);
   const int cores = std::max(workers, pool.cores);
   const int64_t traces = std::max(1, n_traces);
   const int max_samples = static_cast<int>(std::clamp<int64_t>(
-      std::min(
-          kMaxNeuronsPerBatch / traces,
-          kMaxTraceValuesPerBatch / (traces * std::max<int64_t>(1, n_steps))),
+      std::min(kMaxNeuronsPerBatch / traces,
+               kMaxTraceValuesPerBatch /
+                   (traces * std::max<int64_t>(1, trace_values_per_neuron))),
       1, n_samples));
   const int min_samples = std::min(
       max_samples, std::max(1, CeilDiv(kMinNeuronsPerBatch, n_traces)));

@@ -42,9 +42,12 @@ inline constexpr int64_t kMaxTraceValuesPerBatch = int64_t{1} << 24;
 // finish together instead of one waiting for the other's last large batch.
 //
 // Either way no batch has more than kMaxNeuronsPerBatch neurons or
-// kMaxTraceValuesPerBatch values of traces of n_steps steps, unless one
-// sample alone has more.
-std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces, int64_t n_steps,
+// kMaxTraceValuesPerBatch values of the traces its neurons keep
+// (trace_values_per_neuron each: steps times trace outputs for a trace
+// fitter, none for an online or spike fitter), unless one sample alone has
+// more.
+std::vector<BatchPlan> PlanBatches(int n_samples, int n_traces,
+                                   int64_t trace_values_per_neuron,
                                    dispatch::PoolSize pool);
 
 }  // namespace cellfit::fitting

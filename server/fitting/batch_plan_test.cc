@@ -116,6 +116,14 @@ TEST(PlanBatches, NoBatchExceedsTheNeuronOrTraceValueLimit) {
       }
     }
   }
+  // Neurons that keep no traces (an online or spike fitter) are not held to
+  // the trace value limit, however long their traces.
+  EXPECT_EQ(
+      PlanBatches(40, 10, 0, {.workers = 2, .cores = 2}).front().n_samples, 10);
+  EXPECT_EQ(PlanBatches(40, 10, 1000000, {.workers = 2, .cores = 2})
+                .front()
+                .n_samples,
+            1);
   // One sample alone over the value limit: a batch per sample.
   EXPECT_EQ(Sizes(PlanBatches(3, 10000, 5000, {.workers = 2, .cores = 2})),
             (std::vector<int>{1, 1, 1}));

@@ -167,8 +167,17 @@ absl::Status FitTask::RunRound(int64_t round) {
   const int n_params = static_cast<int>(candidates->cols());
   const int n_traces = setup_.model->converted.n_traces;
   const int64_t iteration = setup_.run.start_iteration + round;
+  // A trace fitter's neurons keep their traces for the metrics until the
+  // end of the batch; an online or spike fitter's keep none.
+  int64_t trace_values_per_neuron = 0;
+  if (setup_.model->kind == v1::FITTER_KIND_TRACE) {
+    for (const auto& output : setup_.model->converted.outputs) {
+      if (!output.spikes)
+        trace_values_per_neuron += setup_.model->converted.n_steps;
+    }
+  }
   const std::vector<BatchPlan> plan =
-      PlanBatches(n_samples, n_traces, setup_.model->converted.n_steps,
+      PlanBatches(n_samples, n_traces, trace_values_per_neuron,
                   setup_.dispatcher->PoolFor(setup_.job_id));
   std::vector<v1::Batch> batches;
   for (const BatchPlan& part : plan) {
