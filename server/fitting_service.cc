@@ -81,8 +81,13 @@ grpc::Status FittingService::GetStatus(grpc::ServerContext* context,
   for (cellfit::v1::WorkerStatus& worker : registry_->Snapshot()) {
     *response->add_workers() = std::move(worker);
   }
+  // A user learns nothing of other users' fits.
   if (auto running = database_->ListRunningFitters(); running.ok()) {
-    response->set_running_fits(static_cast<uint32_t>(running->size()));
+    response->set_running_fits(static_cast<uint32_t>(
+        std::count_if(running->begin(), running->end(),
+                      [&](const storage::FitterRecord& fitter) {
+                        return fitter.owner == principal->user;
+                      })));
   }
   response->set_database(database_->path());
   return grpc::Status::OK;

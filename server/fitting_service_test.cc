@@ -93,13 +93,22 @@ TEST_F(FittingServiceTest, AWrongOrMissingTokenIsUnauthenticated) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_F(FittingServiceTest, GetStatusReportsVersionUptimeAndDatabase) {
+TEST_F(FittingServiceTest, GetStatusReportsVersionUptimeAndOwnRunningFits) {
+  AddFitter("fa", "alice");
+  AddFitter("fb", "bob");
+  AddFitter("fc", "bob");
+  for (const char* id : {"fa", "fb", "fc"}) {
+    ASSERT_TRUE(
+        database_->SetFitterState(id, storage::FitterState::kRunning).ok());
+  }
   cellfit::v1::ServerStatus status;
   ASSERT_TRUE(stub_->GetStatus(As(kAlice).get(), {}, &status).ok());
   EXPECT_EQ(status.version(), CellfitVersion());
   EXPECT_GE(status.uptime_seconds(), 0);
-  EXPECT_EQ(status.database(), ":memory:");
   EXPECT_EQ(status.workers_size(), 0);
+  EXPECT_EQ(status.database(), ":memory:");
+  // Bob's two running fits are not Alice's to know of.
+  EXPECT_EQ(status.running_fits(), 1u);
 }
 
 TEST_F(FittingServiceTest, UsersSeeOnlyTheirOwnFitters) {
