@@ -284,7 +284,11 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
   const fs::path dir =
       options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir;
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  // The sources are users' models: a cache this worker creates is its own
+  // (an existing one keeps the mode its operator gave it).
+  if (fs::create_directories(dir, ec) && !ec) {
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
   if (ec) {
     return absl::UnavailableError(absl::StrCat(
         "cannot create the compile cache ", dir.string(), ": ", ec.message()));
@@ -307,7 +311,11 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       {
         std::ofstream out(source_path);
         out << source;
-        if (!out) {
+        out.close();
+        fs::permissions(source_path,
+                        fs::perms::owner_read | fs::perms::owner_write,
+                        fs::perm_options::replace, ec);
+        if (!out || ec) {
           return absl::UnavailableError(
               absl::StrCat("cannot write ", source_path.string()));
         }

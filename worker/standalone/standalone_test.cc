@@ -98,6 +98,22 @@ TEST_F(CacheTest, CompilesOnceAndReusesWithinAndAcrossProcesses) {
   EXPECT_EQ(again->get(), compiled->get());
 }
 
+// The kept sources are users' models: other local users must not read them.
+TEST_F(CacheTest, ANewCacheAndItsSourcesAreTheWorkersAlone) {
+  ASSERT_TRUE(CompileOrLoad(GenerateSource(Lif("tau", -72)), options_).ok());
+  EXPECT_EQ(fs::status(dir_).permissions() & fs::perms::all,
+            fs::perms::owner_all);
+  int sources = 0;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    if (entry.path().extension() != ".cc") continue;
+    ++sources;
+    EXPECT_EQ(entry.status().permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << entry.path();
+  }
+  EXPECT_EQ(sources, 1);
+}
+
 TEST_F(CacheTest, ObjectsAreKeptApartByTheCpuTheyWereBuiltFor) {
   const std::string source = GenerateSource(Lif("tau", -72));
   options_.cpu = "model name\t: Newer CPU\nflags\t\t: sse2 avx2 avx512f\n";
