@@ -317,7 +317,10 @@ std::optional<std::vector<std::pair<ExprPtr, ExprPtr>>> ConditionallyLinear(
 }
 
 // Why `method` cannot integrate `model`, or empty when it can.
-std::string CannotIntegrate(const Model& model, const std::string& method) {
+// `coupled_linear`, when given, tells whether 'exact' fails only because the
+// system is coupled (Brian2's 'exact' would integrate it).
+std::string CannotIntegrate(const Model& model, const std::string& method,
+                            bool* coupled_linear = nullptr) {
   std::string why;
   auto split = SplitAll(model, &why);
   if (!split) return why;
@@ -328,7 +331,10 @@ std::string CannotIntegrate(const Model& model, const std::string& method) {
     }
     auto system = GetLinearSystem(model, &why);
     if (!system) return why;
-    if (!system->diagonal) return kCoupledLinearSystem;
+    if (!system->diagonal) {
+      if (coupled_linear != nullptr) *coupled_linear = true;
+      return kCoupledLinearSystem;
+    }
     return "";
   }
   if (method == "exponential_euler") {
@@ -429,12 +435,13 @@ void SelectIntegrationMethod(Model& model, const std::string& requested,
     // NeuronGroup's default: ('exact', 'euler', 'heun').
     std::vector<std::string> reasons;
     for (const char* method : {"exact", "euler", "heun"}) {
-      std::string why = CannotIntegrate(model, method);
+      bool coupled_linear = false;
+      std::string why = CannotIntegrate(model, method, &coupled_linear);
       if (why.empty()) {
         model.method = method;
         return;
       }
-      if (why == kCoupledLinearSystem) {
+      if (coupled_linear) {
         // Brian2 would choose 'exact'; taking the next method silently
         // would give other traces than Brian2's for the same model.
         diagnostics.Add(
