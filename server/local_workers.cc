@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "glog/logging.h"
 
 extern char** environ;
@@ -37,6 +38,19 @@ int AvailableCores() {
     return CPU_COUNT(&set);
   }
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::vector<int> LocalWorkerCores(int count) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (count < 2 || sched_getaffinity(0, sizeof(set), &set) != 0) return {};
+  std::vector<int> cores;
+  for (int cpu = 0; cpu < CPU_SETSIZE && static_cast<int>(cores.size()) < count;
+       ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cores.push_back(cpu);
+  }
+  if (static_cast<int>(cores.size()) < count) return {};
+  return cores;
 }
 
 LocalWorkers::LocalWorkers(LocalWorkerOptions options)
@@ -73,6 +87,13 @@ absl::Status LocalWorkers::Spawn(int count) {
   for (std::string& entry : env_strings) envp.push_back(entry.data());
   envp.push_back(nullptr);
   const pid_t parent = getpid();
+  const std::vector<int> cores =
+      options_.pin_to_cores ? LocalWorkerCores(count) : std::vector<int>{};
+  std::vector<cpu_set_t> affinities(cores.size());
+  for (size_t i = 0; i < cores.size(); ++i) {
+    CPU_ZERO(&affinities[i]);
+    CPU_SET(cores[i], &affinities[i]);
+  }
 
   for (int i = 0; i < count; ++i) {
     pid_t pid = fork();
@@ -96,6 +117,11 @@ absl::Status LocalWorkers::Spawn(int count) {
       // The server's stdout carries its `listening on` line; a worker's
       // output belongs with the logs on stderr.
       dup2(STDERR_FILENO, STDOUT_FILENO);
+      // A failed binding leaves the worker free to run anywhere, which is
+      // slower but correct.
+      if (!affinities.empty()) {
+        sched_setaffinity(0, sizeof(cpu_set_t), &affinities[i]);
+      }
       execve(argv[0], argv.data(), envp.data());
       static constexpr char kMessage[] =
           "cellfit-server: cannot exec the worker\n";
@@ -108,7 +134,11 @@ absl::Status LocalWorkers::Spawn(int count) {
     VLOG(1) << "started local worker pid " << pid;
   }
   LOG(INFO) << "started " << count << " local worker" << (count == 1 ? "" : "s")
-            << " (" << options_.binary << ")";
+            << " (" << options_.binary << ")"
+            << (cores.empty() ? ""
+                              : absl::StrCat(", each bound to a core of "
+                                             "its own: ",
+                                             absl::StrJoin(cores, ",")));
   return absl::OkStatus();
 }
 

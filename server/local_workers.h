@@ -22,6 +22,9 @@ struct LocalWorkerOptions {
   std::string server_address;           // where the workers connect
   std::string token;                    // handed over as CELLFIT_TOKEN
   std::vector<std::string> extra_args;  // e.g. --log_level=warning
+  // Binds each worker to a core of its own when there are two or more and
+  // no more than the cores this process may use (see LocalWorkerCores).
+  bool pin_to_cores = true;
 };
 
 class LocalWorkers {
@@ -63,6 +66,19 @@ std::string DescribeWaitStatus(int wait_status);
 
 // The number of cores this process may run on (its affinity mask), >= 1.
 int AvailableCores();
+
+// The core each of `count` local workers is bound to, in the order they are
+// started: the cores of this process's affinity mask, one each. Empty (no
+// binding) for a single worker (nothing to keep apart, and every server on a
+// machine would put its one worker on the same core), when there are more
+// workers than cores, or when the mask is unknown.
+//
+// Why bind: a fit round is two or more short batches that must all end
+// before the next round starts. Left to themselves, the scheduler's wake-up
+// placement often puts two just-woken workers on one core while the other
+// core runs the server's threads, and one batch then waits for the other (HH
+// rounds on two cores: 13% faster bound, 9 of 10 alternating pairs).
+std::vector<int> LocalWorkerCores(int count);
 
 }  // namespace cellfit::server
 

@@ -37,6 +37,10 @@ ABSL_FLAG(bool, durable, false,
 ABSL_FLAG(int32_t, local_workers, -1,
           "worker processes to start on this machine; -1: one per core, 0: "
           "none (remote workers only)");
+ABSL_FLAG(bool, pin_local_workers, true,
+          "bind each local worker to a core of its own (when there are two "
+          "or more, and no more than cores); --nopin_local_workers leaves "
+          "them to the scheduler");
 ABSL_FLAG(std::string, token_file, "",
           "file of `TOKEN USER` and `TOKEN @worker` lines; without it the "
           "server accepts every caller");
@@ -120,6 +124,7 @@ int main(int argc, char** argv) {
   options.database = absl::GetFlag(FLAGS_db);
   options.durable = absl::GetFlag(FLAGS_durable);
   options.local_workers = absl::GetFlag(FLAGS_local_workers);
+  options.pin_local_workers = absl::GetFlag(FLAGS_pin_local_workers);
   options.token_file = absl::GetFlag(FLAGS_token_file);
   options.worker_binary = absl::GetFlag(FLAGS_worker_binary);
   options.registry.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);

@@ -231,7 +231,7 @@ int RunServer(const ServerOptions& options) {
       options.worker_binary.empty() ? ExecutableDirectory() + "/cellfit-worker"
                                     : options.worker_binary,
       DialAddress(options.listen, port), auth.local_worker_token(),
-      options.worker_args});
+      options.worker_args, options.pin_local_workers});
   if (absl::Status spawned = local_workers.Spawn(local_count); !spawned.ok()) {
     LOG(ERROR) << spawned.message();
     server->Shutdown(std::chrono::system_clock::now());

@@ -21,9 +21,10 @@ struct ServerOptions {
   // survive a power cut; otherwise (NORMAL) they survive any crash of the
   // server process, and the database stays consistent either way.
   bool durable = false;
-  int local_workers = -1;     // -1: one per core
-  std::string token_file;     // empty: an open server
-  std::string worker_binary;  // empty: cellfit-worker next to this program
+  int local_workers = -1;         // -1: one per core
+  bool pin_local_workers = true;  // see LocalWorkerOptions::pin_to_cores
+  std::string token_file;         // empty: an open server
+  std::string worker_binary;      // empty: cellfit-worker next to this program
   std::vector<std::string> worker_args;  // extra flags for local workers
   WorkerRegistryOptions registry;
   // How long shutdown waits for workers to leave and children to exit.

@@ -1,5 +1,6 @@
 // cellfit-server as a process: local workers, a worker that dies, a clean
 // shutdown, and a restart on the same database.
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -77,6 +78,73 @@ TEST(ServerProcessTest, TwoLocalWorkersOneKilledThenACleanShutdown) {
   EXPECT_THAT(log, HasSubstr("shutting down"));
   EXPECT_THAT(log, HasSubstr("database closed; cellfit-server stopped"));
   EXPECT_THAT(log, ::testing::Not(HasSubstr("had to be killed")));
+}
+
+// The cores `pid` may run on.
+std::vector<int> CoresOf(pid_t pid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cores;
+  if (sched_getaffinity(pid, sizeof(set), &set) != 0) return cores;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cores.push_back(cpu);
+  }
+  return cores;
+}
+
+TEST(ServerProcessTest, LocalWorkersAreBoundToACoreEachUnlessTold) {
+  const std::vector<int> ours = CoresOf(getpid());
+  if (ours.size() < 2) GTEST_SKIP() << "needs two cores to bind two workers";
+  const std::string dir = TestDirectory();
+  for (bool pin : {true, false}) {
+    SCOPED_TRACE(pin ? "bound" : "--nopin_local_workers");
+    absl::StatusOr<ServerHandle> server =
+        StartServer(dir, absl::StrCat(dir, "/pin", pin, ".db"), 2,
+                    pin ? std::vector<std::string>{}
+                        : std::vector<std::string>{"--nopin_local_workers"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == 2; },
+                          kDeadline))
+        << ReadFile(server->log);
+    std::vector<pid_t> workers = ChildrenOf(server->process->pid());
+    ASSERT_EQ(workers.size(), 2u);
+    std::vector<int> first = CoresOf(workers[0]);
+    std::vector<int> second = CoresOf(workers[1]);
+    if (pin) {
+      // One core each, different ones, both among the server's.
+      ASSERT_EQ(first.size(), 1u);
+      ASSERT_EQ(second.size(), 1u);
+      EXPECT_NE(first[0], second[0]);
+      EXPECT_THAT(ours, ::testing::Contains(first[0]));
+      EXPECT_THAT(ours, ::testing::Contains(second[0]));
+      EXPECT_THAT(ReadFile(server->log),
+                  HasSubstr("each bound to a core of its own"));
+    } else {
+      EXPECT_EQ(first, ours);
+      EXPECT_EQ(second, ours);
+    }
+    server->process->Signal(SIGTERM);
+    EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+  }
+}
+
+TEST(ServerProcessTest, MoreLocalWorkersThanCoresAreLeftUnbound) {
+  const std::vector<int> ours = CoresOf(getpid());
+  const int count = static_cast<int>(ours.size()) + 1;
+  const std::string dir = TestDirectory();
+  absl::StatusOr<ServerHandle> server =
+      StartServer(dir, dir + "/many.db", count);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == count; },
+                        kDeadline))
+      << ReadFile(server->log);
+  for (pid_t worker : ChildrenOf(server->process->pid())) {
+    EXPECT_EQ(CoresOf(worker), ours) << "worker " << worker;
+  }
+  EXPECT_THAT(ReadFile(server->log),
+              ::testing::Not(HasSubstr("bound to a core")));
+  server->process->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
 }
 
 TEST(ServerProcessTest, AnswersHealthChecksAsServing) {
