@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "glog/logging.h"
+#include "server/local_workers.h"
 
 namespace cellfit::server {
 namespace {
@@ -27,7 +28,8 @@ void DispatchEvents::OnWorkerRegistered(
     std::shared_ptr<WorkerConnection> connection) {
   dispatcher_->AddWorker(
       worker_id, info.cores, info.has_compiler,
-      std::make_shared<StreamChannel>(std::move(connection)));
+      std::make_shared<StreamChannel>(std::move(connection)),
+      info.local ? BoundCore(static_cast<pid_t>(info.pid)) : -1);
 }
 
 void DispatchEvents::OnJobReady(const std::string& worker_id,

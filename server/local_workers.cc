@@ -53,6 +53,18 @@ std::vector<int> LocalWorkerCores(int count) {
   return cores;
 }
 
+int BoundCore(pid_t pid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(pid, sizeof(set), &set) != 0 || CPU_COUNT(&set) != 1) {
+    return -1;
+  }
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) return cpu;
+  }
+  return -1;
+}
+
 LocalWorkers::LocalWorkers(LocalWorkerOptions options)
     : options_(std::move(options)) {}
 

@@ -80,6 +80,10 @@ int AvailableCores();
 // rounds on two cores: 13% faster bound, 9 of 10 alternating pairs).
 std::vector<int> LocalWorkerCores(int count);
 
+// The one core process `pid` may run on, or -1 if it may run on several (or
+// cannot be asked).
+int BoundCore(pid_t pid);
+
 }  // namespace cellfit::server
 
 #endif  // CELLFIT_SERVER_LOCAL_WORKERS_H_

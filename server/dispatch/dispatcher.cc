@@ -1,5 +1,7 @@
 #include "server/dispatch/dispatcher.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -15,7 +17,7 @@ Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::AddWorker(const std::string& worker_id, uint32_t cores,
                            bool has_compiler,
-                           std::shared_ptr<WorkerChannel> channel) {
+                           std::shared_ptr<WorkerChannel> channel, int core) {
   auto sender = std::make_shared<WorkerSender>(std::move(channel));
   std::shared_ptr<WorkerSender> replaced;
   std::vector<std::string> flush;
@@ -27,6 +29,7 @@ void Dispatcher::AddWorker(const std::string& worker_id, uint32_t cores,
     worker.sender = std::move(sender);
     worker.cores = std::max<uint32_t>(1, cores);
     worker.has_compiler = has_compiler;
+    worker.core = core;
     // A reconnected worker may have been fixed (a cache made writable): it
     // gets another chance at the jobs it failed.
     for (auto& [job_id, job] : jobs_) job.excluded.erase(worker_id);
@@ -340,7 +343,17 @@ std::vector<std::string> Dispatcher::Schedule() {
     }
   }
   StealWaitingBatches(touched);
-  return {touched.begin(), touched.end()};
+  // The worker on this thread's core can only start once this thread waits,
+  // and if woken first it may take the core from the thread before the
+  // others' batches are sent; so it is sent to last.
+  std::vector<std::string> order(touched.begin(), touched.end());
+  const int here = sched_getcpu();
+  std::stable_partition(order.begin(), order.end(), [&](const std::string& id) {
+    auto worker = workers_.find(id);
+    return worker == workers_.end() || worker->second.core < 0 ||
+           worker->second.core != here;
+  });
+  return order;
 }
 
 void Dispatcher::Send(const std::string& worker_id, Worker& worker,

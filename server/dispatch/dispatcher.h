@@ -52,8 +52,10 @@ class Dispatcher {
   ~Dispatcher();
 
   // ---- workers (from the WorkerPool service) ----
+  // `core`: the core of this machine a local worker is bound to, or -1.
   void AddWorker(const std::string& worker_id, uint32_t cores,
-                 bool has_compiler, std::shared_ptr<WorkerChannel> channel);
+                 bool has_compiler, std::shared_ptr<WorkerChannel> channel,
+                 int core = -1);
   // Its unfinished batches go back to the front of their queues.
   void RemoveWorker(const std::string& worker_id);
   void OnJobReady(const std::string& worker_id, const v1::JobReady& ready);
@@ -107,6 +109,7 @@ class Dispatcher {
     std::shared_ptr<WorkerSender> sender;
     uint32_t cores = 0;
     bool has_compiler = false;
+    int core = -1;  // the core a local worker is bound to
     std::set<std::string> jobs_sent;
     // Batches sent and not answered, in the order sent: the worker runs the
     // first `cores`, the others wait behind them.
@@ -119,7 +122,7 @@ class Dispatcher {
 
   // Assigns pending batches to free worker slots, then lets idle workers
   // take over batches waiting at busy ones; returns the workers whose
-  // outboxes got messages.
+  // outboxes got messages, a worker bound to the calling thread's core last.
   std::vector<std::string> Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StealWaitingBatches(std::set<std::string>& touched)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -1,5 +1,7 @@
 #include "server/dispatch/dispatcher.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <thread>
@@ -175,6 +177,69 @@ TEST(Dispatcher, SendsJobDataOnceAndReturnsResultsInOrder) {
   EXPECT_EQ(job_messages, 1);
   EXPECT_EQ(batches, 7);
   Finish(dispatcher, {{"w1", worker}});
+}
+
+// A FakeWorker that also notes, in a log shared with others, when it was sent
+// a batch.
+class OrderedWorker : public FakeWorker {
+ public:
+  OrderedWorker(Dispatcher* dispatcher, std::string id, absl::Mutex* mu,
+                std::vector<std::string>* order)
+      : FakeWorker(dispatcher, id),
+        id_(std::move(id)),
+        mu_(mu),
+        order_(order) {}
+  bool Send(const v1::ServerMessage& message) override {
+    if (message.has_batch()) {
+      absl::MutexLock lock(mu_);
+      order_->push_back(id_);
+    }
+    return FakeWorker::Send(message);
+  }
+
+ private:
+  std::string id_;
+  absl::Mutex* mu_;
+  std::vector<std::string>* order_;
+};
+
+TEST(Dispatcher, TheWorkerBoundToTheSendersCoreIsSentToLast) {
+  // Keep this thread on one core while it sends.
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(before), &before), 0);
+  const int here = sched_getcpu();
+  ASSERT_GE(here, 0);
+  cpu_set_t only_here;
+  CPU_ZERO(&only_here);
+  CPU_SET(here, &only_here);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(only_here), &only_here), 0);
+
+  Dispatcher dispatcher;
+  absl::Mutex mu;
+  std::vector<std::string> order;
+  // Named so that sending in name order would send to "a" first.
+  auto a = std::make_shared<OrderedWorker>(&dispatcher, "a", &mu, &order);
+  auto b = std::make_shared<OrderedWorker>(&dispatcher, "b", &mu, &order);
+  auto c = std::make_shared<OrderedWorker>(&dispatcher, "c", &mu, &order);
+  dispatcher.AddWorker("a", 1, false, a, /*core=*/here);
+  dispatcher.AddWorker("b", 1, false, b);  // not bound
+  dispatcher.AddWorker("c", 1, false, c, /*core=*/here + 1);
+  dispatcher.AddJob(Job("job"));
+  // The job's data goes out on each worker's sender thread, in no set order;
+  // the batches of later rounds are written by the sending thread itself.
+  ASSERT_TRUE(dispatcher.RunBatches("job", Batches(3)).ok());
+  {
+    absl::MutexLock lock(&mu);
+    order.clear();
+  }
+  auto results = dispatcher.RunBatches("job", Batches(3));
+  sched_setaffinity(0, sizeof(before), &before);
+  ASSERT_TRUE(results.ok()) << results.status();
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(order, (std::vector<std::string>{"b", "c", "a"}));
+  }
+  Finish(dispatcher, {{"a", a}, {"b", b}, {"c", c}});
 }
 
 TEST(Dispatcher, ALostWorkersBatchesGoToAnotherAndCountOnce) {
