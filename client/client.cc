@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "grpc_health.grpc.pb.h"  // generated from client/grpc_health.proto
+#include "grpc_health.grpc.pb.h"  // generated from proto/grpc_health.proto
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"

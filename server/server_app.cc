@@ -17,15 +17,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
-#include "grpcpp/ext/health_check_service_server_builder_option.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "server/auth.h"
 #include "server/database_lock.h"
 #include "server/dispatch/dispatcher.h"
 #include "server/dispatch_events.h"
 #include "server/fitting/fitter_manager.h"
 #include "server/fitting_service.h"
+#include "server/health_service.h"
 #include "server/local_workers.h"
 #include "server/version.h"
 #include "server/worker_pool_service.h"
@@ -207,7 +206,7 @@ int RunServer(const ServerOptions& options) {
     LOG(WARNING) << "cannot resume interrupted fits: " << resumed.message();
   }
 
-  grpc::EnableDefaultHealthCheckService(true);
+  HealthService health;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
@@ -216,6 +215,7 @@ int RunServer(const ServerOptions& options) {
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(&fitting);
   builder.RegisterService(&pool);
+  builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr ||
       (port == 0 && !absl::StartsWith(options.listen, "unix:"))) {
@@ -269,9 +269,7 @@ int RunServer(const ServerOptions& options) {
 
   LOG(INFO) << "received " << strsignal(received) << "; shutting down";
   const absl::Time deadline = absl::Now() + options.shutdown_grace;
-  if (auto* health = server->GetHealthCheckService(); health != nullptr) {
-    health->SetServingStatus(false);
-  }
+  health.SetServing(false);
   fitting.BeginDrain();
   // Running fits stop where they are and stay marked running: the next
   // server on this database resumes them from their last recorded round.
