@@ -41,15 +41,18 @@ int AvailableCores() {
 }
 
 std::vector<int> LocalWorkerCores(int count) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (count < 2 || sched_getaffinity(0, sizeof(set), &set) != 0) return {};
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(0, sizeof(mask), &mask) != 0) return {};
+  return LocalWorkerCores(count, mask);
+}
+
+std::vector<int> LocalWorkerCores(int count, const cpu_set_t& mask) {
+  if (count < 2 || CPU_COUNT(&mask) != count) return {};
   std::vector<int> cores;
-  for (int cpu = 0; cpu < CPU_SETSIZE && static_cast<int>(cores.size()) < count;
-       ++cpu) {
-    if (CPU_ISSET(cpu, &set)) cores.push_back(cpu);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &mask)) cores.push_back(cpu);
   }
-  if (static_cast<int>(cores.size()) < count) return {};
   return cores;
 }
 

@@ -7,6 +7,7 @@
 #ifndef CELLFIT_SERVER_LOCAL_WORKERS_H_
 #define CELLFIT_SERVER_LOCAL_WORKERS_H_
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <string>
@@ -22,8 +23,8 @@ struct LocalWorkerOptions {
   std::string server_address;           // where the workers connect
   std::string token;                    // handed over as CELLFIT_TOKEN
   std::vector<std::string> extra_args;  // e.g. --log_level=warning
-  // Binds each worker to a core of its own when there are two or more and
-  // no more than the cores this process may use (see LocalWorkerCores).
+  // Binds each worker to a core of its own when there is one worker per
+  // core this process may use, two or more (see LocalWorkerCores).
   bool pin_to_cores = true;
 };
 
@@ -68,17 +69,22 @@ std::string DescribeWaitStatus(int wait_status);
 int AvailableCores();
 
 // The core each of `count` local workers is bound to, in the order they are
-// started: the cores of this process's affinity mask, one each. Empty (no
-// binding) for a single worker (nothing to keep apart, and every server on a
-// machine would put its one worker on the same core), when there are more
-// workers than cores, or when the mask is unknown.
+// started: the cores of this process's affinity mask, one each, when the
+// workers are exactly as many as those cores (one per core, as the server
+// starts them by default) and at least two. Otherwise empty: no binding.
 //
 // Why bind: a fit round is two or more short batches that must all end
 // before the next round starts. Left to themselves, the scheduler's wake-up
 // placement often puts two just-woken workers on one core while the other
 // core runs the server's threads, and one batch then waits for the other (HH
 // rounds on two cores: 13% faster bound, 9 of 10 alternating pairs).
+// Why only then: with cores to spare the scheduler has idle ones to choose
+// from, while bound workers could not leave theirs; and several servers on
+// one machine, each with fewer workers than cores, would all bind theirs to
+// the first cores of the mask.
 std::vector<int> LocalWorkerCores(int count);
+// The same for a given mask.
+std::vector<int> LocalWorkerCores(int count, const cpu_set_t& mask);
 
 // The one core process `pid` may run on, or -1 if it may run on several (or
 // cannot be asked).

@@ -38,9 +38,9 @@ ABSL_FLAG(int32_t, local_workers, -1,
           "worker processes to start on this machine; -1: one per core, 0: "
           "none (remote workers only)");
 ABSL_FLAG(bool, pin_local_workers, true,
-          "bind each local worker to a core of its own (when there are two "
-          "or more, and no more than cores); --nopin_local_workers leaves "
-          "them to the scheduler");
+          "bind each local worker to a core of its own when there is one "
+          "per core (two or more); --nopin_local_workers leaves them to the "
+          "scheduler");
 ABSL_FLAG(std::string, token_file, "",
           "file of `TOKEN USER` and `TOKEN @worker` lines; without it the "
           "server accepts every caller");

@@ -92,59 +92,95 @@ std::vector<int> CoresOf(pid_t pid) {
   return cores;
 }
 
-TEST(ServerProcessTest, LocalWorkersAreBoundToACoreEachUnlessTold) {
-  const std::vector<int> ours = CoresOf(getpid());
-  if (ours.size() < 2) GTEST_SKIP() << "needs two cores to bind two workers";
-  const std::string dir = TestDirectory();
-  for (bool pin : {true, false}) {
-    SCOPED_TRACE(pin ? "bound" : "--nopin_local_workers");
-    absl::StatusOr<ServerHandle> server =
-        StartServer(dir, absl::StrCat(dir, "/pin", pin, ".db"), 2,
-                    pin ? std::vector<std::string>{}
-                        : std::vector<std::string>{"--nopin_local_workers"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    ASSERT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == 2; },
-                          kDeadline))
-        << ReadFile(server->log);
-    std::vector<pid_t> workers = ChildrenOf(server->process->pid());
-    ASSERT_EQ(workers.size(), 2u);
-    std::vector<int> first = CoresOf(workers[0]);
-    std::vector<int> second = CoresOf(workers[1]);
-    if (pin) {
-      // One core each, different ones, both among the server's.
-      ASSERT_EQ(first.size(), 1u);
-      ASSERT_EQ(second.size(), 1u);
-      EXPECT_NE(first[0], second[0]);
-      EXPECT_THAT(ours, ::testing::Contains(first[0]));
-      EXPECT_THAT(ours, ::testing::Contains(second[0]));
-      EXPECT_THAT(ReadFile(server->log),
-                  HasSubstr("each bound to a core of its own"));
-    } else {
-      EXPECT_EQ(first, ours);
-      EXPECT_EQ(second, ours);
-    }
-    server->process->Signal(SIGTERM);
-    EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+// Runs the calling thread, and the processes it starts, on the first `n`
+// cores of its mask until destroyed.
+class OnTheFirstCores {
+ public:
+  explicit OnTheFirstCores(size_t n) {
+    sched_getaffinity(0, sizeof(before_), &before_);
+    cpu_set_t fewer;
+    CPU_ZERO(&fewer);
+    const std::vector<int> ours = CoresOf(0);
+    for (size_t k = 0; k < n && k < ours.size(); ++k) CPU_SET(ours[k], &fewer);
+    sched_setaffinity(0, sizeof(fewer), &fewer);
   }
+  ~OnTheFirstCores() { sched_setaffinity(0, sizeof(before_), &before_); }
+
+ private:
+  cpu_set_t before_;
+};
+
+// Starts a server with `workers` local workers and returns their cores.
+std::vector<std::vector<int>> CoresOfLocalWorkers(
+    const std::string& dir, const std::string& db, int workers,
+    std::vector<std::string> flags, std::string* log) {
+  std::vector<std::vector<int>> cores;
+  absl::StatusOr<ServerHandle> server =
+      StartServer(dir, db, workers, std::move(flags));
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return cores;
+  EXPECT_TRUE(PollUntil(
+      [&] { return StatusWorkers(server->address) == workers; }, kDeadline))
+      << ReadFile(server->log);
+  for (pid_t worker : ChildrenOf(server->process->pid())) {
+    cores.push_back(CoresOf(worker));
+  }
+  *log = ReadFile(server->log);
+  server->process->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+  return cores;
+}
+
+TEST(ServerProcessTest, OneLocalWorkerPerCoreIsBoundToACoreEachUnlessTold) {
+  if (CoresOf(0).size() < 2) GTEST_SKIP() << "needs two cores";
+  OnTheFirstCores two(2);
+  const std::vector<int> mask = CoresOf(0);
+  ASSERT_EQ(mask.size(), 2u);
+  const std::string dir = TestDirectory();
+  std::string log;
+  std::vector<std::vector<int>> bound =
+      CoresOfLocalWorkers(dir, dir + "/bound.db", 2, {}, &log);
+  ASSERT_EQ(bound.size(), 2u);
+  // One core each, different ones, both of the server's.
+  ASSERT_EQ(bound[0].size(), 1u);
+  ASSERT_EQ(bound[1].size(), 1u);
+  EXPECT_NE(bound[0][0], bound[1][0]);
+  EXPECT_THAT(mask, ::testing::Contains(bound[0][0]));
+  EXPECT_THAT(mask, ::testing::Contains(bound[1][0]));
+  EXPECT_THAT(log, HasSubstr("each bound to a core of its own"));
+
+  std::vector<std::vector<int>> free = CoresOfLocalWorkers(
+      dir, dir + "/free.db", 2, {"--nopin_local_workers"}, &log);
+  ASSERT_EQ(free.size(), 2u);
+  EXPECT_EQ(free[0], mask);
+  EXPECT_EQ(free[1], mask);
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("bound to a core")));
 }
 
 TEST(ServerProcessTest, MoreLocalWorkersThanCoresAreLeftUnbound) {
-  const std::vector<int> ours = CoresOf(getpid());
-  const int count = static_cast<int>(ours.size()) + 1;
+  OnTheFirstCores two(2);  // three workers on two cores (or on one)
+  const std::vector<int> mask = CoresOf(0);
   const std::string dir = TestDirectory();
-  absl::StatusOr<ServerHandle> server =
-      StartServer(dir, dir + "/many.db", count);
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE(PollUntil([&] { return StatusWorkers(server->address) == count; },
-                        kDeadline))
-      << ReadFile(server->log);
-  for (pid_t worker : ChildrenOf(server->process->pid())) {
-    EXPECT_EQ(CoresOf(worker), ours) << "worker " << worker;
-  }
-  EXPECT_THAT(ReadFile(server->log),
-              ::testing::Not(HasSubstr("bound to a core")));
-  server->process->Signal(SIGTERM);
-  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+  std::string log;
+  std::vector<std::vector<int>> cores =
+      CoresOfLocalWorkers(dir, dir + "/more.db", 3, {}, &log);
+  ASSERT_EQ(cores.size(), 3u);
+  for (const std::vector<int>& worker : cores) EXPECT_EQ(worker, mask);
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("bound to a core")));
+}
+
+TEST(ServerProcessTest, FewerLocalWorkersThanCoresAreLeftUnbound) {
+  if (CoresOf(0).size() < 3)
+    GTEST_SKIP() << "needs three cores for two workers";
+  OnTheFirstCores three(3);
+  const std::vector<int> mask = CoresOf(0);
+  const std::string dir = TestDirectory();
+  std::string log;
+  std::vector<std::vector<int>> cores =
+      CoresOfLocalWorkers(dir, dir + "/fewer.db", 2, {}, &log);
+  ASSERT_EQ(cores.size(), 2u);
+  for (const std::vector<int>& worker : cores) EXPECT_EQ(worker, mask);
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("bound to a core")));
 }
 
 TEST(ServerProcessTest, AnswersHealthChecksAsServing) {
