@@ -157,30 +157,30 @@ TEST(ServerProcessTest, OneLocalWorkerPerCoreIsBoundToACoreEachUnlessTold) {
   EXPECT_THAT(log, ::testing::Not(HasSubstr("bound to a core")));
 }
 
-TEST(ServerProcessTest, MoreLocalWorkersThanCoresAreLeftUnbound) {
-  OnTheFirstCores two(2);  // three workers on two cores (or on one)
+// Starts `workers` local workers with this thread's mask cut to `cores`
+// cores, and expects none of them bound.
+void ExpectLocalWorkersUnbound(size_t cores, int workers,
+                               const std::string& name) {
+  OnTheFirstCores only(cores);
   const std::vector<int> mask = CoresOf(0);
   const std::string dir = TestDirectory();
   std::string log;
-  std::vector<std::vector<int>> cores =
-      CoresOfLocalWorkers(dir, dir + "/more.db", 3, {}, &log);
-  ASSERT_EQ(cores.size(), 3u);
-  for (const std::vector<int>& worker : cores) EXPECT_EQ(worker, mask);
+  std::vector<std::vector<int>> found =
+      CoresOfLocalWorkers(dir, dir + "/" + name + ".db", workers, {}, &log);
+  ASSERT_EQ(found.size(), static_cast<size_t>(workers));
+  for (const std::vector<int>& worker : found) EXPECT_EQ(worker, mask);
   EXPECT_THAT(log, ::testing::Not(HasSubstr("bound to a core")));
 }
 
+TEST(ServerProcessTest, MoreLocalWorkersThanCoresAreLeftUnbound) {
+  ExpectLocalWorkersUnbound(2, 3, "more");  // on two cores, or on one
+}
+
 TEST(ServerProcessTest, FewerLocalWorkersThanCoresAreLeftUnbound) {
-  if (CoresOf(0).size() < 3)
+  if (CoresOf(0).size() < 3) {
     GTEST_SKIP() << "needs three cores for two workers";
-  OnTheFirstCores three(3);
-  const std::vector<int> mask = CoresOf(0);
-  const std::string dir = TestDirectory();
-  std::string log;
-  std::vector<std::vector<int>> cores =
-      CoresOfLocalWorkers(dir, dir + "/fewer.db", 2, {}, &log);
-  ASSERT_EQ(cores.size(), 2u);
-  for (const std::vector<int>& worker : cores) EXPECT_EQ(worker, mask);
-  EXPECT_THAT(log, ::testing::Not(HasSubstr("bound to a core")));
+  }
+  ExpectLocalWorkersUnbound(3, 2, "fewer");
 }
 
 TEST(ServerProcessTest, AnswersHealthChecksAsServing) {
