@@ -40,6 +40,19 @@ int AvailableCores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+namespace {
+
+// The cores of a mask, in increasing order.
+std::vector<int> CoresIn(const cpu_set_t& mask) {
+  std::vector<int> cores;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &mask)) cores.push_back(cpu);
+  }
+  return cores;
+}
+
+}  // namespace
+
 std::vector<int> LocalWorkerCores(int count) {
   cpu_set_t mask;
   CPU_ZERO(&mask);
@@ -49,23 +62,15 @@ std::vector<int> LocalWorkerCores(int count) {
 
 std::vector<int> LocalWorkerCores(int count, const cpu_set_t& mask) {
   if (count < 2 || CPU_COUNT(&mask) != count) return {};
-  std::vector<int> cores;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &mask)) cores.push_back(cpu);
-  }
-  return cores;
+  return CoresIn(mask);
 }
 
 int BoundCore(pid_t pid) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(pid, sizeof(set), &set) != 0 || CPU_COUNT(&set) != 1) {
-    return -1;
-  }
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (CPU_ISSET(cpu, &set)) return cpu;
-  }
-  return -1;
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  if (sched_getaffinity(pid, sizeof(mask), &mask) != 0) return -1;
+  const std::vector<int> cores = CoresIn(mask);
+  return cores.size() == 1 ? cores[0] : -1;
 }
 
 LocalWorkers::LocalWorkers(LocalWorkerOptions options)

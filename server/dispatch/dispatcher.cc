@@ -347,12 +347,11 @@ std::vector<std::string> Dispatcher::Schedule() {
   // and if woken first it may take the core from the thread before the
   // others' batches are sent; so it is sent to last.
   std::vector<std::string> order(touched.begin(), touched.end());
-  const int here = sched_getcpu();
-  std::stable_partition(order.begin(), order.end(), [&](const std::string& id) {
-    auto worker = workers_.find(id);
-    return worker == workers_.end() || worker->second.core < 0 ||
-           worker->second.core != here;
-  });
+  if (const int here = sched_getcpu(); here >= 0) {
+    std::stable_partition(
+        order.begin(), order.end(),
+        [&](const std::string& id) { return workers_.at(id).core != here; });
+  }
   return order;
 }
 

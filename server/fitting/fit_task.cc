@@ -41,10 +41,23 @@ void LowerThisThreadsPriority() {
   if (errno == 0) setpriority(PRIO_PROCESS, thread, nice + kNiceIncrement);
 }
 
+// A trace fitter's neurons keep their traces for the metrics until the end
+// of a batch; an online or spike fitter's keep none.
+int64_t TraceValuesPerNeuron(const FitterModel& model) {
+  int64_t values = 0;
+  if (model.kind != v1::FITTER_KIND_TRACE) return values;
+  for (const auto& output : model.converted.outputs) {
+    if (!output.spikes) values += model.converted.n_steps;
+  }
+  return values;
+}
+
 }  // namespace
 
 FitTask::FitTask(FitTaskSetup setup)
-    : setup_(std::move(setup)), first_round_(setup_.run.rounds_done) {}
+    : setup_(std::move(setup)),
+      first_round_(setup_.run.rounds_done),
+      trace_values_per_neuron_(TraceValuesPerNeuron(*setup_.model)) {}
 
 FitTask::~FitTask() {
   Interrupt();
@@ -167,17 +180,8 @@ absl::Status FitTask::RunRound(int64_t round) {
   const int n_params = static_cast<int>(candidates->cols());
   const int n_traces = setup_.model->converted.n_traces;
   const int64_t iteration = setup_.run.start_iteration + round;
-  // A trace fitter's neurons keep their traces for the metrics until the
-  // end of the batch; an online or spike fitter's keep none.
-  int64_t trace_values_per_neuron = 0;
-  if (setup_.model->kind == v1::FITTER_KIND_TRACE) {
-    for (const auto& output : setup_.model->converted.outputs) {
-      if (!output.spikes)
-        trace_values_per_neuron += setup_.model->converted.n_steps;
-    }
-  }
   const std::vector<BatchPlan> plan =
-      PlanBatches(n_samples, n_traces, trace_values_per_neuron,
+      PlanBatches(n_samples, n_traces, trace_values_per_neuron_,
                   setup_.dispatcher->PoolFor(setup_.job_id));
   std::vector<v1::Batch> batches;
   for (const BatchPlan& part : plan) {

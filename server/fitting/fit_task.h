@@ -100,6 +100,7 @@ class FitTask {
 
   FitTaskSetup setup_;
   const int64_t first_round_;
+  const int64_t trace_values_per_neuron_;  // kept for the metrics, a neuron
   std::thread thread_;
   std::thread recorder_;
   mutable absl::Mutex mu_;

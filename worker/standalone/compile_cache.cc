@@ -61,6 +61,29 @@ struct ProcessResult {
 };
 
 // Runs argv with stdout/stderr to a file, killing it after `timeout`.
+// Writes `text` to a file that only its owner may read or write from the
+// moment it exists (the sources are users' models). False, with errno set,
+// on failure.
+bool WriteOwnerOnlyFile(const fs::path& path, const std::string& text) {
+  const int fd =
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+           S_IRUSR | S_IWUSR);
+  if (fd < 0) return false;
+  // An older file of the same name keeps its mode through O_CREAT.
+  int error = fchmod(fd, S_IRUSR | S_IWUSR) == 0 ? 0 : errno;
+  for (size_t written = 0; error == 0 && written < text.size();) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n >= 0) {
+      written += static_cast<size_t>(n);
+    } else if (errno != EINTR) {
+      error = errno;
+    }
+  }
+  if (close(fd) != 0 && error == 0) error = errno;
+  errno = error;
+  return error == 0;
+}
+
 absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                          const std::string& output_path,
                                          absl::Duration timeout) {
@@ -308,17 +331,9 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       const fs::path source_path = dir / (stem + ".cc");
       const fs::path temp_object = dir / (stem + ".so.tmp");
       const fs::path log = dir / (stem + ".log");
-      {
-        std::ofstream out(source_path);
-        out << source;
-        out.close();
-        fs::permissions(source_path,
-                        fs::perms::owner_read | fs::perms::owner_write,
-                        fs::perm_options::replace, ec);
-        if (!out || ec) {
-          return absl::UnavailableError(
-              absl::StrCat("cannot write ", source_path.string()));
-        }
+      if (!WriteOwnerOnlyFile(source_path, source)) {
+        return absl::UnavailableError(absl::StrCat(
+            "cannot write ", source_path.string(), ": ", std::strerror(errno)));
       }
       std::vector<std::string> argv = {Compiler(options)};
       argv.insert(argv.end(), flags.begin(), flags.end());
