@@ -89,7 +89,10 @@ grpc::Status FittingService::GetStatus(grpc::ServerContext* context,
                         return fitter.owner == principal->user;
                       })));
   }
-  response->set_database(database_->path());
+  // On a shared server (a token file) the file's path is the operator's to
+  // know, not every user's: it tells where the lab's data lives on the
+  // server's disk. An open server has one user, who started it.
+  if (!auth_->enabled()) response->set_database(database_->path());
   return grpc::Status::OK;
 }
 

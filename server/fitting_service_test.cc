@@ -3,6 +3,8 @@
 #include "server/fitting_service.h"
 
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -21,10 +23,23 @@ constexpr char kWorker[] = "worker-token-0123456789";
 class FittingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auth_ = std::make_unique<Authenticator>(
-        std::vector<TokenEntry>{
-            {kAlice, "alice", 1}, {kBob, "bob", 2}, {kWorker, "@worker", 3}},
-        "local-token-0123456789");
+    StartServer(std::vector<TokenEntry>{
+        {kAlice, "alice", 1}, {kBob, "bob", 2}, {kWorker, "@worker", 3}});
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  // `tokens`: nullopt for an open server (no token file).
+  void StartServer(std::optional<std::vector<TokenEntry>> tokens) {
+    if (server_ != nullptr) {
+      // The old parts go in the reverse order of their making.
+      server_->Shutdown();
+      server_.reset();
+      service_.reset();
+      manager_.reset();
+      database_.reset();
+    }
+    auth_ = std::make_unique<Authenticator>(std::move(tokens),
+                                            "local-token-0123456789");
     database_ = *storage::Database::Open(":memory:");
     manager_ =
         std::make_unique<fitting::FitterManager>(database_.get(), &dispatcher_);
@@ -40,7 +55,6 @@ class FittingServiceTest : public ::testing::Test {
         grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                             grpc::InsecureChannelCredentials()));
   }
-  void TearDown() override { server_->Shutdown(); }
 
   void AddFitter(const std::string& id, const std::string& owner) {
     storage::NewFitter fitter;
@@ -106,9 +120,18 @@ TEST_F(FittingServiceTest, GetStatusReportsVersionUptimeAndOwnRunningFits) {
   EXPECT_EQ(status.version(), CellfitVersion());
   EXPECT_GE(status.uptime_seconds(), 0);
   EXPECT_EQ(status.workers_size(), 0);
-  EXPECT_EQ(status.database(), ":memory:");
+  // A server with a token file is shared: where its data lives on disk is
+  // not for its users to know.
+  EXPECT_EQ(status.database(), "");
   // Bob's two running fits are not Alice's to know of.
   EXPECT_EQ(status.running_fits(), 1u);
+}
+
+TEST_F(FittingServiceTest, AnOpenServerTellsItsOneUserWhereTheDatabaseIs) {
+  StartServer(std::nullopt);
+  cellfit::v1::ServerStatus status;
+  ASSERT_TRUE(stub_->GetStatus(As("").get(), {}, &status).ok());
+  EXPECT_EQ(status.database(), ":memory:");
 }
 
 TEST_F(FittingServiceTest, UsersSeeOnlyTheirOwnFitters) {

@@ -44,7 +44,11 @@ class StatusVerb final : public Verb {
     out << "server: " << where << "\n"
         << "version: " << status->version() << "\n"
         << "uptime: " << HumanDuration(status->uptime_seconds()) << "\n"
-        << "database: " << status->database() << "\n"
+        << "database: "
+        << (status->database().empty()
+                ? "(not shown to users of a shared server)"
+                : status->database())
+        << "\n"
         << "running fits: " << status->running_fits() << "\n"
         << "workers: " << status->workers_size() << "\n";
     if (status->workers_size() > 0) {
