@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -123,6 +124,15 @@ Authenticator::Authenticator(std::optional<std::vector<TokenEntry>> tokens,
                              std::string local_worker_token)
     : tokens_(std::move(tokens)),
       local_worker_token_(std::move(local_worker_token)) {}
+
+bool Authenticator::shared() const {
+  if (!tokens_.has_value()) return false;
+  std::set<std::string_view> users;
+  for (const TokenEntry& entry : *tokens_) {
+    if (entry.name != kWorkerName) users.insert(entry.name);
+  }
+  return users.size() >= 2;
+}
 
 absl::StatusOr<Principal> Authenticator::Authenticate(
     std::optional<std::string_view> authorization) const {

@@ -58,6 +58,9 @@ class Authenticator {
                 std::string local_worker_token);
 
   bool enabled() const { return tokens_.has_value(); }
+  // Two or more user names in the token file: users who must not learn
+  // about each other or about the server's machine.
+  bool shared() const;
   const std::string& local_worker_token() const { return local_worker_token_; }
 
   // The principal of an `authorization` header value (absent: nullopt).

@@ -89,10 +89,11 @@ grpc::Status FittingService::GetStatus(grpc::ServerContext* context,
                         return fitter.owner == principal->user;
                       })));
   }
-  // On a shared server (a token file) the file's path is the operator's to
+  // On a server shared by several users the file's path is the operator's to
   // know, not every user's: it tells where the lab's data lives on the
-  // server's disk. An open server has one user, who started it.
-  if (!auth_->enabled()) response->set_database(database_->path());
+  // server's disk. A server of one user (open, or a token file naming one
+  // user, as the CLI's embedded server) was started by that user.
+  if (!auth_->shared()) response->set_database(database_->path());
   return grpc::Status::OK;
 }
 

@@ -120,17 +120,23 @@ TEST_F(FittingServiceTest, GetStatusReportsVersionUptimeAndOwnRunningFits) {
   EXPECT_EQ(status.version(), CellfitVersion());
   EXPECT_GE(status.uptime_seconds(), 0);
   EXPECT_EQ(status.workers_size(), 0);
-  // A server with a token file is shared: where its data lives on disk is
-  // not for its users to know.
+  // A token file naming two users makes a shared server: where its data
+  // lives on disk is not for its users to know.
   EXPECT_EQ(status.database(), "");
   // Bob's two running fits are not Alice's to know of.
   EXPECT_EQ(status.running_fits(), 1u);
 }
 
-TEST_F(FittingServiceTest, AnOpenServerTellsItsOneUserWhereTheDatabaseIs) {
-  StartServer(std::nullopt);
+TEST_F(FittingServiceTest, AServerOfOneUserTellsThemWhereTheDatabaseIs) {
+  StartServer(std::nullopt);  // open
   cellfit::v1::ServerStatus status;
   ASSERT_TRUE(stub_->GetStatus(As("").get(), {}, &status).ok());
+  EXPECT_EQ(status.database(), ":memory:");
+  // A token file naming one user (and workers), as the CLI's embedded server
+  // writes.
+  StartServer(
+      std::vector<TokenEntry>{{kAlice, "alice", 1}, {kWorker, "@worker", 2}});
+  ASSERT_TRUE(stub_->GetStatus(As(kAlice).get(), {}, &status).ok());
   EXPECT_EQ(status.database(), ":memory:");
 }
 

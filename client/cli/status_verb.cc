@@ -46,7 +46,7 @@ class StatusVerb final : public Verb {
         << "uptime: " << HumanDuration(status->uptime_seconds()) << "\n"
         << "database: "
         << (status->database().empty()
-                ? "(not shown to users of a shared server)"
+                ? "(not shown to the users of a shared server)"
                 : status->database())
         << "\n"
         << "running fits: " << status->running_fits() << "\n"
