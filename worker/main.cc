@@ -34,6 +34,7 @@
 #include "glog/logging.h"
 #include "worker/host_info.h"
 #include "worker/simulation_batch_runner.h"
+#include "worker/standalone/compile_cache.h"
 #include "worker/worker_client.h"
 
 ABSL_FLAG(std::string, server, "",
@@ -46,6 +47,9 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(int32_t, threads, 0,
           "batches run at once (a batch that comes alone gets them all as "
           "threads); 0: every core this process may use");
+ABSL_FLAG(int64_t, compile_memory_mb, 4096,
+          "address space the C++ compiler may use for a model's standalone "
+          "code, in MiB (the HH example needs about 300); 0: no limit");
 ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(30),
           "longest wait between attempts to reach a lost server");
 ABSL_FLAG(std::string, log_level, "info",
@@ -197,9 +201,20 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const int64_t compile_memory_mb = absl::GetFlag(FLAGS_compile_memory_mb);
+  if (compile_memory_mb < 0 || compile_memory_mb > (int64_t{1} << 24)) {
+    std::cerr << "cellfit-worker: error: --compile_memory_mb must be 0 (no "
+                 "limit) to 16777216, not "
+              << compile_memory_mb << "\n";
+    return 1;
+  }
+  cellfit::standalone::CompilerOptions compiler;
+  compiler.max_memory_bytes = compile_memory_mb << 20;
+
   WorkerClient client(
-      options, std::make_unique<cellfit::worker::SimulationBatchRunner>(
-                   static_cast<int>(options.threads), options.has_compiler));
+      options,
+      std::make_unique<cellfit::worker::SimulationBatchRunner>(
+          static_cast<int>(options.threads), options.has_compiler, compiler));
   LOG(INFO) << "cellfit-worker " << cellfit::worker::CellfitVersion() << " on "
             << cellfit::worker::HostName() << ": " << options.threads
             << " threads, C++ compiler "

@@ -89,11 +89,22 @@ TEST(WorkerProcessTest, BadPortsAndBackoffsAreRefused) {
                                      (backoff == "0s" ? "0" : backoff)))
         << backoff;
   }
+  for (std::string memory : {"-1", "16777217"}) {
+    RunResult result =
+        RunWorker({"--server=127.0.0.1:1", "--compile_memory_mb=" + memory});
+    EXPECT_EQ(result.exit_code, 1) << memory;
+    EXPECT_THAT(result.err, ::testing::HasSubstr(
+                                "--compile_memory_mb must be 0 (no limit) to "
+                                "16777216, not " +
+                                memory))
+        << memory;
+  }
 }
 
 TEST(WorkerProcessTest, HelpListsTheWorkerFlagsAndVersionNamesIt) {
   RunResult help = RunWorker({"--help"});
   EXPECT_THAT(help.out, ::testing::HasSubstr("--max_backoff"));
+  EXPECT_THAT(help.out, ::testing::HasSubstr("--compile_memory_mb"));
   EXPECT_THAT(help.out,
               ::testing::Not(::testing::HasSubstr("No flags matched")));
   RunResult version = RunWorker({"--version"});

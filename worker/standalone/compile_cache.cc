@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 extern char** environ;
 
@@ -60,7 +62,6 @@ struct ProcessResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs argv with stdout/stderr to a file, killing it after `timeout`.
 // Writes `text` to a file that only its owner may read or write from the
 // moment it exists (the sources are users' models). False, with errno set,
 // on failure.
@@ -84,33 +85,88 @@ bool WriteOwnerOnlyFile(const fs::path& path, const std::string& text) {
   return error == 0;
 }
 
+// The file that execve would run for `name`: itself when it names a path,
+// else the first executable of that name on $PATH. Resolved before the fork,
+// where the child may only make async-signal-safe calls.
+std::optional<std::string> ResolveExecutable(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(
+           absl::string_view(path != nullptr ? path : "/usr/bin:/bin"), ':')) {
+    const std::string candidate =
+        absl::StrCat(dir.empty() ? "." : dir, "/", name);
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+// Runs argv with stdout/stderr to a file, killing it (and its children) after
+// `timeout`. `memory_limit` > 0 caps the address space of the process and of
+// the children it starts (the compiler driver's cc1plus and as), so that a
+// huge model fails to compile instead of taking the node's memory.
 absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                          const std::string& output_path,
-                                         absl::Duration timeout) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                                   0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+                                         absl::Duration timeout,
+                                         int64_t memory_limit = 0) {
+  const std::optional<std::string> executable = ResolveExecutable(argv[0]);
+  if (!executable.has_value()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot run '", argv[0], "': not found on PATH"));
+  }
+  const int output = open(output_path.c_str(),
+                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                          S_IRUSR | S_IWUSR);
+  if (output < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot write ", output_path, ": ", std::strerror(errno)));
+  }
+  // The child reports a failed execve here; the pipe closes on a good one.
+  int exec_error[2];
+  if (pipe2(exec_error, O_CLOEXEC) != 0) {
+    const int error = errno;
+    close(output);
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a pipe: ", std::strerror(error)));
+  }
   std::vector<char*> args;
   for (const std::string& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  // Its own process group, so that a timeout also stops the compiler's
-  // children (cc1plus, as).
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attributes, 0);
-  pid_t pid = 0;
-  const int rc =
-      posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (rc != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot run '", argv[0], "': ", std::strerror(rc)));
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls from here to execve. Its own process
+    // group, so that a timeout also stops the compiler's children.
+    setpgid(0, 0);
+    dup2(output, STDOUT_FILENO);
+    dup2(output, STDERR_FILENO);
+    if (memory_limit > 0) {
+      const rlimit limit = {static_cast<rlim_t>(memory_limit),
+                            static_cast<rlim_t>(memory_limit)};
+      setrlimit(RLIMIT_AS, &limit);
+    }
+    execve(executable->c_str(), args.data(), environ);
+    const int error = errno;
+    (void)!write(exec_error[1], &error, sizeof(error));
+    _exit(127);
+  }
+  const int fork_error = errno;
+  close(output);
+  close(exec_error[1]);
+  if (pid < 0) {
+    close(exec_error[0]);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot run '", argv[0], "': ", std::strerror(fork_error)));
+  }
+  int child_error = 0;
+  ssize_t got;
+  do {
+    got = read(exec_error[0], &child_error, sizeof(child_error));
+  } while (got < 0 && errno == EINTR);
+  close(exec_error[0]);
+  if (got == sizeof(child_error)) {
+    waitpid(pid, nullptr, 0);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot run '", argv[0], "': ", std::strerror(child_error)));
   }
   ProcessResult result;
   const auto deadline =
@@ -136,6 +192,21 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   text << in.rdbuf();
   result.output = text.str();
   return result;
+}
+
+// Whether a compile that failed under a memory limit may have failed for it:
+// GCC says so ("out of memory allocating ...", "virtual memory exhausted"),
+// as does clang ("LLVM ERROR: out of memory"); a compiler squeezed harder
+// crashes instead (cc1plus: "internal compiler error: Segmentation fault").
+bool MayBeOutOfMemory(const ProcessResult& result) {
+  if (result.exit_code > 128) return true;  // ended by a signal
+  const std::string output = absl::AsciiStrToLower(result.output);
+  for (const char* sign :
+       {"out of memory", "memory exhausted", "cannot allocate memory",
+        "std::bad_alloc", "internal compiler error", "signal terminated"}) {
+    if (output.find(sign) != std::string::npos) return true;
+  }
+  return false;
 }
 
 // The compiler's identity: its path and first line of --version.
@@ -288,6 +359,13 @@ absl::Status CheckCompiler(const CompilerOptions& options) {
 
 absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
     const std::string& source, const CompilerOptions& options) {
+  if (source.size() > kMaxGeneratedSourceBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the model's generated code is ", source.size() >> 20,
+                     " MB, more than the standalone backend compiles (",
+                     kMaxGeneratedSourceBytes >> 20,
+                     " MB); fit it with the runtime backend"));
+  }
   auto identity = CompilerIdentity(options);
   if (!identity.ok()) return identity.status();
   const std::vector<std::string> flags = Flags(options);
@@ -340,7 +418,8 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
       argv.insert(argv.end(),
                   {source_path.string(), "-o", temp_object.string()});
       const auto start = std::chrono::steady_clock::now();
-      auto result = RunProcess(argv, log.string(), options.timeout);
+      auto result = RunProcess(argv, log.string(), options.timeout,
+                               options.max_memory_bytes);
       program->compile_seconds = std::chrono::duration<double>(
                                      std::chrono::steady_clock::now() - start)
                                      .count();
@@ -356,6 +435,16 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
             absl::StrCat("compiling the model took longer than ",
                          absl::FormatDuration(options.timeout),
                          " on this worker (its compile timeout)"));
+      }
+      if (result->exit_code != 0 && options.max_memory_bytes > 0 &&
+          MayBeOutOfMemory(*result)) {
+        fs::remove(source_path, ec);
+        fs::remove(temp_object, ec);
+        return absl::UnavailableError(absl::StrCat(
+            "compiling the model failed under this worker's memory limit for "
+            "its compiler (",
+            options.max_memory_bytes >> 20, " MB); the compiler said:\n",
+            result->output.substr(0, 2000)));
       }
       if (result->exit_code != 0) {
         fs::remove(temp_object, ec);

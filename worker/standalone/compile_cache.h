@@ -26,7 +26,16 @@ struct CompilerOptions {
   std::string cpu;                 // empty: CpuDescription()
   int64_t max_cache_bytes = int64_t{1} << 30;
   absl::Duration timeout = absl::Seconds(300);
+  // Address space the compiler may use (cc1plus took 200-300 MB for the HH
+  // example); 0 for no limit. A model that needs more fails on this worker
+  // (UNAVAILABLE) rather than taking the memory of the node it shares.
+  int64_t max_memory_bytes = int64_t{4} << 30;
 };
+
+// Generated sources longer than this are not compiled (INVALID_ARGUMENT, as
+// on every worker): the HH example's is 65 kB, and one of this size would
+// take the compiler minutes and gigabytes. The runtime backend runs any model.
+inline constexpr size_t kMaxGeneratedSourceBytes = size_t{16} << 20;
 
 // -O3, tuned for this machine, no contraction into fused multiply-adds (the
 // runtime backend computes without them), position independent.
@@ -58,9 +67,10 @@ absl::Status CheckCompiler(const CompilerOptions& options);
 // cache, or compiled now. Compiler errors come back as INVALID_ARGUMENT with
 // the compiler's message: any worker would hit them. Failures of this machine
 // (no writable cache, a compiler that does not run, an object that does not
-// load, a compile slower than the timeout on a loaded or slow node) are
-// UNAVAILABLE, which the worker reports as local to it, so the server goes on
-// with the other workers and fails the job only when none can run it.
+// load, a compile slower than the timeout on a loaded or slow node, or one
+// that needs more memory than max_memory_bytes) are UNAVAILABLE, which the
+// worker reports as local to it, so the server goes on with the other workers
+// and fails the job only when none can run it.
 absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
     const std::string& source, const CompilerOptions& options);
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/checker.h"
 #include "worker/standalone/codegen.h"
@@ -195,6 +196,57 @@ TEST_F(CacheTest, SlowCompilesTimeOut) {
   EXPECT_NE(compiled.status().message().find("longer than 300ms"),
             std::string::npos)
       << compiled.status();
+}
+
+TEST_F(CacheTest, TheCompilerRunsUnderTheMemoryLimit) {
+  // A compiler that writes the address-space limit it was given (in KiB, as
+  // the shell's ulimit -v reports it) and then fails as GCC does when it
+  // runs out of memory.
+  fs::create_directories(dir_);
+  const fs::path fake = dir_ / "small-c++";
+  const fs::path seen = dir_ / "limit-seen";
+  {
+    std::ofstream script(fake);
+    script << "#!/bin/sh\n[ \"$1\" = --version ] && { echo small 1.0; exit "
+              "0; }\nulimit -v > "
+           << seen.string()
+           << "\necho 'cc1plus: out of memory allocating 65536 bytes after a "
+              "total of 1000 bytes' >&2\nexit 1\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  options_.compiler = fake.string();
+  options_.max_memory_bytes = int64_t{300} << 20;
+  auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -82)), options_);
+  ASSERT_FALSE(compiled.ok());
+  // This worker's limit, not the model's fault: another worker may have room.
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kUnavailable)
+      << compiled.status();
+  EXPECT_THAT(compiled.status().message(),
+              ::testing::AllOf(::testing::HasSubstr("memory limit"),
+                               ::testing::HasSubstr("300 MB"),
+                               ::testing::HasSubstr("out of memory")));
+  std::ifstream in(seen);
+  std::string kib;
+  in >> kib;
+  EXPECT_EQ(kib, std::to_string(300 * 1024));
+}
+
+TEST_F(CacheTest, ARealCompileFitsTheDefaultMemoryLimit) {
+  ASSERT_GT(CompilerOptions().max_memory_bytes, 0);
+  options_.max_memory_bytes = CompilerOptions().max_memory_bytes;
+  auto compiled = CompileOrLoad(GenerateSource(Lif("tau", -83)), options_);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+}
+
+TEST_F(CacheTest, GeneratedCodeBeyondTheCapIsNotCompiled) {
+  const std::string huge(kMaxGeneratedSourceBytes + 1, ' ');
+  auto compiled = CompileOrLoad(huge, options_);
+  ASSERT_FALSE(compiled.ok());
+  // Every worker would refuse it, so it is the model's problem.
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(compiled.status().message(),
+              ::testing::HasSubstr("runtime backend"));
+  EXPECT_TRUE(!fs::exists(dir_) || CountObjects() == 0);
 }
 
 TEST_F(CacheTest, AMissingCompilerIsReported) {
