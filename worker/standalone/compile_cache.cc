@@ -361,10 +361,10 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
     const std::string& source, const CompilerOptions& options) {
   if (source.size() > kMaxGeneratedSourceBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the model's generated code is ", source.size() >> 20,
-                     " MB, more than the standalone backend compiles (",
+        absl::StrCat("the model's generated code is ", source.size(),
+                     " bytes, more than the standalone backend compiles (",
                      kMaxGeneratedSourceBytes >> 20,
-                     " MB); fit it with the runtime backend"));
+                     " MiB); fit it with the runtime backend"));
   }
   auto identity = CompilerIdentity(options);
   if (!identity.ok()) return identity.status();
@@ -443,7 +443,7 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
         return absl::UnavailableError(absl::StrCat(
             "compiling the model failed under this worker's memory limit for "
             "its compiler (",
-            options.max_memory_bytes >> 20, " MB); the compiler said:\n",
+            options.max_memory_bytes >> 20, " MiB); the compiler said:\n",
             result->output.substr(0, 2000)));
       }
       if (result->exit_code != 0) {

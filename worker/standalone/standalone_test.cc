@@ -223,7 +223,7 @@ TEST_F(CacheTest, TheCompilerRunsUnderTheMemoryLimit) {
       << compiled.status();
   EXPECT_THAT(compiled.status().message(),
               ::testing::AllOf(::testing::HasSubstr("memory limit"),
-                               ::testing::HasSubstr("300 MB"),
+                               ::testing::HasSubstr("300 MiB"),
                                ::testing::HasSubstr("out of memory")));
   std::ifstream in(seen);
   std::string kib;
