@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "storage/connection.h"
 #include "storage/connection_pool.h"
 #include "storage/records.h"
@@ -133,6 +134,12 @@ class Database {
   // the rows (the lowest error; NaN never wins; on a tie the earlier row).
   absl::StatusOr<RunRecord> RecordRound(int64_t run_id,
                                         const RoundInput& round);
+  // Records consecutive rounds in one transaction, each as RecordRound would
+  // (all of them or none), and returns the run as it stands after each. One
+  // commit for the rounds that wait while a fit runs faster than the
+  // recorder is given a core.
+  absl::StatusOr<std::vector<RunRecord>> RecordRounds(
+      int64_t run_id, absl::Span<const RoundInput* const> rounds);
   // The run's rounds from `from_round` on, in order (for Watch replay).
   absl::StatusOr<std::vector<RoundRecord>> ListRounds(
       int64_t run_id, int64_t from_round,

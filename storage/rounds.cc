@@ -59,31 +59,26 @@ void UpdateBest(const RoundInput& round, RunRecord& run) {
   }
 }
 
-absl::StatusOr<RunRecord> RecordRoundOn(Connection& db, int64_t run_id,
-                                        const RoundInput& round,
-                                        int checkpoints_kept) {
-  STORAGE_ASSIGN_OR_RETURN(Transaction transaction,
-                           Transaction::Begin(db, Transaction::Mode::kWrite));
-  STORAGE_ASSIGN_OR_RETURN(RunRecord run, internal::LoadRun(db, run_id));
+// Writes one round of `run` (loaded in this transaction) and advances `run`
+// in memory past it; the run's row is updated once for all the rounds.
+absl::Status WriteRound(Connection& db, RunRecord& run,
+                        const RoundInput& round) {
   STORAGE_RETURN_IF_ERROR(CheckRound(run, round));
   UpdateBest(round, run);
-  const std::string best_params =
-      run.best_error.has_value() ? EncodeDoubles(run.best_params) : "";
-
   {
     STORAGE_ASSIGN_OR_RETURN(
         ScopedStatement insert,
         db.Prepare("INSERT INTO rounds (run_id, round, iteration, seconds, "
                    "completed_us, best_error, best_params) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    insert->BindInt64(1, run_id)
+    insert->BindInt64(1, run.id)
         .BindInt64(2, round.round)
         .BindInt64(3, round.iteration)
         .BindDouble(4, round.seconds)
         .BindInt64(5, absl::ToUnixMicros(absl::Now()));
     internal::BindOptionalDouble(*insert, 6, run.best_error);
     if (run.best_error.has_value()) {
-      insert->BindBlob(7, best_params);
+      insert->BindBlob(7, EncodeDoubles(run.best_params));
     } else {
       insert->BindNull(7);
     }
@@ -95,7 +90,7 @@ absl::StatusOr<RunRecord> RecordRoundOn(Connection& db, int64_t run_id,
         db.Prepare("INSERT INTO evaluations (run_id, round, sample, error, "
                    "params, objectives) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     for (const Evaluation& evaluation : round.evaluations) {
-      insert->BindInt64(1, run_id)
+      insert->BindInt64(1, run.id)
           .BindInt64(2, round.round)
           .BindInt64(3, evaluation.sample)
           .BindDouble(4, evaluation.error)  // NaN binds NULL
@@ -107,47 +102,65 @@ absl::StatusOr<RunRecord> RecordRoundOn(Connection& db, int64_t run_id,
       insert->Reset();
     }
   }
+  if (round.checkpoint.has_value()) {
+    STORAGE_ASSIGN_OR_RETURN(
+        ScopedStatement insert,
+        db.Prepare("INSERT INTO checkpoints (run_id, round, state) "
+                   "VALUES (?1, ?2, ?3)"));
+    insert->BindInt64(1, run.id)
+        .BindInt64(2, round.round)
+        .BindBlob(3, *round.checkpoint);
+    STORAGE_RETURN_IF_ERROR(insert->Run());
+  }
+  run.rounds_done = round.round + 1;
+  run.evaluations += static_cast<int64_t>(round.evaluations.size());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RunRecord>> RecordRoundsOn(
+    Connection& db, int64_t run_id, absl::Span<const RoundInput* const> rounds,
+    int checkpoints_kept) {
+  STORAGE_ASSIGN_OR_RETURN(Transaction transaction,
+                           Transaction::Begin(db, Transaction::Mode::kWrite));
+  STORAGE_ASSIGN_OR_RETURN(RunRecord run, internal::LoadRun(db, run_id));
+  std::vector<RunRecord> after;
+  bool checkpointed = false;
+  for (const RoundInput* round : rounds) {
+    STORAGE_RETURN_IF_ERROR(WithContext(
+        WriteRound(db, run, *round),
+        absl::StrCat("recording round ", round->round, " of run ", run_id)));
+    checkpointed = checkpointed || round->checkpoint.has_value();
+    after.push_back(run);
+  }
   {
     STORAGE_ASSIGN_OR_RETURN(
         ScopedStatement update,
-        db.Prepare("UPDATE runs SET rounds_done = ?2, evaluations = "
-                   "evaluations + ?3, best_round = ?4, best_error = ?5, "
-                   "best_params = ?6 WHERE id = ?1"));
+        db.Prepare("UPDATE runs SET rounds_done = ?2, evaluations = ?3, "
+                   "best_round = ?4, best_error = ?5, best_params = ?6 "
+                   "WHERE id = ?1"));
     update->BindInt64(1, run_id)
-        .BindInt64(2, round.round + 1)
-        .BindInt64(3, static_cast<int64_t>(round.evaluations.size()));
+        .BindInt64(2, run.rounds_done)
+        .BindInt64(3, run.evaluations);
     if (run.best_error.has_value()) {
-      update->BindInt64(4, *run.best_round).BindBlob(6, best_params);
+      update->BindInt64(4, *run.best_round)
+          .BindBlob(6, EncodeDoubles(run.best_params));
     } else {
       update->BindNull(4).BindNull(6);
     }
     internal::BindOptionalDouble(*update, 5, run.best_error);
     STORAGE_RETURN_IF_ERROR(update->Run());
   }
-  if (round.checkpoint.has_value()) {
+  if (checkpointed && checkpoints_kept > 0) {
     STORAGE_ASSIGN_OR_RETURN(
-        ScopedStatement insert,
-        db.Prepare("INSERT INTO checkpoints (run_id, round, state) "
-                   "VALUES (?1, ?2, ?3)"));
-    insert->BindInt64(1, run_id)
-        .BindInt64(2, round.round)
-        .BindBlob(3, *round.checkpoint);
-    STORAGE_RETURN_IF_ERROR(insert->Run());
-    if (checkpoints_kept > 0) {
-      STORAGE_ASSIGN_OR_RETURN(
-          ScopedStatement prune,
-          db.Prepare("DELETE FROM checkpoints WHERE run_id = ?1 AND id NOT IN "
-                     "(SELECT id FROM checkpoints WHERE run_id = ?1 "
-                     "ORDER BY round DESC LIMIT ?2)"));
-      prune->BindInt64(1, run_id).BindInt64(2, checkpoints_kept);
-      STORAGE_RETURN_IF_ERROR(prune->Run());
-    }
+        ScopedStatement prune,
+        db.Prepare("DELETE FROM checkpoints WHERE run_id = ?1 AND id NOT IN "
+                   "(SELECT id FROM checkpoints WHERE run_id = ?1 "
+                   "ORDER BY round DESC LIMIT ?2)"));
+    prune->BindInt64(1, run_id).BindInt64(2, checkpoints_kept);
+    STORAGE_RETURN_IF_ERROR(prune->Run());
   }
   STORAGE_RETURN_IF_ERROR(transaction.Commit());
-
-  run.rounds_done = round.round + 1;
-  run.evaluations += static_cast<int64_t>(round.evaluations.size());
-  return run;
+  return after;
 }
 
 absl::StatusOr<std::vector<RoundRecord>> ListRoundsOn(Connection& db,
@@ -243,11 +256,20 @@ absl::StatusOr<Checkpoint> LatestCheckpointOn(Connection& db, int64_t run_id) {
 
 absl::StatusOr<RunRecord> Database::RecordRound(int64_t run_id,
                                                 const RoundInput& round) {
+  const RoundInput* const rounds[] = {&round};
+  STORAGE_ASSIGN_OR_RETURN(std::vector<RunRecord> after,
+                           RecordRounds(run_id, rounds));
+  return std::move(after.back());
+}
+
+absl::StatusOr<std::vector<RunRecord>> Database::RecordRounds(
+    int64_t run_id, absl::Span<const RoundInput* const> rounds) {
+  if (rounds.empty()) {
+    return absl::InvalidArgumentError("no rounds to record");
+  }
   const int checkpoints_kept = options_.checkpoints_kept;
   return WithWriter([&](Connection& db) {
-    return WithContext(
-        RecordRoundOn(db, run_id, round, checkpoints_kept),
-        absl::StrCat("recording round ", round.round, " of run ", run_id));
+    return RecordRoundsOn(db, run_id, rounds, checkpoints_kept);
   });
 }
 

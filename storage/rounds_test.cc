@@ -213,6 +213,97 @@ TEST_F(RoundsTest, AFailureMidRoundWritesNothingOfIt) {
   EXPECT_EQ(db_->LatestCheckpoint(run_.id)->round, 1);
 }
 
+// Rounds recorded together read back as rounds recorded one at a time: the
+// same rows, progress and best after each, and the latest checkpoint.
+TEST_F(RoundsTest, RoundsRecordedTogetherAreAsRoundsRecordedOneByOne) {
+  STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord single_run,
+                               db_->StartRun("f", MakeRun()));
+  std::vector<RoundInput> inputs;
+  for (int r = 0; r < 4; ++r) inputs.push_back(MakeRound(r, 7));
+  inputs[2].evaluations[3].error = kNaN;
+  inputs[3].checkpoint.reset();
+  std::vector<RunRecord> singles;
+  for (const RoundInput& input : inputs) {
+    STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord run,
+                                 db_->RecordRound(single_run.id, input));
+    singles.push_back(run);
+  }
+  // Round 0 alone, then rounds 1 to 3 in one transaction.
+  const RoundInput* const first[] = {&inputs[0]};
+  STORAGE_ASSERT_OK_AND_ASSIGN(std::vector<RunRecord> together,
+                               db_->RecordRounds(run_.id, first));
+  const RoundInput* const rest[] = {&inputs[1], &inputs[2], &inputs[3]};
+  STORAGE_ASSERT_OK_AND_ASSIGN(std::vector<RunRecord> more,
+                               db_->RecordRounds(run_.id, rest));
+  together.insert(together.end(), more.begin(), more.end());
+
+  ASSERT_EQ(together.size(), singles.size());
+  for (size_t r = 0; r < singles.size(); ++r) {
+    EXPECT_EQ(together[r].rounds_done, singles[r].rounds_done) << r;
+    EXPECT_EQ(together[r].evaluations, singles[r].evaluations) << r;
+    EXPECT_EQ(together[r].best_error, singles[r].best_error) << r;
+    EXPECT_EQ(together[r].best_round, singles[r].best_round) << r;
+    EXPECT_EQ(together[r].best_params, singles[r].best_params) << r;
+  }
+  STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord stored, db_->GetRun(run_.id));
+  EXPECT_EQ(stored.rounds_done, 4);
+  EXPECT_EQ(stored.evaluations, 28);
+  EXPECT_EQ(stored.best_error, singles.back().best_error);
+  EXPECT_EQ(stored.best_params, singles.back().best_params);
+  STORAGE_ASSERT_OK_AND_ASSIGN(
+      std::vector<RoundRecord> grouped,
+      db_->ListRounds(run_.id, 0, RoundDetail::kWithEvaluations));
+  STORAGE_ASSERT_OK_AND_ASSIGN(
+      std::vector<RoundRecord> alone,
+      db_->ListRounds(single_run.id, 0, RoundDetail::kWithEvaluations));
+  ASSERT_EQ(grouped.size(), 4u);
+  ASSERT_EQ(alone.size(), 4u);
+  for (size_t r = 0; r < 4; ++r) {
+    EXPECT_EQ(grouped[r].best_error, alone[r].best_error) << r;
+    EXPECT_EQ(grouped[r].best_params, alone[r].best_params) << r;
+    ASSERT_EQ(grouped[r].evaluations.size(), 7u);
+    for (size_t s = 0; s < 7; ++s) {
+      EXPECT_EQ(Bits(grouped[r].evaluations[s].error),
+                Bits(alone[r].evaluations[s].error));
+      EXPECT_EQ(grouped[r].evaluations[s].params,
+                alone[r].evaluations[s].params);
+    }
+  }
+  // Round 3 has no checkpoint: the latest is round 2's, in both runs.
+  EXPECT_EQ(db_->LatestCheckpoint(run_.id)->round, 2);
+  EXPECT_EQ(db_->LatestCheckpoint(single_run.id)->round, 2);
+}
+
+TEST_F(RoundsTest, ABadRoundInAGroupWritesNoneOfThem) {
+  ASSERT_TRUE(IsOk(db_->RecordRound(run_.id, MakeRound(0, 5))));
+  RoundInput one = MakeRound(1, 5);
+  RoundInput two = MakeRound(2, 5);
+  two.evaluations[2].params.pop_back();
+  RoundInput three = MakeRound(3, 5);
+  const RoundInput* const rounds[] = {&one, &two, &three};
+  absl::StatusOr<std::vector<RunRecord>> failed =
+      db_->RecordRounds(run_.id, rounds);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(failed.status().message().find("recording round 2 of run"),
+            std::string::npos)
+      << failed.status();
+  EXPECT_NE(failed.status().message().find("sample 2 has 3 parameter values"),
+            std::string::npos)
+      << failed.status();
+  STORAGE_ASSERT_OK_AND_ASSIGN(RunRecord run, db_->GetRun(run_.id));
+  EXPECT_EQ(run.rounds_done, 1);
+  EXPECT_EQ(*db_->CountEvaluations("f", run_.id), 5);
+  EXPECT_EQ(db_->LatestCheckpoint(run_.id)->round, 0);
+  // Out of order within a group is refused too.
+  const RoundInput* const gap[] = {&one, &three};
+  EXPECT_EQ(db_->RecordRounds(run_.id, gap).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(db_->GetRun(run_.id)->rounds_done, 1);
+  EXPECT_EQ(db_->RecordRounds(run_.id, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(RoundsTest, CheckpointRoundTripsAndOnlyTheLatestIsKept) {
   std::string state;
   for (int i = 0; i < 256 * 40; ++i) state += static_cast<char>(i % 256);

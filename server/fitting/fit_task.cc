@@ -21,6 +21,8 @@ namespace cellfit::fitting {
 namespace {
 
 constexpr size_t kRoundsAwaitingCommit = 2;
+// How long a lone evaluated round may wait for the next before its commit.
+constexpr absl::Duration kGroupCommitWait = absl::Milliseconds(5);
 
 // Shown by top -H and perf instead of the gRPC thread name they would inherit.
 void NameThisThread(const char* name) {
@@ -239,39 +241,61 @@ absl::Status FitTask::RunRound(int64_t round) {
     input.evaluations.push_back(std::move(evaluation));
   }
   absl::MutexLock lock(&mu_);
+  evaluated.queued = absl::Now();
   to_record_.push_back(std::move(evaluated));
   return absl::OkStatus();
 }
 
 void FitTask::RecordLoop() {
   LowerThisThreadsPriority();
+  std::vector<const storage::RoundInput*> waiting;
   for (;;) {
-    const EvaluatedRound* next = nullptr;
+    waiting.clear();
     {
       absl::MutexLock lock(&mu_);
       auto has_work = [&]() { return !to_record_.empty() || recording_ended_; };
       mu_.Await(absl::Condition(&has_work));
+      // A lone round waits a little for the next one, so that short rounds
+      // are committed two at a time: a commit costs the fit about 5% of a
+      // 2.5 ms round in CPU taken from the workers. Not when anyone waits
+      // for this round's message to go on: a client that acknowledges
+      // rounds, or the end of the fit.
+      auto group_or_hurry = [&]() {
+        return to_record_.size() >= 2 || recording_ended_ ||
+               setup_.acknowledge || end_request_ != End::kNone;
+      };
+      if (!to_record_.empty()) {
+        mu_.AwaitWithDeadline(absl::Condition(&group_or_hurry),
+                              to_record_.front().queued + kGroupCommitWait);
+      }
       if (to_record_.empty()) return;
-      // The front stays queued (and unchanged) until it is committed, so that
-      // the evaluating thread counts it as pending.
-      next = &to_record_.front();
+      // The rounds stay queued (and unchanged; a deque keeps their addresses
+      // while the fit thread appends) until they are committed, so that the
+      // fit thread counts them as pending. Every round waiting goes into one
+      // transaction: when rounds are short the recorder, at its lower
+      // priority, often finds two or three, and one commit costs less than
+      // a commit each.
+      for (const EvaluatedRound& round : to_record_)
+        waiting.push_back(&round.input);
     }
-    auto run = setup_.database->RecordRound(setup_.run.id, next->input);
+    auto runs = setup_.database->RecordRounds(setup_.run.id, waiting);
     absl::MutexLock lock(&mu_);
-    if (!run.ok()) {
-      record_status_ = run.status();
+    if (!runs.ok()) {
+      record_status_ = runs.status();
       to_record_.clear();
       return;
     }
-    RoundView view = std::move(to_record_.front().view);
-    to_record_.pop_front();
-    view.best_params = run->best_params;
-    view.best_error =
-        run->best_error.value_or(std::numeric_limits<double>::infinity());
-    v1::FitRound message = MakeFitRound(view, setup_.units);
-    message.set_last(view.round + 1 >= setup_.target_rounds);
-    if (message.last()) message.set_stop_reason("completed");
-    published_.push_back(std::move(message));
+    for (const storage::RunRecord& run : *runs) {
+      RoundView view = std::move(to_record_.front().view);
+      to_record_.pop_front();
+      view.best_params = run.best_params;
+      view.best_error =
+          run.best_error.value_or(std::numeric_limits<double>::infinity());
+      v1::FitRound message = MakeFitRound(view, setup_.units);
+      message.set_last(view.round + 1 >= setup_.target_rounds);
+      if (message.last()) message.set_stop_reason("completed");
+      published_.push_back(std::move(message));
+    }
   }
 }
 

@@ -87,6 +87,7 @@ class FitTask {
   struct EvaluatedRound {
     storage::RoundInput input;
     RoundView view;
+    absl::Time queued;  // when the fit thread handed it to the recorder
   };
 
   void Loop();
