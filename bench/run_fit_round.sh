@@ -21,11 +21,11 @@ peer_round() {
   /usr/bin/python3 "$here/brian2_fit_round.py" "$example" 20 "$rounds" 2>/dev/null |
     sed -nE 's/seconds_per_round=([0-9.e+-]+).*/\1/p'
 }
-# cellfit's round is timed as the peer's is, in a running fit: from the first
-# round's message to the last. The Fit call's own setup and ending (its run
-# row, the optimizer, the last round's commit) are left out, as the peer
-# leaves out brian2modelfitting's fit() setup; the figure with them is
-# printed too ("with the call").
+# cellfit's round is timed as the peer's is, in a running fit: a call of
+# $rounds rounds less a call of a quarter as many (fit_round_bench.py). The
+# Fit call's own setup and ending (its run row, the optimizer, the last
+# round's commit) are left out, as the peer leaves out brian2modelfitting's
+# fit() setup; the figure with them is printed too ("with the call").
 round() {  # "seconds per round" "with the call": WORKERS BACKEND
   /usr/bin/python3 "$here/fit_round_bench.py" "$build" "$example" "$1" 20 "$rounds" "$2" |
     sed -nE 's/seconds_per_round=([0-9.e+-]+) seconds_per_round_with_call=([0-9.e+-]+).*/\1 \2/p'
