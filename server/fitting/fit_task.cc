@@ -20,8 +20,10 @@
 namespace cellfit::fitting {
 namespace {
 
-constexpr size_t kRoundsAwaitingCommit = 2;
-// How long a lone evaluated round may wait for the next before its commit.
+// Evaluated rounds that may wait for their commit before the fit thread waits
+// too (a crash loses them: the fit resumes from the last committed round).
+constexpr size_t kRoundsAwaitingCommit = 4;
+// How long an evaluated round may wait for others to share its commit.
 constexpr absl::Duration kGroupCommitWait = absl::Milliseconds(5);
 
 // Shown by top -H and perf instead of the gRPC thread name they would inherit.
@@ -255,13 +257,13 @@ void FitTask::RecordLoop() {
       absl::MutexLock lock(&mu_);
       auto has_work = [&]() { return !to_record_.empty() || recording_ended_; };
       mu_.Await(absl::Condition(&has_work));
-      // A lone round waits a little for the next one, so that short rounds
-      // are committed two at a time: a commit costs the fit about 5% of a
-      // 2.5 ms round in CPU taken from the workers. Not when anyone waits
-      // for this round's message to go on: a client that acknowledges
-      // rounds, or the end of the fit.
+      // Rounds shorter than kGroupCommitWait share commits: a commit a
+      // round took CPU from the simulating workers (two-worker HH rounds
+      // were 1.06-1.10x faster with one commit for two, and faster again
+      // with up to four). Not when anyone waits for this round's message to
+      // go on: a client that acknowledges rounds, or the end of the fit.
       auto group_or_hurry = [&]() {
-        return to_record_.size() >= 2 || recording_ended_ ||
+        return to_record_.size() >= kRoundsAwaitingCommit || recording_ended_ ||
                setup_.acknowledge || end_request_ != End::kNone;
       };
       if (!to_record_.empty()) {
@@ -272,9 +274,7 @@ void FitTask::RecordLoop() {
       // The rounds stay queued (and unchanged; a deque keeps their addresses
       // while the fit thread appends) until they are committed, so that the
       // fit thread counts them as pending. Every round waiting goes into one
-      // transaction: when rounds are short the recorder, at its lower
-      // priority, often finds two or three, and one commit costs less than
-      // a commit each.
+      // transaction.
       for (const EvaluatedRound& round : to_record_)
         waiting.push_back(&round.input);
     }
