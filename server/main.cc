@@ -41,6 +41,9 @@ ABSL_FLAG(bool, pin_local_workers, true,
           "bind each local worker to a core of its own when there is one "
           "per core (two or more); --nopin_local_workers leaves them to the "
           "scheduler");
+ABSL_FLAG(int64_t, compile_memory_mb, 4096,
+          "passed to the local workers: the address space their C++ compiler "
+          "may use for a model's standalone code, in MiB; 0: no limit");
 ABSL_FLAG(std::string, token_file, "",
           "file of `TOKEN USER` and `TOKEN @worker` lines; without it the "
           "server accepts every caller");
@@ -149,8 +152,15 @@ int main(int argc, char** argv) {
     return Fail("--max_message_mib must be 1..2047");
   }
   options.max_message_bytes = mib << 20;
+  const int64_t compile_memory_mb = absl::GetFlag(FLAGS_compile_memory_mb);
+  if (compile_memory_mb < 0 || compile_memory_mb > (int64_t{1} << 24)) {
+    return Fail(absl::StrCat(
+        "--compile_memory_mb must be 0 (no limit) to 16777216, not ",
+        compile_memory_mb));
+  }
   options.worker_args = {
       absl::StrCat("--log_level=", absl::GetFlag(FLAGS_log_level)),
-      absl::StrCat("--verbosity=", absl::GetFlag(FLAGS_verbosity))};
+      absl::StrCat("--verbosity=", absl::GetFlag(FLAGS_verbosity)),
+      absl::StrCat("--compile_memory_mb=", compile_memory_mb)};
   return cellfit::server::RunServer(options);
 }

@@ -335,6 +335,30 @@ TEST(ServerProcessTest, BadPortsAndDurationsAreRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/ports.db"));
 }
 
+TEST(ServerProcessTest, LocalWorkersGetTheCompilersMemoryLimit) {
+  const std::string dir = TestDirectory();
+  absl::StatusOr<ServerHandle> server =
+      StartServer(dir, dir + "/cellfit.db", 1, {"--compile_memory_mb=1234"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_TRUE(
+      PollUntil([&] { return StatusWorkers(server->address) == 1; }, kDeadline))
+      << ReadFile(server->log);
+  std::vector<pid_t> workers = ChildrenOf(server->process->pid());
+  ASSERT_EQ(workers.size(), 1u);
+  // /proc/PID/cmdline: the arguments, each ended by a NUL.
+  const std::string cmdline =
+      ReadFile(absl::StrCat("/proc/", workers[0], "/cmdline"));
+  EXPECT_THAT(cmdline, HasSubstr(std::string("--compile_memory_mb=1234\0", 25)))
+      << cmdline;
+  server->process->Signal(SIGTERM);
+  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+
+  RunResult bad = RunFailingServer({"--compile_memory_mb=-2"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--compile_memory_mb must be 0 (no limit) to "
+                                 "16777216, not -2"));
+}
+
 TEST(ServerProcessTest, HelpListsTheServerFlagsAndVersionNamesIt) {
   RunResult help = RunFailingServer({"--help"});
   EXPECT_THAT(help.out, HasSubstr("--shutdown_grace"));
