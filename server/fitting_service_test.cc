@@ -19,6 +19,8 @@ using ::testing::HasSubstr;
 constexpr char kAlice[] = "alice-token-0123456789";
 constexpr char kBob[] = "bob-token-0123456789ab";
 constexpr char kWorker[] = "worker-token-0123456789";
+// The caller sends no authorization header at all.
+constexpr char kNoToken[] = "";
 
 class FittingServiceTest : public ::testing::Test {
  protected:
@@ -70,6 +72,13 @@ class FittingServiceTest : public ::testing::Test {
     ASSERT_TRUE(database_->CreateFitter(fitter).ok());
   }
 
+  // GetStatus (whose request has no fields) as the holder of `token`.
+  grpc::Status GetStatusAs(const std::string& token,
+                           cellfit::v1::ServerStatus* status) {
+    return stub_->GetStatus(As(token).get(), cellfit::v1::GetStatusRequest(),
+                            status);
+  }
+
   std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
     auto context = std::make_unique<grpc::ClientContext>();
     if (!token.empty())
@@ -89,21 +98,20 @@ class FittingServiceTest : public ::testing::Test {
 
 TEST_F(FittingServiceTest, AWrongOrMissingTokenIsUnauthenticated) {
   cellfit::v1::ServerStatus status;
-  EXPECT_EQ(stub_->GetStatus(As("").get(), {}, &status).error_code(),
+  EXPECT_EQ(GetStatusAs(kNoToken, &status).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  grpc::Status wrong =
-      stub_->GetStatus(As("wrong-token-0123456789").get(), {}, &status);
+  grpc::Status wrong = GetStatusAs("wrong-token-0123456789", &status);
   EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(wrong.error_message(), ::testing::Not(HasSubstr("wrong-token")));
   cellfit::v1::ListFittersResponse list;
-  EXPECT_EQ(stub_->ListFitters(As("").get(), {}, &list).error_code(),
+  EXPECT_EQ(stub_->ListFitters(As(kNoToken).get(), {}, &list).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // Even the RPCs that are not built yet check the caller first.
   cellfit::v1::FitterInfo info;
-  EXPECT_EQ(stub_->CreateFitter(As("").get(), {}, &info).error_code(),
+  EXPECT_EQ(stub_->CreateFitter(As(kNoToken).get(), {}, &info).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // A worker's token is not a user's.
-  EXPECT_EQ(stub_->GetStatus(As(kWorker).get(), {}, &status).error_code(),
+  EXPECT_EQ(GetStatusAs(kWorker, &status).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -116,7 +124,7 @@ TEST_F(FittingServiceTest, GetStatusReportsVersionUptimeAndOwnRunningFits) {
         database_->SetFitterState(id, storage::FitterState::kRunning).ok());
   }
   cellfit::v1::ServerStatus status;
-  ASSERT_TRUE(stub_->GetStatus(As(kAlice).get(), {}, &status).ok());
+  ASSERT_TRUE(GetStatusAs(kAlice, &status).ok());
   EXPECT_EQ(status.version(), CellfitVersion());
   EXPECT_GE(status.uptime_seconds(), 0);
   EXPECT_EQ(status.workers_size(), 0);
@@ -130,13 +138,13 @@ TEST_F(FittingServiceTest, GetStatusReportsVersionUptimeAndOwnRunningFits) {
 TEST_F(FittingServiceTest, AServerOfOneUserTellsThemWhereTheDatabaseIs) {
   StartServer(std::nullopt);  // open
   cellfit::v1::ServerStatus status;
-  ASSERT_TRUE(stub_->GetStatus(As("").get(), {}, &status).ok());
+  ASSERT_TRUE(GetStatusAs(kNoToken, &status).ok());
   EXPECT_EQ(status.database(), ":memory:");
   // A token file naming one user (and workers), as the CLI's embedded server
   // writes.
   StartServer(
       std::vector<TokenEntry>{{kAlice, "alice", 1}, {kWorker, "@worker", 2}});
-  ASSERT_TRUE(stub_->GetStatus(As(kAlice).get(), {}, &status).ok());
+  ASSERT_TRUE(GetStatusAs(kAlice, &status).ok());
   EXPECT_EQ(status.database(), ":memory:");
 }
 
@@ -227,7 +235,7 @@ TEST_F(FittingServiceTest, FitNeedsAStartMessageForAnOwnFitter) {
 TEST_F(FittingServiceTest, DrainingAnswersUnavailable) {
   service_->BeginDrain();
   cellfit::v1::ServerStatus status;
-  EXPECT_EQ(stub_->GetStatus(As(kAlice).get(), {}, &status).error_code(),
+  EXPECT_EQ(GetStatusAs(kAlice, &status).error_code(),
             grpc::StatusCode::UNAVAILABLE);
 }
 
