@@ -21,6 +21,7 @@
 #include "glog/logging.h"
 #include "server/server_app.h"
 #include "server/version.h"
+#include "worker/standalone/compile_cache.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "HOST:PORT to listen on; port 0 picks a free port (printed as "
@@ -41,7 +42,8 @@ ABSL_FLAG(bool, pin_local_workers, true,
           "bind each local worker to a core of its own when there is one "
           "per core (two or more); --nopin_local_workers leaves them to the "
           "scheduler");
-ABSL_FLAG(int64_t, compile_memory_mb, 4096,
+ABSL_FLAG(int64_t, compile_memory_mb,
+          cellfit::standalone::kDefaultCompileMemoryMb,
           "passed to the local workers: the address space their C++ compiler "
           "may use for a model's standalone code, in MiB; 0: no limit");
 ABSL_FLAG(std::string, token_file, "",
@@ -153,10 +155,10 @@ int main(int argc, char** argv) {
   }
   options.max_message_bytes = mib << 20;
   const int64_t compile_memory_mb = absl::GetFlag(FLAGS_compile_memory_mb);
-  if (compile_memory_mb < 0 || compile_memory_mb > (int64_t{1} << 24)) {
-    return Fail(absl::StrCat(
-        "--compile_memory_mb must be 0 (no limit) to 16777216, not ",
-        compile_memory_mb));
+  if (const std::string problem =
+          cellfit::standalone::CompileMemoryMbProblem(compile_memory_mb);
+      !problem.empty()) {
+    return Fail(problem);
   }
   options.worker_args = {
       absl::StrCat("--log_level=", absl::GetFlag(FLAGS_log_level)),

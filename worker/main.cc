@@ -47,7 +47,8 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(int32_t, threads, 0,
           "batches run at once (a batch that comes alone gets them all as "
           "threads); 0: every core this process may use");
-ABSL_FLAG(int64_t, compile_memory_mb, 4096,
+ABSL_FLAG(int64_t, compile_memory_mb,
+          cellfit::standalone::kDefaultCompileMemoryMb,
           "address space the C++ compiler may use for a model's standalone "
           "code, in MiB (the HH example needs about 300); 0: no limit");
 ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(30),
@@ -202,10 +203,10 @@ int main(int argc, char** argv) {
   }
 
   const int64_t compile_memory_mb = absl::GetFlag(FLAGS_compile_memory_mb);
-  if (compile_memory_mb < 0 || compile_memory_mb > (int64_t{1} << 24)) {
-    std::cerr << "cellfit-worker: error: --compile_memory_mb must be 0 (no "
-                 "limit) to 16777216, not "
-              << compile_memory_mb << "\n";
+  if (const std::string problem =
+          cellfit::standalone::CompileMemoryMbProblem(compile_memory_mb);
+      !problem.empty()) {
+    std::cerr << "cellfit-worker: error: " << problem << "\n";
     return 1;
   }
   cellfit::standalone::CompilerOptions compiler;

@@ -14,10 +14,21 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "worker/standalone/abi.h"
 
 namespace cellfit::standalone {
+
+// --compile_memory_mb, of the worker and of the server for its local workers.
+inline constexpr int64_t kDefaultCompileMemoryMb = 4096;
+inline constexpr int64_t kMaxCompileMemoryMb = int64_t{1} << 24;
+// Why `mb` is not a valid --compile_memory_mb; empty when it is.
+inline std::string CompileMemoryMbProblem(int64_t mb) {
+  if (mb >= 0 && mb <= kMaxCompileMemoryMb) return "";
+  return absl::StrCat("--compile_memory_mb must be 0 (no limit) to ",
+                      kMaxCompileMemoryMb, ", not ", mb);
+}
 
 struct CompilerOptions {
   std::string compiler;            // empty: $CXX, else "c++" on PATH
@@ -29,7 +40,7 @@ struct CompilerOptions {
   // Address space the compiler may use (cc1plus took 200-300 MB for the HH
   // example); 0 for no limit. A model that needs more fails on this worker
   // (UNAVAILABLE) rather than taking the memory of the node it shares.
-  int64_t max_memory_bytes = int64_t{4} << 30;
+  int64_t max_memory_bytes = kDefaultCompileMemoryMb << 20;
 };
 
 // Generated sources longer than this are not compiled (INVALID_ARGUMENT, as
