@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
@@ -110,25 +111,38 @@ class OnTheFirstCores {
   cpu_set_t before_;
 };
 
-// Starts a server with `workers` local workers and returns their cores.
-std::vector<std::vector<int>> CoresOfLocalWorkers(
-    const std::string& dir, const std::string& db, int workers,
-    std::vector<std::string> flags, std::string* log) {
-  std::vector<std::vector<int>> cores;
+// Starts a server with `workers` local workers, once they are connected
+// returns `look` applied to each worker process (and the server's log), and
+// stops the server.
+template <typename Seen>
+std::vector<Seen> LookAtLocalWorkers(const std::string& dir,
+                                     const std::string& db, int workers,
+                                     std::vector<std::string> flags,
+                                     std::string* log,
+                                     const std::function<Seen(pid_t)>& look) {
+  std::vector<Seen> seen;
   absl::StatusOr<ServerHandle> server =
       StartServer(dir, db, workers, std::move(flags));
   EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return cores;
+  if (!server.ok()) return seen;
   EXPECT_TRUE(PollUntil(
       [&] { return StatusWorkers(server->address) == workers; }, kDeadline))
       << ReadFile(server->log);
   for (pid_t worker : ChildrenOf(server->process->pid())) {
-    cores.push_back(CoresOf(worker));
+    seen.push_back(look(worker));
   }
   *log = ReadFile(server->log);
   server->process->Signal(SIGTERM);
   EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
-  return cores;
+  return seen;
+}
+
+// The cores each local worker may run on.
+std::vector<std::vector<int>> CoresOfLocalWorkers(
+    const std::string& dir, const std::string& db, int workers,
+    std::vector<std::string> flags, std::string* log) {
+  return LookAtLocalWorkers<std::vector<int>>(dir, db, workers,
+                                              std::move(flags), log, CoresOf);
 }
 
 TEST(ServerProcessTest, OneLocalWorkerPerCoreIsBoundToACoreEachUnlessTold) {
@@ -337,21 +351,17 @@ TEST(ServerProcessTest, BadPortsAndDurationsAreRefused) {
 
 TEST(ServerProcessTest, LocalWorkersGetTheCompilersMemoryLimit) {
   const std::string dir = TestDirectory();
-  absl::StatusOr<ServerHandle> server =
-      StartServer(dir, dir + "/cellfit.db", 1, {"--compile_memory_mb=1234"});
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE(
-      PollUntil([&] { return StatusWorkers(server->address) == 1; }, kDeadline))
-      << ReadFile(server->log);
-  std::vector<pid_t> workers = ChildrenOf(server->process->pid());
-  ASSERT_EQ(workers.size(), 1u);
+  std::string log;
   // /proc/PID/cmdline: the arguments, each ended by a NUL.
-  const std::string cmdline =
-      ReadFile(absl::StrCat("/proc/", workers[0], "/cmdline"));
-  EXPECT_THAT(cmdline, HasSubstr(std::string("--compile_memory_mb=1234\0", 25)))
-      << cmdline;
-  server->process->Signal(SIGTERM);
-  EXPECT_TRUE(ExitedCleanly(server->process->Wait(kDeadline)));
+  std::vector<std::string> command_lines = LookAtLocalWorkers<std::string>(
+      dir, dir + "/cellfit.db", 1, {"--compile_memory_mb=1234"}, &log,
+      [](pid_t worker) {
+        return ReadFile(absl::StrCat("/proc/", worker, "/cmdline"));
+      });
+  ASSERT_EQ(command_lines.size(), 1u) << log;
+  EXPECT_THAT(command_lines[0],
+              HasSubstr(std::string("--compile_memory_mb=1234\0", 25)))
+      << command_lines[0];
 
   RunResult bad = RunFailingServer({"--compile_memory_mb=-2"});
   EXPECT_EQ(bad.exit_code, 1);
