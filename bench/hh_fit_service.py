@@ -99,9 +99,12 @@ class HhFitService:
         return self.info.n_samples * self.info.n_traces * self.info.n_steps
 
     def fit(self, n_rounds):
-        """Runs a free-running Fit call of n_rounds rounds to its end."""
+        """Runs a free-running Fit call of n_rounds rounds to its end and
+        returns the times (perf_counter) its round messages arrived."""
+        arrivals = []
         for _ in self._stub.Fit(iter([self._start_control(n_rounds, False)])):
-            pass
+            arrivals.append(time.perf_counter())
+        return arrivals
 
     def acknowledged_fit(self, n_rounds):
         """Starts a Fit call that runs one round per `next_round()`."""

@@ -71,7 +71,8 @@ printf '  (target: >= 20x brian2modelfitting)\n'
 # two at once.
 scaling() {  # "ratio q1,q3 a_round b_round machine share"
   /usr/bin/python3 "$here/scaling_bench.py" "$build" "$example" --machine \
-    --rounds "${SCALING_ROUNDS:-40}" |
+    --mode acknowledged \
+    --turns "${SCALING_ROUNDS:-40}" |
     sed -nE 's/a_seconds_per_round=([0-9.]+) b_seconds_per_round=([0-9.]+) ratio=([0-9.]+) quartiles=([0-9.,]+) .*machine_ratio=([0-9.]+) share_of_machine=([0-9.]+).*/\3 \4 \1 \2 \5 \6/p'
 }
 printf 'Throughput, rounds of 400 samples x 5 traces (runtime backend), %s rounds each in turns\n' \
