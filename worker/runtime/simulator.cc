@@ -22,10 +22,12 @@ using model::OpCode;
 using model::RegisterRole;
 using model::StepProgram;
 
-// A block holds kVecs vectors of lanes per register. Full blocks have
-// kBlockLanes lanes; a batch's last lanes run in one padded full block or in
-// narrower blocks (4, 2, 1 vectors), whichever costs less (SplitIntoBlocks).
-constexpr int kFullBlockVecs = kBlockLanes / cellfit_vm::kVecWidth;
+// A block holds kVecs vectors of lanes per register. Full blocks have eight
+// vectors, kBlockLanes lanes; a batch's last lanes run in one padded full
+// block or in narrower blocks (4, 2, 1 vectors), whichever costs less
+// (SplitIntoBlocks).
+constexpr int kFullBlockVecs = 8;
+constexpr int kBlockLanes = kFullBlockVecs * cellfit_vm::kVecWidth;
 
 // Registers of one block: kVecs vectors per register.
 template <int kVecs>
@@ -39,11 +41,12 @@ class RegisterFile {
   double* lanes(int reg) { return reinterpret_cast<double*>((*this)[reg]); }
 
  private:
-  // std::vector<Vec> may not honour the 32-byte alignment of Vec with every
-  // allocator; keep one spare element and align by hand.
+  // std::vector<Vec> may not honour the alignment of Vec (its size: 32 or
+  // 64 bytes) with every allocator; keep one spare element and align by hand.
   Vec* Aligned() {
+    constexpr uintptr_t kAlign = alignof(Vec);
     auto address = reinterpret_cast<uintptr_t>(storage_.data());
-    return reinterpret_cast<Vec*>((address + 31) & ~uintptr_t{31});
+    return reinterpret_cast<Vec*>((address + kAlign - 1) & ~(kAlign - 1));
   }
   std::vector<Vec> storage_;
 };
@@ -444,10 +447,11 @@ struct Block {
 
 // Full blocks, then the rest. A step of a block costs a fixed dispatch per
 // instruction plus the work per vector; for the HH model a block step of 1,
-// 2, 4 and 8 vectors took 0.40, 0.55, 1.0 and 1.4 us. So 6 or 7 vectors left
-// run as one padded full block (1.4 us against 1.55 or 1.95 us in narrower
-// ones), and up to 5 as 4, 2 and 1 vectors, the last block padded to whole
-// vectors. A batch pads at most 11 lanes (21 left over run in a full block).
+// 2, 4 and 8 four-lane vectors took 0.40, 0.55, 1.0 and 1.4 us. So 6 or 7
+// vectors left run as one padded full block (1.4 us against 1.55 or 1.95 us
+// in narrower ones), and up to 5 as 4, 2 and 1 vectors, the last block padded
+// to whole vectors. A batch pads at most 11 lanes with four-lane vectors (21
+// left over run in a full block), 23 with eight.
 std::vector<Block> SplitIntoBlocks(int n_lanes) {
   static_assert(kFullBlockVecs == 8, "the narrow widths below halve 8");
   constexpr int kVecWidth = cellfit_vm::kVecWidth;

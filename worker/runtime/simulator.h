@@ -59,9 +59,6 @@ struct BatchResult {
   std::vector<double> final_values;                // [lane]
 };
 
-// Lanes per block; a multiple of the vector width.
-inline constexpr int kBlockLanes = 32;
-
 // Checks a request against its program and data (shared by both backends).
 absl::Status ValidateBatch(const BatchRequest& request);
 

@@ -15,15 +15,39 @@
 #include <immintrin.h>
 #endif
 
-namespace cellfit_vm {
+// Four double lanes, one AVX2 register, unless the includer defines
+// CELLFIT_VM_WIDE and the target has AVX-512: then eight, one AVX-512
+// register. Every lane's value comes from the same operations either way, so
+// the width changes speed, never a bit of a result. The runtime backend asks
+// for the wide vectors; generated standalone code does not (its layout of
+// lanes is written for four). The two widths live in different inline
+// namespaces, so that translation units of both widths can share a program.
+#if defined(CELLFIT_VM_WIDE) && defined(__AVX512F__)
+#define CELLFIT_VM_LANES 8
+#else
+#define CELLFIT_VM_LANES 4
+#endif
 
-// Four double lanes; one AVX2 register where available.
+namespace cellfit_vm {
+#if CELLFIT_VM_LANES == 8
+inline namespace lanes8 {
+
+inline constexpr int kVecWidth = 8;
+typedef double Vec __attribute__((vector_size(64)));
+typedef int64_t VecI __attribute__((vector_size(64)));
+
+inline Vec Splat(double x) { return Vec{x, x, x, x, x, x, x, x}; }
+inline VecI Splat64(int64_t x) { return VecI{x, x, x, x, x, x, x, x}; }
+#else
+inline namespace lanes4 {
+
 inline constexpr int kVecWidth = 4;
 typedef double Vec __attribute__((vector_size(32)));
 typedef int64_t VecI __attribute__((vector_size(32)));
 
 inline Vec Splat(double x) { return Vec{x, x, x, x}; }
 inline VecI Splat64(int64_t x) { return VecI{x, x, x, x}; }
+#endif
 
 inline Vec AsVec(VecI v) {
   Vec out = {};
@@ -39,7 +63,9 @@ inline VecI AsVecI(Vec v) {
 // Whether any lane of a mask is set. One vmovmskpd with AVX; the portable
 // lane-by-lane test costs eight instructions, and it runs after every exp.
 inline bool AnyLane(VecI mask) {
-#if defined(__AVX__)
+#if CELLFIT_VM_LANES == 8
+  return _mm512_test_epi64_mask((__m512i)mask, (__m512i)mask) != 0;
+#elif defined(__AVX__)
   return _mm256_movemask_pd((__m256d)mask) != 0;
 #else
   return (mask[0] | mask[1] | mask[2] | mask[3]) != 0;
@@ -48,7 +74,9 @@ inline bool AnyLane(VecI mask) {
 
 // Whether every lane of a mask is set.
 inline bool AllLanes(VecI mask) {
-#if defined(__AVX__)
+#if CELLFIT_VM_LANES == 8
+  return _mm512_test_epi64_mask((__m512i)mask, (__m512i)mask) == 0xff;
+#elif defined(__AVX__)
   return _mm256_movemask_pd((__m256d)mask) == 0xf;
 #else
   return (mask[0] & mask[1] & mask[2] & mask[3]) != 0;
@@ -67,11 +95,13 @@ inline Vec Bool(VecI mask) { return Blend(mask, Splat(1.0), Splat(0.0)); }
 // it, else the C library's std::fma, which is exact by definition, so every
 // machine computes the same bits.
 inline Vec Fma(Vec a, Vec b, Vec c) {
-#if defined(__FMA__)
+#if CELLFIT_VM_LANES == 8
+  return (Vec)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif defined(__FMA__)
   return (Vec)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
 #else
   Vec out;
-  for (int k = 0; k < 4; ++k) out[k] = std::fma(a[k], b[k], c[k]);
+  for (int k = 0; k < kVecWidth; ++k) out[k] = std::fma(a[k], b[k], c[k]);
   return out;
 #endif
 }
@@ -274,6 +304,7 @@ inline Vec OpLog1p(Vec a) {
   return Map(a, [](double x) { return std::log1p(x); });
 }
 
+}  // namespace lanes4 or lanes8
 }  // namespace cellfit_vm
 
 #endif  // CELLFIT_WORKER_RUNTIME_VECTOR_MATH_H_
