@@ -6,15 +6,17 @@
 
 #include <stdint.h>
 
-#define CELLFIT_ABI_VERSION 2
-// Lanes per group: three vectors of four, interleaved for instruction-level
-// parallelism (measured best for the HH model against two, four and six).
+#define CELLFIT_ABI_VERSION 3
+// Lanes per group: three vectors, interleaved for instruction-level
+// parallelism (measured best for the HH model against two, four and six). A
+// vector has four lanes, or eight where the machine has AVX-512; the program
+// tells which (cellfit_lane_width), so a group has 12 or 24 lanes.
 #define CELLFIT_GROUP_VECTORS 3
-#define CELLFIT_GROUP_LANES 12
+#define CELLFIT_MAX_LANE_WIDTH 8
+#define CELLFIT_MAX_GROUP_LANES (CELLFIT_GROUP_VECTORS * CELLFIT_MAX_LANE_WIDTH)
 // A group's last lanes, when few, run through a one-vector entry point with
-// the same argument layout: a batch of 50 neurons then simulates 52 lanes
-// instead of 60.
-#define CELLFIT_NARROW_LANES 4
+// the same argument layout: a batch of 50 neurons on four-lane vectors then
+// simulates 52 lanes instead of 60.
 
 struct CellfitGroupArgs {
   int32_t n_steps;
@@ -30,7 +32,7 @@ struct CellfitGroupArgs {
   const double* const* input_rows;
   // [record][lane]: where the lane's n_steps recorded values go.
   double* const* records;
-  // Called for each spike of a lane (lane in 0..CELLFIT_GROUP_LANES-1).
+  // Called for each spike of a lane (lane in 0..group lanes - 1).
   void (*on_spike)(void* context, int32_t lane, int32_t step);
   void* spike_context;
   // [online output][lane] and [lane]: values after the last step.
@@ -38,8 +40,9 @@ struct CellfitGroupArgs {
   double* final_values;
 };
 
-// cellfit_run_group runs all CELLFIT_GROUP_LANES lanes of `args`;
-// cellfit_run_narrow_group only the first CELLFIT_NARROW_LANES.
+// cellfit_run_group runs all CELLFIT_GROUP_VECTORS * cellfit_lane_width()
+// lanes of `args`; cellfit_run_narrow_group only the first
+// cellfit_lane_width().
 typedef void (*CellfitRunGroupFn)(const struct CellfitGroupArgs*);
 
 #endif  // CELLFIT_WORKER_STANDALONE_ABI_H_

@@ -11,9 +11,17 @@
 
 namespace cellfit::standalone {
 
+// Lanes per vector for code compiled with -march=native on this machine: 8
+// where the CPU has AVX-512, else 4.
+int NativeLaneWidth();
+
 // The complete translation unit (with the shared vector math embedded),
-// exporting `cellfit_run_group` and `cellfit_run_narrow_group` (see abi.h).
-std::string GenerateSource(const model::StepProgram& program);
+// exporting `cellfit_run_group`, `cellfit_run_narrow_group` and
+// `cellfit_lane_width` (see abi.h), for vectors of `lane_width` (4 or 8)
+// lanes. Eight need a compiler that targets AVX-512 (-march=native on such a
+// machine); elsewhere the source does not compile.
+std::string GenerateSource(const model::StepProgram& program,
+                           int lane_width = NativeLaneWidth());
 
 }  // namespace cellfit::standalone
 

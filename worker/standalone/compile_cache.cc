@@ -283,6 +283,7 @@ void Evict(const fs::path& dir, int64_t max_bytes, const fs::path& keep) {
 struct EntryPoints {
   CellfitRunGroupFn run_group = nullptr;
   CellfitRunGroupFn run_narrow_group = nullptr;
+  int lane_width = 0;
 };
 
 absl::StatusOr<EntryPoints> Load(const std::string& path) {
@@ -298,8 +299,12 @@ absl::StatusOr<EntryPoints> Load(const std::string& path) {
       reinterpret_cast<CellfitRunGroupFn>(dlsym(handle, "cellfit_run_group"));
   entry.run_narrow_group = reinterpret_cast<CellfitRunGroupFn>(
       dlsym(handle, "cellfit_run_narrow_group"));
+  auto lane_width =
+      reinterpret_cast<int (*)()>(dlsym(handle, "cellfit_lane_width"));
+  if (lane_width != nullptr) entry.lane_width = lane_width();
   if (version == nullptr || entry.run_group == nullptr ||
-      entry.run_narrow_group == nullptr || version() != CELLFIT_ABI_VERSION) {
+      entry.run_narrow_group == nullptr || version() != CELLFIT_ABI_VERSION ||
+      (entry.lane_width != 4 && entry.lane_width != 8)) {
     return absl::UnavailableError(absl::StrCat(
         path, " is not a cellfit program of ABI ", CELLFIT_ABI_VERSION));
   }
@@ -468,6 +473,7 @@ absl::StatusOr<std::shared_ptr<const CompiledProgram>> CompileOrLoad(
   if (!entry.ok()) return entry.status();
   program->run_group = entry->run_group;
   program->run_narrow_group = entry->run_narrow_group;
+  program->lane_width = entry->lane_width;
   std::lock_guard<std::mutex> lock(table_mutex);
   auto [it, inserted] = table->emplace(key, std::move(program));
   return it->second;

@@ -67,6 +67,7 @@ struct CompiledProgram {
   std::string path;  // the shared object
   CellfitRunGroupFn run_group = nullptr;
   CellfitRunGroupFn run_narrow_group = nullptr;
+  int lane_width = 4;          // lanes per vector: 4 or 8
   double compile_seconds = 0;  // 0 when loaded from the cache
 };
 

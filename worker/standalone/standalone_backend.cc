@@ -11,8 +11,6 @@
 namespace cellfit::standalone {
 namespace {
 
-constexpr int kLanes = CELLFIT_GROUP_LANES;
-
 struct SpikeSink {
   std::vector<std::vector<double>>* spikes;
   int first;
@@ -33,16 +31,18 @@ void RunGroup(const CompiledProgram& compiled,
   const model::StepProgram& program = *request.program;
   const runtime::SimulationData& data = *request.data;
   const int n_steps = data.n_steps;
-  const runtime::Lane* lanes[kLanes];
-  int64_t lane_index[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
+  const int group_lanes = CELLFIT_GROUP_VECTORS * compiled.lane_width;
+  const runtime::Lane* lanes[CELLFIT_MAX_GROUP_LANES];
+  int64_t lane_index[CELLFIT_MAX_GROUP_LANES];
+  for (int l = 0; l < group_lanes; ++l) {
     lanes[l] = &request.lanes[first + std::min(l, count - 1)];
     lane_index[l] = lanes[l]->index;
   }
-  std::vector<double> params(static_cast<size_t>(request.n_params) * kLanes);
+  std::vector<double> params(static_cast<size_t>(request.n_params) *
+                             group_lanes);
   for (int p = 0; p < request.n_params; ++p) {
-    for (int l = 0; l < kLanes; ++l) {
-      params[p * kLanes + l] =
+    for (int l = 0; l < group_lanes; ++l) {
+      params[p * group_lanes + l] =
           request
               .params[static_cast<size_t>(lanes[l]->sample) * request.n_params +
                       p];
@@ -54,20 +54,21 @@ void RunGroup(const CompiledProgram& compiled,
     const runtime::TraceTable& table = info.is_target
                                            ? data.targets[info.model_index]
                                            : data.inputs[info.model_index];
-    for (int l = 0; l < kLanes; ++l)
+    for (int l = 0; l < group_lanes; ++l)
       input_rows.push_back(table.row(lanes[l]->trace));
   }
   std::vector<double> scratch(n_steps);  // recordings of padding lanes
   std::vector<double*> records;
   for (size_t r = 0; r < program.record_registers.size(); ++r) {
-    for (int l = 0; l < kLanes; ++l) {
+    for (int l = 0; l < group_lanes; ++l) {
       records.push_back(l < count ? result.recordings[r].data() +
                                         static_cast<size_t>(first + l) * n_steps
                                   : scratch.data());
     }
   }
-  std::vector<double> online(program.online_error_registers.size() * kLanes);
-  std::vector<double> finals(kLanes);
+  std::vector<double> online(program.online_error_registers.size() *
+                             group_lanes);
+  std::vector<double> finals(group_lanes);
   SpikeSink sink{&result.spikes, first, count, data.dt};
   CellfitGroupArgs args{};
   args.n_steps = n_steps;
@@ -83,14 +84,14 @@ void RunGroup(const CompiledProgram& compiled,
   args.spike_context = &sink;
   args.online_errors = online.data();
   args.final_values = finals.data();
-  if (count <= CELLFIT_NARROW_LANES) {
+  if (count <= compiled.lane_width) {
     compiled.run_narrow_group(&args);
   } else {
     compiled.run_group(&args);
   }
   for (size_t o = 0; o < program.online_error_registers.size(); ++o) {
     for (int l = 0; l < count; ++l)
-      result.online_errors[o][first + l] = online[o * kLanes + l];
+      result.online_errors[o][first + l] = online[o * group_lanes + l];
   }
   if (program.final_value >= 0) {
     for (int l = 0; l < count; ++l) result.final_values[first + l] = finals[l];
@@ -108,14 +109,15 @@ absl::StatusOr<runtime::BatchResult> RunCompiled(
   runtime::BatchResult result = runtime::NewBatchResult(request);
   // Wide groups while they would be more than two-thirds full, then narrow
   // ones: a narrow group costs a third of a wide one or a little more (less
-  // instruction-level parallelism), so the tail pads to a multiple of 4 lanes
-  // rather than of 12.
+  // instruction-level parallelism), so the tail pads to a multiple of a
+  // vector's lanes rather than of a group's.
+  const int narrow_lanes = compiled.lane_width;
+  const int group_lanes = CELLFIT_GROUP_VECTORS * narrow_lanes;
   std::vector<std::pair<int, int>> groups;  // first lane, lane count
   for (int first = 0; first < n_lanes;) {
     const int left = n_lanes - first;
-    const int count = left > 2 * CELLFIT_NARROW_LANES
-                          ? std::min(kLanes, left)
-                          : std::min(CELLFIT_NARROW_LANES, left);
+    const int count = left > 2 * narrow_lanes ? std::min(group_lanes, left)
+                                              : std::min(narrow_lanes, left);
     groups.emplace_back(first, count);
     first += count;
   }

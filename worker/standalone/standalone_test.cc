@@ -340,8 +340,9 @@ TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
 
 // The runtime backend runs blocks of eight vectors of four lanes, or of eight
 // where the machine has AVX-512; the generated code runs groups of three
-// vectors of four. Lane counts of several full blocks of either width and
-// every kind of remainder give the same bits in both backends.
+// vectors of the same widths (four everywhere, and eight where the machine
+// has AVX-512). Lane counts of several full blocks and groups of either width
+// and every kind of remainder give the same bits in all of them.
 TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBitAcrossBlockWidths) {
   const model::StepProgram program = AdEx();
   runtime::SimulationData data;
@@ -372,21 +373,27 @@ TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBitAcrossBlockWidths) {
   for (int s = 0; s < kSamples; ++s) {
     for (int t = 0; t < 4; ++t) request.lanes.push_back({s, t, s * 4 + t});
   }
-  auto runner = MakeStandaloneRunner(program, options_);
-  ASSERT_TRUE(runner.ok()) << runner.status();
+  std::vector<int> widths = {4};
+  if (NativeLaneWidth() == 8) widths.push_back(8);
   const std::vector<runtime::Lane> all_lanes = request.lanes;
-  for (size_t n_lanes : {160, 150, 129, 100, 71, 64, 45, 9}) {
-    SCOPED_TRACE(n_lanes);
-    request.lanes.assign(all_lanes.begin(), all_lanes.begin() + n_lanes);
-    auto runtime_result = runtime::RunBatch(request);
-    ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
-    auto standalone_result = (*runner)(request);
-    ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
-    EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
-    EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
-    size_t spikes = 0;
-    for (const auto& train : runtime_result->spikes) spikes += train.size();
-    EXPECT_GT(spikes, n_lanes);
+  for (int width : widths) {
+    SCOPED_TRACE(absl::StrCat(width, " lanes a vector"));
+    auto compiled = CompileOrLoad(GenerateSource(program, width), options_);
+    ASSERT_TRUE(compiled.ok()) << compiled.status();
+    EXPECT_EQ((*compiled)->lane_width, width);
+    for (size_t n_lanes : {160, 150, 129, 100, 71, 64, 45, 9}) {
+      SCOPED_TRACE(n_lanes);
+      request.lanes.assign(all_lanes.begin(), all_lanes.begin() + n_lanes);
+      auto runtime_result = runtime::RunBatch(request);
+      ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
+      auto standalone_result = RunCompiled(**compiled, request);
+      ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
+      EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
+      EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
+      size_t spikes = 0;
+      for (const auto& train : runtime_result->spikes) spikes += train.size();
+      EXPECT_GT(spikes, n_lanes);
+    }
   }
 }
 
