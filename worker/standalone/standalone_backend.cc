@@ -140,6 +140,13 @@ absl::StatusOr<StandaloneRunFn> MakeStandaloneRunner(
     const model::StepProgram& program, const CompilerOptions& options,
     std::shared_ptr<const CompiledProgram>* compiled_out) {
   auto compiled = CompileOrLoad(GenerateSource(program), options);
+  if (!compiled.ok() && NativeLaneWidth() != 4 &&
+      compiled.status().code() == absl::StatusCode::kInvalidArgument) {
+    // Eight-lane vectors need a compiler that targets AVX-512 (a $CXX or
+    // flags of the operator's may not); four-lane code compiles anywhere, and
+    // any error of the program itself comes back from it the same.
+    compiled = CompileOrLoad(GenerateSource(program, 4), options);
+  }
   if (!compiled.ok()) return compiled.status();
   if (compiled_out != nullptr) *compiled_out = *compiled;
   std::shared_ptr<const CompiledProgram> shared = *compiled;

@@ -338,6 +338,22 @@ TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
   }
 }
 
+// A compiler that does not target AVX-512 on a machine that has it: the
+// runner falls back to four-lane code instead of failing the model.
+TEST_F(CacheTest, ACompilerWithoutAvx512GetsFourLaneCode) {
+  if (NativeLaneWidth() != 8) {
+    GTEST_SKIP() << "this machine has no AVX-512: four lanes are the default";
+  }
+  options_.flags = DefaultFlags();
+  options_.flags.push_back("-mno-avx512f");
+  const model::StepProgram program = Lif("tau", -74);
+  EXPECT_FALSE(CompileOrLoad(GenerateSource(program, 8), options_).ok());
+  std::shared_ptr<const CompiledProgram> compiled;
+  auto runner = MakeStandaloneRunner(program, options_, &compiled);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  EXPECT_EQ(compiled->lane_width, 4);
+}
+
 // The runtime backend runs blocks of eight vectors of four lanes, or of eight
 // where the machine has AVX-512; the generated code runs groups of three
 // vectors of the same widths (four everywhere, and eight where the machine
