@@ -64,6 +64,52 @@ model::StepProgram AdEx() {
   return *program;
 }
 
+// dt 0.1 ms, one input (I) of n_traces steps of current: trace t goes from 0
+// to first + t * increment amperes after 10 ms.
+runtime::SimulationData StepCurrents(int n_traces, int n_steps, double first,
+                                     double increment) {
+  runtime::SimulationData data;
+  data.dt = 1e-4;
+  data.n_steps = n_steps;
+  runtime::TraceTable input;
+  input.n_traces = n_traces;
+  input.n_steps = n_steps;
+  for (int t = 0; t < n_traces; ++t) {
+    for (int k = 0; k < n_steps; ++k)
+      input.values.push_back(k > 100 ? first + t * increment : 0);
+  }
+  data.inputs.push_back(input);
+  return data;
+}
+
+// Every sample against every trace; lane s * n_traces + t.
+std::vector<runtime::Lane> EverySampleAndTrace(int n_samples, int n_traces) {
+  std::vector<runtime::Lane> lanes;
+  for (int s = 0; s < n_samples; ++s) {
+    for (int t = 0; t < n_traces; ++t)
+      lanes.push_back({s, t, s * n_traces + t});
+  }
+  return lanes;
+}
+
+// `request` on `lanes` through the runtime backend and `standalone`: the same
+// recordings and spikes, bit for bit, and more than `min_spikes` spikes.
+void ExpectTheBackendsAgree(runtime::BatchRequest request,
+                            const StandaloneRunFn& standalone,
+                            std::vector<runtime::Lane> lanes,
+                            size_t min_spikes) {
+  request.lanes = std::move(lanes);
+  auto runtime_result = runtime::RunBatch(request);
+  ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
+  auto standalone_result = standalone(request);
+  ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
+  EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
+  EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
+  size_t spikes = 0;
+  for (const auto& train : runtime_result->spikes) spikes += train.size();
+  EXPECT_GT(spikes, min_spikes);
+}
+
 class CacheTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -293,17 +339,7 @@ TEST_F(CacheTest, AMissingCompilerIsReported) {
 // (20 = 12 + 4 + 4), a partial narrow one (14 = 12 + 2) and no wide one (3).
 TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
   const model::StepProgram program = Lif("tau", -70);
-  runtime::SimulationData data;
-  data.dt = 1e-4;
-  data.n_steps = 2000;
-  runtime::TraceTable input;
-  input.n_traces = 3;
-  input.n_steps = 2000;
-  for (int t = 0; t < 3; ++t) {
-    for (int k = 0; k < 2000; ++k)
-      input.values.push_back(k > 100 ? 0.1e-9 * (t + 2) : 0);
-  }
-  data.inputs.push_back(input);
+  const runtime::SimulationData data = StepCurrents(3, 2000, 0.2e-9, 0.1e-9);
   std::vector<double> params;
   for (int s = 0; s < 7; ++s) {
     params.push_back(0.005 + 0.002 * s);  // tau
@@ -317,24 +353,14 @@ TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBit) {
   request.n_params = 2;
   request.record_spikes = true;
   request.threads = 2;
-  for (int s = 0; s < 7; ++s) {
-    for (int t = 0; t < 3; ++t) request.lanes.push_back({s, t, s * 3 + t});
-  }
   auto runner = MakeStandaloneRunner(program, options_);
   ASSERT_TRUE(runner.ok()) << runner.status();
-  const std::vector<runtime::Lane> all_lanes = request.lanes;
+  const std::vector<runtime::Lane> all_lanes = EverySampleAndTrace(7, 3);
   for (size_t n_lanes : {21, 20, 14, 3}) {
     SCOPED_TRACE(n_lanes);
-    request.lanes.assign(all_lanes.end() - n_lanes, all_lanes.end());
-    auto runtime_result = runtime::RunBatch(request);
-    ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
-    auto standalone_result = (*runner)(request);
-    ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
-    EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
-    EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
-    size_t spikes = 0;
-    for (const auto& train : runtime_result->spikes) spikes += train.size();
-    EXPECT_GT(spikes, 2 * n_lanes);
+    ExpectTheBackendsAgree(request, *runner,
+                           {all_lanes.end() - n_lanes, all_lanes.end()},
+                           2 * n_lanes);
   }
 }
 
@@ -361,17 +387,7 @@ TEST_F(CacheTest, ACompilerWithoutAvx512GetsFourLaneCode) {
 // and every kind of remainder give the same bits in all of them.
 TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBitAcrossBlockWidths) {
   const model::StepProgram program = AdEx();
-  runtime::SimulationData data;
-  data.dt = 1e-4;
-  data.n_steps = 1500;
-  runtime::TraceTable input;
-  input.n_traces = 4;
-  input.n_steps = 1500;
-  for (int t = 0; t < 4; ++t) {
-    for (int k = 0; k < 1500; ++k)
-      input.values.push_back(k > 100 ? (0.3e-9 + 0.15e-9 * t) : 0);
-  }
-  data.inputs.push_back(input);
+  const runtime::SimulationData data = StepCurrents(4, 1500, 0.3e-9, 0.15e-9);
   constexpr int kSamples = 40;
   std::vector<double> params;
   for (int s = 0; s < kSamples; ++s) {
@@ -386,29 +402,23 @@ TEST_F(CacheTest, MatchesTheRuntimeBackendBitForBitAcrossBlockWidths) {
   request.n_params = 2;
   request.record_spikes = true;
   request.threads = 1;
-  for (int s = 0; s < kSamples; ++s) {
-    for (int t = 0; t < 4; ++t) request.lanes.push_back({s, t, s * 4 + t});
-  }
   std::vector<int> widths = {4};
   if (NativeLaneWidth() == 8) widths.push_back(8);
-  const std::vector<runtime::Lane> all_lanes = request.lanes;
+  const std::vector<runtime::Lane> all_lanes = EverySampleAndTrace(kSamples, 4);
   for (int width : widths) {
     SCOPED_TRACE(absl::StrCat(width, " lanes a vector"));
     auto compiled = CompileOrLoad(GenerateSource(program, width), options_);
     ASSERT_TRUE(compiled.ok()) << compiled.status();
     EXPECT_EQ((*compiled)->lane_width, width);
+    const StandaloneRunFn standalone =
+        [&compiled](const runtime::BatchRequest& batch) {
+          return RunCompiled(**compiled, batch);
+        };
     for (size_t n_lanes : {160, 150, 129, 100, 71, 64, 45, 9}) {
       SCOPED_TRACE(n_lanes);
-      request.lanes.assign(all_lanes.begin(), all_lanes.begin() + n_lanes);
-      auto runtime_result = runtime::RunBatch(request);
-      ASSERT_TRUE(runtime_result.ok()) << runtime_result.status();
-      auto standalone_result = RunCompiled(**compiled, request);
-      ASSERT_TRUE(standalone_result.ok()) << standalone_result.status();
-      EXPECT_EQ(runtime_result->recordings, standalone_result->recordings);
-      EXPECT_EQ(runtime_result->spikes, standalone_result->spikes);
-      size_t spikes = 0;
-      for (const auto& train : runtime_result->spikes) spikes += train.size();
-      EXPECT_GT(spikes, n_lanes);
+      ExpectTheBackendsAgree(request, standalone,
+                             {all_lanes.begin(), all_lanes.begin() + n_lanes},
+                             n_lanes);
     }
   }
 }
