@@ -19,9 +19,10 @@
 // CELLFIT_VM_WIDE and the target has AVX-512: then eight, one AVX-512
 // register. Every lane's value comes from the same operations either way, so
 // the width changes speed, never a bit of a result. The runtime backend asks
-// for the wide vectors; generated standalone code does not (its layout of
-// lanes is written for four). The two widths live in different inline
-// namespaces, so that translation units of both widths can share a program.
+// for the wide vectors when it is built for AVX-512, and generated standalone
+// code when the worker's CPU has it (NativeLaneWidth in codegen.h). The two
+// widths live in different inline namespaces, so that translation units of
+// both widths can share a program.
 #if defined(CELLFIT_VM_WIDE) && defined(__AVX512F__)
 #define CELLFIT_VM_LANES 8
 #else
