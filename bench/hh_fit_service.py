@@ -23,7 +23,9 @@ BOUNDS = [('gl', '1e-9*siemens', '1e-7*siemens'),
 
 
 def _protos(build):
-    sys.path.insert(0, os.path.join(build, 'python'))
+    python_dir = os.path.join(build, 'python')
+    if python_dir not in sys.path:
+        sys.path.insert(0, python_dir)
     from cellfit.v1 import common_pb2, fitting_pb2, fitting_pb2_grpc
     return common_pb2, fitting_pb2, fitting_pb2_grpc
 
@@ -50,10 +52,10 @@ class HhFitService:
                 if time.time() > deadline or self._server.poll() is not None:
                     raise RuntimeError('cellfit-server did not start')
                 time.sleep(0.05)
-            time.sleep(0.05)  # the file is written whole, but let it land
-            self._stub = fitting_grpc.FittingStub(
+            # The server writes the file by a rename: once it exists, it is whole.
+            self._fitting = fitting_grpc.FittingStub(  # the gRPC client
                 grpc.insecure_channel(open(address_file).read().strip()))
-            while len(self._stub.GetStatus(f.GetStatusRequest()).workers) < workers:
+            while len(self._fitting.GetStatus(f.GetStatusRequest()).workers) < workers:
                 if time.time() > deadline:
                     raise RuntimeError(f'{workers} workers did not connect')
                 time.sleep(0.05)
@@ -71,7 +73,7 @@ class HhFitService:
                     f'{example}/input_traces_hh.csv', 'amp'))],
                 outputs=[c.Output(variable='v', traces=self._traces(
                     f'{example}/output_traces_hh.csv', 'mV'))])
-            self.info = self._stub.CreateFitter(f.CreateFitterRequest(spec=spec))
+            self.info = self._fitting.CreateFitter(f.CreateFitterRequest(spec=spec))
         except BaseException:
             self.close()
             raise
@@ -94,13 +96,13 @@ class HhFitService:
         """Runs a free-running Fit call of n_rounds rounds to its end and
         returns the times (perf_counter) its round messages arrived."""
         arrivals = []
-        for _ in self._stub.Fit(iter([self._start_control(n_rounds, False)])):
+        for _ in self._fitting.Fit(iter([self._start_control(n_rounds, False)])):
             arrivals.append(time.perf_counter())
         return arrivals
 
     def acknowledged_fit(self, n_rounds):
         """Starts a Fit call that runs one round per `next_round()`."""
-        return _AcknowledgedFit(self._stub, self._start_control(n_rounds, True), self._f)
+        return _AcknowledgedFit(self._fitting, self._start_control(n_rounds, True), self._f)
 
     def _start_control(self, n_rounds, acknowledge):
         c, f = self._c, self._f
@@ -123,11 +125,11 @@ class _AcknowledgedFit:
     a round only when told to, so rounds of two servers can be taken in
     turns. The first round runs on creation."""
 
-    def __init__(self, stub, start, fitting_pb2):
+    def __init__(self, fitting, start, fitting_pb2):
         self._f = fitting_pb2
         self._controls = queue.Queue()
         self._controls.put(start)
-        self._rounds = stub.Fit(iter(self._controls.get, None))
+        self._rounds = fitting.Fit(iter(self._controls.get, None))
         next(self._rounds)
 
     def next_round(self):

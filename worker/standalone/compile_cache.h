@@ -69,6 +69,9 @@ struct CompiledProgram {
   CellfitRunGroupFn run_narrow_group = nullptr;
   int lane_width = 4;          // lanes per vector: 4 or 8
   double compile_seconds = 0;  // 0 when loaded from the cache
+
+  // Lanes run_group runs; run_narrow_group runs lane_width.
+  int group_lanes() const { return CELLFIT_GROUP_VECTORS * lane_width; }
 };
 
 // Whether the compiler runs at all ("c++ --version" succeeds); the reason

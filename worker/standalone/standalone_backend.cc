@@ -31,7 +31,7 @@ void RunGroup(const CompiledProgram& compiled,
   const model::StepProgram& program = *request.program;
   const runtime::SimulationData& data = *request.data;
   const int n_steps = data.n_steps;
-  const int group_lanes = CELLFIT_GROUP_VECTORS * compiled.lane_width;
+  const int group_lanes = compiled.group_lanes();
   const runtime::Lane* lanes[CELLFIT_MAX_GROUP_LANES];
   int64_t lane_index[CELLFIT_MAX_GROUP_LANES];
   for (int l = 0; l < group_lanes; ++l) {
@@ -112,7 +112,7 @@ absl::StatusOr<runtime::BatchResult> RunCompiled(
   // instruction-level parallelism), so the tail pads to a multiple of a
   // vector's lanes rather than of a group's.
   const int narrow_lanes = compiled.lane_width;
-  const int group_lanes = CELLFIT_GROUP_VECTORS * narrow_lanes;
+  const int group_lanes = compiled.group_lanes();
   std::vector<std::pair<int, int>> groups;  // first lane, lane count
   for (int first = 0; first < n_lanes;) {
     const int left = n_lanes - first;
