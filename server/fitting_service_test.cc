@@ -106,7 +106,8 @@ TEST_F(FittingServiceTest, AWrongOrMissingTokenIsUnauthenticated) {
   cellfit::v1::ListFittersResponse list;
   EXPECT_EQ(stub_->ListFitters(As(kNoToken).get(), {}, &list).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  // Even the RPCs that are not built yet check the caller first.
+  // Every RPC checks the caller before it reads the request: an empty
+  // CreateFitter is refused as unauthenticated, not as an invalid spec.
   cellfit::v1::FitterInfo info;
   EXPECT_EQ(stub_->CreateFitter(As(kNoToken).get(), {}, &info).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);

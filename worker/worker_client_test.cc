@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -18,7 +19,6 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "worker/host_info.h"
-#include "worker/unavailable_batch_runner.h"
 
 namespace cellfit::worker {
 namespace {
@@ -91,9 +91,26 @@ class Harness {
   std::unique_ptr<grpc::Server> server_;
 };
 
-std::unique_ptr<BatchRunner> Unavailable() {
-  return std::make_unique<UnavailableBatchRunner>(
-      std::string(kSimulationNotBuilt));
+// Refuses every job and batch, so that the tests see how the worker reports
+// a runner's failures to the server.
+class RefusingBatchRunner final : public BatchRunner {
+ public:
+  absl::Status PrepareJob(const cellfit::v1::JobData& job) override {
+    return absl::UnimplementedError(
+        absl::StrCat("job ", job.job_id(), ": ", kRefusal));
+  }
+  absl::StatusOr<cellfit::v1::BatchResult> RunBatch(
+      const cellfit::v1::Batch& batch, int /*threads*/) override {
+    return absl::UnimplementedError(absl::StrCat(
+        "job ", batch.job_id(), " batch ", batch.batch_id(), ": ", kRefusal));
+  }
+  void ReleaseJob(std::string_view /*job_id*/) override {}
+
+  static constexpr char kRefusal[] = "this runner refuses every job";
+};
+
+std::unique_ptr<BatchRunner> Refusing() {
+  return std::make_unique<RefusingBatchRunner>();
 }
 
 ServerMessage Registered(const std::string& id, double heartbeat_seconds) {
@@ -180,7 +197,7 @@ TEST(WorkerClientTest, RegistersHeartbeatsRefusesJobsAndObeysShutdown) {
     return grpc::Status::OK;
   }});
 
-  WorkerClient client(harness.Options(), Unavailable());
+  WorkerClient client(harness.Options(), Refusing());
   EXPECT_TRUE(client.Run().ok());
   EXPECT_EQ(client.worker_id(), "w7");
 
@@ -194,12 +211,14 @@ TEST(WorkerClientTest, RegistersHeartbeatsRefusesJobsAndObeysShutdown) {
 
   EXPECT_EQ(ready.job_ready().job_id(), "job-1");
   EXPECT_FALSE(ready.job_ready().ok());
-  EXPECT_THAT(ready.job_ready().error(), HasSubstr("cannot simulate yet"));
+  EXPECT_THAT(ready.job_ready().error(),
+              HasSubstr(RefusingBatchRunner::kRefusal));
 
   EXPECT_EQ(result.batch_result().job_id(), "job-1");
   EXPECT_EQ(result.batch_result().batch_id(), 42u);
   EXPECT_FALSE(result.batch_result().ok());
-  EXPECT_THAT(result.batch_result().error(), HasSubstr("cannot simulate yet"));
+  EXPECT_THAT(result.batch_result().error(),
+              HasSubstr(RefusingBatchRunner::kRefusal));
 
   EXPECT_GE(heartbeats, 3);
   EXPECT_TRUE(stream_ended_cleanly);
@@ -460,7 +479,7 @@ TEST(WorkerClientTest, StopEndsTheStreamPolitely) {
     return grpc::Status::OK;
   }});
 
-  WorkerClient client(harness.Options(), Unavailable());
+  WorkerClient client(harness.Options(), Refusing());
   absl::Status run_status = absl::UnknownError("not run");
   std::thread runner([&] { run_status = client.Run(); });
   ASSERT_TRUE(registered.WaitForNotificationWithTimeout(absl::Seconds(30)));
@@ -474,7 +493,7 @@ TEST(WorkerClientTest, ARejectedTokenEndsRun) {
   Harness harness({[](grpc::ServerContext*, Stream*) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown token");
   }});
-  WorkerClient client(harness.Options(), Unavailable());
+  WorkerClient client(harness.Options(), Refusing());
   absl::Status status = client.Run();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(status.message(), HasSubstr("unknown token"));
@@ -501,7 +520,7 @@ TEST(WorkerClientTest, ReconnectsAfterALossAndAsksForItsOldId) {
                      }
                      return grpc::Status::OK;
                    }});
-  WorkerClient client(harness.Options(), Unavailable());
+  WorkerClient client(harness.Options(), Refusing());
   EXPECT_TRUE(client.Run().ok());
   EXPECT_EQ(second_hello.register_().requested_id(), "w3");
 }
@@ -518,7 +537,7 @@ TEST(WorkerClientTest, KeepsRetryingAnAbsentServerUntilStopped) {
   options.server = "127.0.0.1:" + std::to_string(port);
   options.initial_backoff = absl::Milliseconds(10);
   options.max_backoff = absl::Milliseconds(50);
-  WorkerClient client(options, Unavailable());
+  WorkerClient client(options, Refusing());
   absl::Status run_status = absl::UnknownError("not run");
   std::thread runner([&] { run_status = client.Run(); });
   absl::SleepFor(absl::Milliseconds(200));  // lets a few attempts fail
